@@ -1,0 +1,35 @@
+"""The one way to read tenant data: every query is filtered by the acting tenant.
+
+Another tenant's id is indistinguishable from a missing one (404), so ids never leak across tenants.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from scrm.core.errors import NotFound
+
+ModelT = TypeVar("ModelT")
+
+
+def tenant_select(model: type[ModelT], tenant_id: int) -> Select[tuple[ModelT]]:
+    """`SELECT model WHERE tenant_id = :tenant_id`, the starting point of every tenant query."""
+    return select(model).where(model.tenant_id == tenant_id)  # type: ignore[attr-defined]
+
+
+def get_in_tenant(session: Session, model: type[ModelT], tenant_id: int, record_id: Any) -> ModelT | None:
+    return session.scalars(
+        tenant_select(model, tenant_id).where(model.id == record_id)  # type: ignore[attr-defined]
+    ).one_or_none()
+
+
+def require_in_tenant(session: Session, model: type[ModelT], tenant_id: int, record_id: Any) -> ModelT:
+    """The record with `record_id` in this tenant; raises NotFound if absent or in another tenant."""
+    record = get_in_tenant(session, model, tenant_id, record_id)
+    if record is None:
+        name = getattr(model, "__tablename__", model.__name__).rstrip("s")
+        raise NotFound(f"{name} {record_id} not found")
+    return record

@@ -1,0 +1,10 @@
+"""The explicit model registry: importing this module loads every table into `Base.metadata`.
+
+Alembic and the test suite import it; add each new domain's `models` module here.
+"""
+
+from scrm.core import outbox_models as _core_tables  # noqa: F401
+from scrm.core.db import Base
+from scrm.identity import models as _identity  # noqa: F401
+
+metadata = Base.metadata
