@@ -100,3 +100,110 @@ def committing_factory(engine: Engine) -> Iterator[sessionmaker[Session]]:
 @pytest.fixture
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+# --- the application and personas -----------------------------------------------------------------
+
+TEST_SECRET_KEY = "test-secret-key-" + "x" * 32
+
+
+@pytest.fixture
+def app_settings(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    from scrm.settings import Environment, load_settings
+
+    return load_settings(
+        environment=Environment.TEST,
+        database_url=database_url,
+        secret_key=TEST_SECRET_KEY,
+        var_dir=tmp_path / "var",
+        embedded_worker=False,
+    )
+
+
+@pytest.fixture
+def app(app_settings, committing_factory):  # type: ignore[no-untyped-def]
+    from scrm.main import create_app
+
+    return create_app(app_settings, session_factory=committing_factory, run_embedded_worker=False)
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+class Persona:
+    """A user with a seat in a tenant, and the headers that authenticate them."""
+
+    def __init__(self, *, user_id: int, tenant_id: int, email: str, password: str, token: str) -> None:
+        self.user_id = user_id
+        self.tenant_id = tenant_id
+        self.email = email
+        self.password = password
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+
+PASSWORD = "correct-horse-battery"
+
+
+def _make_persona(factory: sessionmaker[Session], tenant_id: int, email: str, role_key: str) -> Persona:
+    from sqlalchemy import select
+
+    from scrm.identity.auth import hash_password, issue_access_token
+    from scrm.identity.models import Membership, Role, User
+
+    with factory() as session:
+        user = User(email=email, display_name=email.split("@")[0], password_hash=hash_password(PASSWORD))
+        session.add(user)
+        session.flush()
+        role = session.scalars(select(Role).where(Role.tenant_id == tenant_id, Role.key == role_key)).one()
+        session.add(Membership(tenant_id=tenant_id, user_id=user.id, role_id=role.id))
+        session.commit()
+        token = issue_access_token(user=user, tenant_id=tenant_id, secret_key=TEST_SECRET_KEY, ttl_seconds=3600)
+        return Persona(user_id=user.id, tenant_id=tenant_id, email=email, password=PASSWORD, token=token)
+
+
+def _make_tenant(factory: sessionmaker[Session], name: str, owner_email: str) -> Persona:
+    from sqlalchemy import select
+
+    from scrm.identity.auth import issue_access_token
+    from scrm.identity.models import User
+    from scrm.identity.service import create_tenant
+
+    with factory() as session:
+        tenant = create_tenant(session, name=name, admin_email=owner_email, admin_password=PASSWORD)
+        session.commit()
+        user = session.scalars(select(User).where(User.email == owner_email)).one()
+        token = issue_access_token(user=user, tenant_id=tenant.id, secret_key=TEST_SECRET_KEY, ttl_seconds=3600)
+        return Persona(user_id=user.id, tenant_id=tenant.id, email=owner_email, password=PASSWORD, token=token)
+
+
+@pytest.fixture
+def owner(committing_factory: sessionmaker[Session]) -> Persona:
+    """The owner of tenant "Brand A"."""
+    return _make_tenant(committing_factory, "Brand A", "owner@brand-a.test")
+
+
+@pytest.fixture
+def admin(committing_factory: sessionmaker[Session], owner: Persona) -> Persona:
+    return _make_persona(committing_factory, owner.tenant_id, "admin@brand-a.test", "admin")
+
+
+@pytest.fixture
+def agent(committing_factory: sessionmaker[Session], owner: Persona) -> Persona:
+    """A service agent in Brand A: no management permissions, own-records data scope."""
+    return _make_persona(committing_factory, owner.tenant_id, "agent@brand-a.test", "agent")
+
+
+@pytest.fixture
+def finance(committing_factory: sessionmaker[Session], owner: Persona) -> Persona:
+    return _make_persona(committing_factory, owner.tenant_id, "finance@brand-a.test", "finance")
+
+
+@pytest.fixture
+def other_tenant(committing_factory: sessionmaker[Session]) -> Persona:
+    """The owner of a second tenant, "Brand B", whose ids must never reach Brand A."""
+    return _make_tenant(committing_factory, "Brand B", "owner@brand-b.test")

@@ -1,0 +1,45 @@
+"""Demo traffic: a self-rescheduling heartbeat timer that publishes an event every few seconds.
+
+It exercises the real outbox and timer machinery so the console's system page moves in the demo
+before the platform simulators (later modules) bring real traffic. Only `scrm demo` schedules it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from scrm.core.events import Delivery, Event, EventHandler, TimerDelivery, TimerHandler, publish
+from scrm.core.timers import schedule
+
+log = logging.getLogger(__name__)
+
+TICK_KIND = "demo.tick"
+TICK_INTERVAL = timedelta(seconds=5)
+
+
+class DemoTicked(Event):
+    event_type = "demo.ticked"
+    sequence: int
+
+
+def schedule_tick(session: Session, *, tenant_id: int, sequence: int, due_at) -> None:  # type: ignore[no-untyped-def]
+    schedule(session, TICK_KIND, due_at, {"sequence": sequence}, f"{tenant_id}:{sequence}", tenant_id=tenant_id)
+
+
+def on_tick(session: Session, timer: TimerDelivery) -> None:
+    """Publish this tick's event and schedule the next tick; both commit with the firing, once."""
+    assert timer.tenant_id is not None
+    sequence = int(timer.payload["sequence"])
+    publish(session, DemoTicked(tenant_id=timer.tenant_id, sequence=sequence))
+    schedule_tick(session, tenant_id=timer.tenant_id, sequence=sequence + 1, due_at=timer.due_at + TICK_INTERVAL)
+
+
+def on_ticked(session: Session, delivery: Delivery) -> None:
+    log.debug("demo tick %s handled", delivery.payload.get("sequence"))
+
+
+HANDLERS = [EventHandler(DemoTicked.event_type, "demo.log_tick", on_ticked)]
+TIMER_HANDLERS = [TimerHandler(TICK_KIND, on_tick)]

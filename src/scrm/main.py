@@ -1,0 +1,194 @@
+"""The application factory: routers, error format, limits, health, metrics and the built console."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from scrm import __version__
+from scrm.core.db import make_engine, make_session_factory
+from scrm.core.errors import DomainError, TooManyRequests
+from scrm.http_limits import BodySizeLimitMiddleware
+from scrm.logging_setup import configure_logging
+from scrm.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+WEB_DIST = Path(__file__).parent / "web" / "dist"
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, *, slug: str, errors: list[dict[str, Any]] | None = None,
+            headers: dict[str, str] | None = None) -> JSONResponse:
+    """An RFC 9457 problem document."""
+    body: dict[str, Any] = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        log.info("%s %s -> %s: %s", request.method, request.url.path, exc.status, exc.detail)
+        headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, TooManyRequests) else None
+        return problem(exc.status, exc.title, exc.detail, slug=exc.type_slug, errors=exc.field_errors, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(part) for part in error["loc"][1:]) or str(error["loc"][0]), "message": error["msg"]}
+            for error in exc.errors()
+        ]
+        log.info("%s %s -> 422: %d field errors", request.method, request.url.path, len(errors))
+        return problem(422, "Validation failed", "the request has invalid fields", slug="validation-failed", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = exc.detail if isinstance(exc.detail, str) else "request failed"
+        return problem(exc.status_code, detail, detail, slug=f"http-{exc.status_code}",
+                       headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "Internal error", "an unexpected error occurred; it has been logged", slug="internal")
+
+
+def _operation_id(route: APIRoute) -> str:
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}_{route.name}"
+
+
+def _install_operational_routes(app: FastAPI) -> None:
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        from scrm.migrate import current_revision, head_revision
+
+        engine: Engine = app.state.engine
+        checks: dict[str, Any] = {}
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+            current, head = current_revision(engine), head_revision()
+            checks["migrations"] = "ok" if current == head else f"at {current}, head is {head}"
+        except Exception as exc:  # any failure means "not ready"; say which
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        ready = all(value == "ok" for value in checks.values()) and len(checks) == 2
+        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
+                            status_code=200 if ready else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        from scrm.core.metrics import render_metrics
+
+        factory: sessionmaker[Session] = app.state.session_factory
+        with factory() as session:
+            body = render_metrics(session)
+        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def _install_console(app: FastAPI) -> None:
+    """Serve the built console at `/` with SPA fallback; never serve files outside dist/."""
+    dist = WEB_DIST.resolve()
+    if (dist / "assets").is_dir():
+        app.mount("/assets", StaticFiles(directory=dist / "assets"), name="assets")
+
+    @app.get("/{path:path}", include_in_schema=False)
+    def console(path: str) -> Response:
+        if path.startswith(("api/", "hooks/")):
+            return problem(404, "Not found", f"/{path} does not exist", slug="not-found")
+        index = dist / "index.html"
+        if not index.is_file():
+            return HTMLResponse(
+                "<h1>SCRM</h1><p>The console is not built. Run <code>./dev demo</code> "
+                "or <code>cd frontend && npm ci && npm run build</code>.</p>",
+                status_code=503,
+            )
+        candidate = (dist / path).resolve()
+        if path and candidate.is_file() and candidate.is_relative_to(dist):
+            return FileResponse(candidate)
+        return FileResponse(index)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    session_factory: sessionmaker[Session] | None = None,
+    run_embedded_worker: bool | None = None,
+) -> FastAPI:
+    """Build the application. `run_embedded_worker` defaults to `settings.embedded_worker`."""
+    settings = settings or load_settings()
+    configure_logging(settings)
+    engine = session_factory.kw["bind"] if session_factory else make_engine(settings.database_url)
+    session_factory = session_factory or make_session_factory(engine)
+    start_worker = settings.embedded_worker if run_embedded_worker is None else run_embedded_worker
+
+    from scrm.registry import build_registry
+
+    registry = build_registry()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if start_worker:
+            from scrm.core.worker import Worker, WorkerConfig
+
+            worker = Worker(
+                session_factory,
+                registry,
+                WorkerConfig(
+                    batch_size=settings.worker_batch_size,
+                    lease_seconds=settings.worker_lease_seconds,
+                    max_attempts=settings.outbox_max_attempts,
+                ),
+                mode="embedded",
+            )
+            worker.start_thread()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    app = FastAPI(
+        title="SCRM API",
+        version=__version__,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        generate_unique_id_function=_operation_id,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = session_factory
+    app.state.registry = registry
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    _install_error_handlers(app)
+    _install_operational_routes(app)
+
+    from scrm.identity.api import router as identity_router
+    from scrm.system.api import router as system_router
+
+    app.include_router(identity_router)
+    app.include_router(system_router)
+    _install_console(app)
+    return app
