@@ -96,7 +96,10 @@ def bench(
     name: Annotated[str, typer.Argument(help="Benchmark module under bench/ (outbox, timers, ...).")],
     args: Annotated[list[str] | None, typer.Argument(help="Arguments passed to the benchmark.")] = None,
 ) -> None:
-    """Run a benchmark from bench/ and print its figures."""
+    """Run a benchmark from bench/ (in the project root, the current directory) and print its figures."""
+    import os
+
+    sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(f"bench.{name}")
     except ModuleNotFoundError as exc:

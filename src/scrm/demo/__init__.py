@@ -13,7 +13,7 @@ from scrm.settings import load_settings
 def run_demo(*, host: str, port: int, console: Console) -> None:
     import uvicorn
 
-    from scrm.demo.handlers import TICK_INTERVAL, schedule_tick
+    from scrm.demo.handlers import TICK_INTERVAL, schedule_tick, tick_chain_alive
     from scrm.demo.seed import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
     from scrm.main import create_app
     from scrm.migrate import upgrade_to_head
@@ -27,8 +27,8 @@ def run_demo(*, host: str, port: int, console: Console) -> None:
     factory = make_session_factory(make_engine(settings.database_url))
     with console.status("Seeding the demo workspace..."), session_scope(factory) as session:
         seed = seed_demo(session)
-        schedule_tick(session, tenant_id=seed.tenant_id, sequence=int(utcnow().timestamp()),
-                      due_at=utcnow() + TICK_INTERVAL)
+        if not tick_chain_alive(session, tenant_id=seed.tenant_id):
+            schedule_tick(session, tenant_id=seed.tenant_id, sequence=1, due_at=utcnow() + TICK_INTERVAL)
     url = f"http://{host}:{port}"
     console.print(Panel.fit(
         f"[bold]SCRM demo[/bold] is starting at [link={url}]{url}[/link]\n"

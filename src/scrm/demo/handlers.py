@@ -7,11 +7,13 @@ before the platform simulators (later modules) bring real traffic. Only `scrm de
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scrm.core.events import Delivery, Event, EventHandler, TimerDelivery, TimerHandler, publish
+from scrm.core.outbox_models import Timer, TimerStatus
 from scrm.core.timers import schedule
 
 log = logging.getLogger(__name__)
@@ -25,8 +27,19 @@ class DemoTicked(Event):
     sequence: int
 
 
-def schedule_tick(session: Session, *, tenant_id: int, sequence: int, due_at) -> None:  # type: ignore[no-untyped-def]
+def schedule_tick(session: Session, *, tenant_id: int, sequence: int, due_at: datetime) -> None:
     schedule(session, TICK_KIND, due_at, {"sequence": sequence}, f"{tenant_id}:{sequence}", tenant_id=tenant_id)
+
+
+def tick_chain_alive(session: Session, *, tenant_id: int) -> bool:
+    """Whether a tick is already scheduled, so a restarted demo continues its chain, not a second one."""
+    live = session.scalar(
+        select(Timer.id)
+        .where(Timer.kind == TICK_KIND, Timer.tenant_id == tenant_id,
+               Timer.status.in_((TimerStatus.SCHEDULED, TimerStatus.PROCESSING)))
+        .limit(1)
+    )
+    return live is not None
 
 
 def on_tick(session: Session, timer: TimerDelivery) -> None:
