@@ -1,0 +1,74 @@
+// Token storage, the problem+json error type and the one place that notices a 401.
+
+const TOKEN_KEY = 'scrm.token'
+
+export function getToken(): string | null {
+  try {
+    return localStorage.getItem(TOKEN_KEY)
+  } catch {
+    return null
+  }
+}
+
+export function setToken(token: string | null): void {
+  if (token) localStorage.setItem(TOKEN_KEY, token)
+  else localStorage.removeItem(TOKEN_KEY)
+}
+
+export interface FieldError {
+  field: string
+  message: string
+}
+
+/** An error answer of the API (`application/problem+json`), or a network failure (status 0). */
+export class ApiError extends Error {
+  readonly status: number
+  readonly title: string
+  readonly detail: string
+  readonly type: string
+  readonly errors: FieldError[]
+
+  constructor(status: number, body: unknown) {
+    const p = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>
+    const detail = typeof p.detail === 'string' ? p.detail : ''
+    const title = typeof p.title === 'string' ? p.title : ''
+    super(detail || title || `HTTP ${status}`)
+    this.name = 'ApiError'
+    this.status = status
+    this.title = title
+    this.detail = detail
+    this.type = typeof p.type === 'string' ? p.type : 'about:blank'
+    this.errors = normaliseFieldErrors(p.errors ?? (Array.isArray(p.detail) ? p.detail : undefined))
+  }
+}
+
+function normaliseFieldErrors(raw: unknown): FieldError[] {
+  if (!Array.isArray(raw)) return []
+  return raw.flatMap((e): FieldError[] => {
+    if (!e || typeof e !== 'object') return []
+    const o = e as Record<string, unknown>
+    // problem+json `{field, message}`, or FastAPI's default `{loc, msg}` as a fallback
+    const field =
+      typeof o.field === 'string'
+        ? o.field
+        : Array.isArray(o.loc)
+          ? o.loc.filter((x) => x !== 'body' && x !== 'query' && x !== 'path').join('.')
+          : ''
+    const message = typeof o.message === 'string' ? o.message : typeof o.msg === 'string' ? o.msg : ''
+    return message ? [{ field: field.replace(/^(body|query|path)\./, ''), message }] : []
+  })
+}
+
+type Listener = () => void
+const unauthorizedListeners = new Set<Listener>()
+
+/** Called whenever an authenticated request answers 401 (token expired, revoked, or user deactivated). */
+export function onUnauthorized(fn: Listener): () => void {
+  unauthorizedListeners.add(fn)
+  return () => unauthorizedListeners.delete(fn)
+}
+
+export function notifyUnauthorized(): void {
+  setToken(null)
+  unauthorizedListeners.forEach((fn) => fn())
+}

@@ -1,0 +1,16 @@
+export const PERM = {
+  usersView: 'identity.users.view',
+  usersManage: 'identity.users.manage',
+  rolesManage: 'identity.roles.manage',
+  apiKeysManage: 'identity.api_keys.manage',
+  auditView: 'identity.audit.view',
+  systemView: 'system.view',
+  systemManage: 'system.manage',
+} as const
+
+/** `*` grants everything; `domain.*` grants every code under that prefix. */
+export function hasPermission(granted: readonly string[] | undefined, code: string): boolean {
+  if (!granted) return false
+  if (granted.includes('*') || granted.includes(code)) return true
+  return granted.some((g) => g.endsWith('.*') && code.startsWith(g.slice(0, -1)))
+}

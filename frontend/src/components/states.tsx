@@ -1,0 +1,62 @@
+import { Button, Result, Spin } from 'antd'
+import { useTranslation } from 'react-i18next'
+import { Link } from 'react-router-dom'
+import { ApiError } from '../api'
+import { errorText } from './useApiError'
+
+export function PageLoading() {
+  return (
+    <div style={{ padding: 64, textAlign: 'center' }} data-testid="page-loading">
+      <Spin size="large" />
+    </div>
+  )
+}
+
+export function Forbidden() {
+  const { t } = useTranslation()
+  return (
+    <Result
+      status="403"
+      title={t('errors.forbiddenTitle')}
+      subTitle={t('errors.forbidden')}
+      data-testid="page-forbidden"
+      extra={
+        <Link to="/">
+          <Button type="primary">{t('errors.backHome')}</Button>
+        </Link>
+      }
+    />
+  )
+}
+
+export function NotFound() {
+  const { t } = useTranslation()
+  return (
+    <Result
+      status="404"
+      title={t('errors.notFoundTitle')}
+      subTitle={t('errors.notFound')}
+      data-testid="page-not-found"
+      extra={
+        <Link to="/">
+          <Button type="primary">{t('errors.backHome')}</Button>
+        </Link>
+      }
+    />
+  )
+}
+
+/** A whole-page load failure with the API's explanation and a retry button. */
+export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
+  const { t } = useTranslation()
+  if (error instanceof ApiError && error.status === 403) return <Forbidden />
+  return (
+    <Result
+      status="warning"
+      title={t('errors.loadFailed')}
+      subTitle={errorText(error, t)}
+      data-testid="page-error"
+      extra={onRetry ? <Button onClick={onRetry}>{t('common.retry')}</Button> : undefined}
+    />
+  )
+}

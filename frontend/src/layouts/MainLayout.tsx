@@ -1,0 +1,199 @@
+import {
+  ApartmentOutlined,
+  AuditOutlined,
+  DashboardOutlined,
+  DownOutlined,
+  HomeOutlined,
+  KeyOutlined,
+  LogoutOutlined,
+  SafetyCertificateOutlined,
+  TeamOutlined,
+  UserOutlined,
+} from '@ant-design/icons'
+import { App, Avatar, Button, Dropdown, Flex, Layout, Menu, Result, Select, Spin, Typography } from 'antd'
+import type { MenuProps } from 'antd'
+import { useState } from 'react'
+import { useTranslation } from 'react-i18next'
+import { Outlet, useLocation, useNavigate } from 'react-router-dom'
+import { useAuth } from '../auth/AuthContext'
+import { PERM } from '../auth/permissions'
+import { LanguageSwitch } from '../components/LanguageSwitch'
+import { errorText, useApiError } from '../components/useApiError'
+
+const { Header, Sider, Content } = Layout
+
+function label(text: string, testId: string) {
+  return <span data-testid={testId}>{text}</span>
+}
+
+export default function MainLayout() {
+  const { t } = useTranslation()
+  const { me, meLoading, meError, can, logout, switchTenant } = useAuth()
+  const navigate = useNavigate()
+  const location = useLocation()
+  const { message } = App.useApp()
+  const showError = useApiError()
+  const [collapsed, setCollapsed] = useState(false)
+  const [switching, setSwitching] = useState(false)
+
+  if (meLoading || (!me && !meError)) {
+    return (
+      <Flex align="center" justify="center" style={{ height: '100%' }} data-testid="app-loading">
+        <Spin size="large" />
+      </Flex>
+    )
+  }
+  if (!me) {
+    return (
+      <Result
+        status="warning"
+        title={t('errors.loadFailed')}
+        subTitle={errorText(meError, t)}
+        extra={[
+          <Button key="retry" type="primary" onClick={() => window.location.reload()}>
+            {t('common.retry')}
+          </Button>,
+          <Button key="logout" onClick={logout}>
+            {t('layout.logout')}
+          </Button>,
+        ]}
+      />
+    )
+  }
+
+  const orgChildren: MenuProps['items'] = [
+    can(PERM.usersView) && { key: '/org/users', icon: <TeamOutlined />, label: label(t('layout.users'), 'menu-users') },
+    can(PERM.rolesManage) && {
+      key: '/org/roles',
+      icon: <SafetyCertificateOutlined />,
+      label: label(t('layout.roles'), 'menu-roles'),
+    },
+    can(PERM.apiKeysManage) && {
+      key: '/org/api-keys',
+      icon: <KeyOutlined />,
+      label: label(t('layout.apiKeys'), 'menu-api-keys'),
+    },
+  ].filter(Boolean) as MenuProps['items']
+
+  const items: MenuProps['items'] = [
+    { key: '/', icon: <HomeOutlined />, label: label(t('layout.home'), 'menu-home') },
+    orgChildren && orgChildren.length
+      ? { key: 'org', icon: <ApartmentOutlined />, label: label(t('layout.org'), 'menu-org'), children: orgChildren }
+      : null,
+    can(PERM.auditView) ? { key: '/audit', icon: <AuditOutlined />, label: label(t('layout.audit'), 'menu-audit') } : null,
+    can(PERM.systemView)
+      ? { key: '/system', icon: <DashboardOutlined />, label: label(t('layout.system'), 'menu-system') }
+      : null,
+  ].filter(Boolean)
+
+  const selected = location.pathname === '/' ? '/' : location.pathname.replace(/\/$/, '')
+
+  const onSwitchTenant = async (tenantId: number) => {
+    if (tenantId === me.tenant.id) return
+    setSwitching(true)
+    try {
+      await switchTenant(tenantId)
+      const name = me.tenants.find((x) => x.id === tenantId)?.name ?? ''
+      void message.success(t('layout.tenantSwitched', { name }))
+    } catch (e) {
+      showError(e)
+    } finally {
+      setSwitching(false)
+    }
+  }
+
+  const userMenu: MenuProps['items'] = [
+    {
+      key: 'who',
+      disabled: true,
+      label: (
+        <div data-testid="user-menu-info">
+          <div>{me.user.email}</div>
+          <Typography.Text type="secondary">
+            {t('layout.role')}: {me.role.name}
+          </Typography.Text>
+        </div>
+      ),
+    },
+    { type: 'divider' },
+    { key: 'logout', icon: <LogoutOutlined />, danger: true, label: label(t('layout.logout'), 'logout') },
+  ]
+
+  return (
+    <Layout style={{ minHeight: '100%' }}>
+      <Sider collapsible collapsed={collapsed} onCollapse={setCollapsed} width={220} data-testid="side-menu">
+        <div className="app-logo" onClick={() => navigate('/')} style={{ cursor: 'pointer' }}>
+          <img src="/favicon.svg" alt="" />
+          {!collapsed && <span>{t('app.name')}</span>}
+        </div>
+        <Menu
+          theme="dark"
+          mode="inline"
+          items={items}
+          selectedKeys={[selected]}
+          defaultOpenKeys={['org']}
+          onClick={({ key }) => navigate(key)}
+        />
+      </Sider>
+      <Layout>
+        <Header
+          style={{
+            background: '#fff',
+            padding: '0 24px',
+            display: 'flex',
+            alignItems: 'center',
+            justifyContent: 'flex-end',
+            gap: 16,
+            borderBottom: '1px solid #f0f0f0',
+          }}
+        >
+          <Flex align="center" gap={8}>
+            <Typography.Text type="secondary">{t('layout.tenant')}</Typography.Text>
+            <Select
+              data-testid="tenant-switcher"
+              style={{ minWidth: 180 }}
+              value={me.tenant.id}
+              loading={switching}
+              disabled={switching}
+              onChange={(v: number) => void onSwitchTenant(v)}
+              options={(me.tenants.length ? me.tenants : [{ ...me.tenant, role_name: me.role.name }]).map((x) => ({
+                value: x.id,
+                label: x.name,
+                role: x.role_name,
+              }))}
+              optionRender={(opt) => (
+                <Flex justify="space-between" gap={12} data-testid={`tenant-option-${opt.value}`}>
+                  <span>{opt.label}</span>
+                  <Typography.Text type="secondary">{opt.data.role}</Typography.Text>
+                </Flex>
+              )}
+            />
+          </Flex>
+          <LanguageSwitch />
+          <Dropdown
+            menu={{
+              items: userMenu,
+              onClick: ({ key }) => {
+                if (key === 'logout') {
+                  logout()
+                  void message.info(t('layout.loggedOut'))
+                  navigate('/login')
+                }
+              },
+            }}
+            trigger={['click']}
+          >
+            <Button type="text" data-testid="user-menu">
+              <Avatar size="small" icon={<UserOutlined />} style={{ backgroundColor: '#1677ff' }} />
+              <span data-testid="user-name">{me.user.display_name}</span>
+              <DownOutlined />
+            </Button>
+          </Dropdown>
+        </Header>
+        <Content style={{ padding: 24 }}>
+          <Outlet />
+        </Content>
+      </Layout>
+    </Layout>
+  )
+}

@@ -1,0 +1,52 @@
+import { lazy, Suspense, type ReactNode } from 'react'
+import { createBrowserRouter, Navigate, useLocation } from 'react-router-dom'
+import { useAuth } from './auth/AuthContext'
+import { PERM } from './auth/permissions'
+import { RequirePermission } from './components/RequirePermission'
+import { NotFound, PageLoading } from './components/states'
+import MainLayout from './layouts/MainLayout'
+import LoginPage from './pages/LoginPage'
+
+const HomePage = lazy(() => import('./pages/HomePage'))
+const StaffPage = lazy(() => import('./pages/StaffPage'))
+const RolesPage = lazy(() => import('./pages/RolesPage'))
+const ApiKeysPage = lazy(() => import('./pages/ApiKeysPage'))
+const AuditLogPage = lazy(() => import('./pages/AuditLogPage'))
+const SystemPage = lazy(() => import('./pages/SystemPage'))
+
+function RequireAuth({ children }: { children: ReactNode }) {
+  const { token } = useAuth()
+  const location = useLocation()
+  if (!token) {
+    const next = location.pathname + location.search
+    return <Navigate to={next && next !== '/' ? `/login?next=${encodeURIComponent(next)}` : '/login'} replace />
+  }
+  return <>{children}</>
+}
+
+function page(node: ReactNode, perm?: string) {
+  const inner = <Suspense fallback={<PageLoading />}>{node}</Suspense>
+  return perm ? <RequirePermission perm={perm}>{inner}</RequirePermission> : inner
+}
+
+export const router = createBrowserRouter([
+  { path: '/login', element: <LoginPage /> },
+  {
+    path: '/',
+    element: (
+      <RequireAuth>
+        <MainLayout />
+      </RequireAuth>
+    ),
+    children: [
+      { index: true, element: page(<HomePage />) },
+      { path: 'org', element: <Navigate to="/org/users" replace /> },
+      { path: 'org/users', element: page(<StaffPage />, PERM.usersView) },
+      { path: 'org/roles', element: page(<RolesPage />, PERM.rolesManage) },
+      { path: 'org/api-keys', element: page(<ApiKeysPage />, PERM.apiKeysManage) },
+      { path: 'audit', element: page(<AuditLogPage />, PERM.auditView) },
+      { path: 'system', element: page(<SystemPage />, PERM.systemView) },
+      { path: '*', element: <NotFound /> },
+    ],
+  },
+])
