@@ -1,0 +1,191 @@
+"""Domain events, the handler registry, and `publish` (the write side of the transactional outbox).
+
+An event is a frozen pydantic model named in the past tense (`user.invited`). Publishing writes one
+outbox row per registered handler in the caller's transaction, so the event exists if and only if the
+caller's change committed. Handlers run later in a worker (see `scrm.core.worker`), at least once per
+attempt and with their database effects committed exactly once (see `scrm.core.leases`).
+
+The registry is built once at start-up (`scrm.registry.build_registry`) and installed with
+`set_active_registry`, so services publish without passing the registry around.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
+
+import pydantic
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from scrm.core import metrics
+from scrm.core.clock import utcnow
+from scrm.core.outbox_models import OutboxEvent, OutboxStatus
+from scrm.core.wakeup import request_wake_on_commit
+
+_EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+
+EventT = TypeVar("EventT", bound="Event")
+
+
+class Event(pydantic.BaseModel, frozen=True):
+    """Base of every domain event. Subclasses set `event_type` (dotted, past tense: `ticket.assigned`)."""
+
+    event_type: ClassVar[str]
+    tenant_id: int
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        event_type = cls.__dict__.get("event_type")
+        if event_type is not None and not _EVENT_TYPE.fullmatch(event_type):
+            raise TypeError(f"{cls.__name__}.event_type {event_type!r} is not dotted lower-case")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What an event handler receives: one event, for one handler, on one attempt (1-based)."""
+
+    event_id: str
+    event_type: str
+    tenant_id: int | None
+    payload: dict[str, Any]
+    attempt: int
+
+    def load(self, event_class: type[EventT]) -> EventT:
+        """The payload parsed back into its event model."""
+        return event_class.model_validate(self.payload)
+
+
+@dataclass(frozen=True)
+class TimerDelivery:
+    """What a timer handler receives when the timer (kind, key) fires, on one attempt (1-based)."""
+
+    kind: str
+    key: str
+    tenant_id: int | None
+    payload: dict[str, Any]
+    due_at: datetime
+    attempt: int
+
+
+EventHandlerFn = Callable[[Session, Delivery], None]
+TimerHandlerFn = Callable[[Session, TimerDelivery], None]
+
+
+@dataclass(frozen=True)
+class EventHandler:
+    """An entry of a domain's `HANDLERS` list. `name` is stored in each outbox row; keep it stable."""
+
+    event_type: str
+    name: str
+    fn: EventHandlerFn
+
+
+@dataclass(frozen=True)
+class TimerHandler:
+    """An entry of a domain's `TIMER_HANDLERS` list: the one handler for timers of `kind`."""
+
+    kind: str
+    fn: TimerHandlerFn
+
+
+class HandlerRegistry:
+    """Which handlers react to which event types and timer kinds. Registration is explicit, never
+    an import side effect; a name may be registered once."""
+
+    def __init__(self) -> None:
+        self._event_handlers: dict[str, dict[str, EventHandlerFn]] = {}
+        self._timer_handlers: dict[str, TimerHandlerFn] = {}
+
+    def on(self, event_type: str | type[Event], name: str, fn: EventHandlerFn) -> None:
+        key = event_type if isinstance(event_type, str) else event_type.event_type
+        handlers = self._event_handlers.setdefault(key, {})
+        if name in handlers:
+            raise ValueError(f"handler {name!r} is already registered for {key}")
+        handlers[name] = fn
+
+    def on_timer(self, kind: str, fn: TimerHandlerFn) -> None:
+        if kind in self._timer_handlers:
+            raise ValueError(f"a handler is already registered for timer kind {kind!r}")
+        self._timer_handlers[kind] = fn
+
+    def add(self, handler: EventHandler | TimerHandler) -> None:
+        if isinstance(handler, EventHandler):
+            self.on(handler.event_type, handler.name, handler.fn)
+        else:
+            self.on_timer(handler.kind, handler.fn)
+
+    def handler_names(self, event_type: str) -> tuple[str, ...]:
+        return tuple(self._event_handlers.get(event_type, {}))
+
+    def event_handler(self, event_type: str, name: str) -> EventHandlerFn | None:
+        return self._event_handlers.get(event_type, {}).get(name)
+
+    def timer_handler(self, kind: str) -> TimerHandlerFn | None:
+        return self._timer_handlers.get(kind)
+
+
+_active_registry: HandlerRegistry | None = None
+
+
+def set_active_registry(registry: HandlerRegistry | None) -> None:
+    """Install the registry `publish` routes by (None uninstalls it, for tests)."""
+    global _active_registry
+    _active_registry = registry
+
+
+def get_active_registry() -> HandlerRegistry:
+    """The installed registry; raises RuntimeError if start-up never installed one."""
+    if _active_registry is None:
+        raise RuntimeError("no handler registry installed; call scrm.registry.build_registry() at start-up")
+    return _active_registry
+
+
+def publish(session: Session, event: Event) -> str:
+    """Write `event` to the outbox, one row per handler registered for its type, in the caller's
+    transaction (never commits). Returns the event id shared by those rows.
+
+    With no handler registered nothing is written (counted in `scrm_outbox_unrouted_total`). Workers
+    are woken when the transaction commits. Raises RuntimeError if no registry is installed.
+    """
+    return publish_many(session, [event])[0]
+
+
+def publish_many(session: Session, events: Iterable[Event]) -> list[str]:
+    """`publish` for several events with one INSERT; returns their event ids in order."""
+    registry = get_active_registry()
+    now = utcnow()
+    event_ids: list[str] = []
+    rows: list[dict[str, Any]] = []
+    for event in events:
+        event_id = str(uuid.uuid4())
+        event_ids.append(event_id)
+        handler_names = registry.handler_names(event.event_type)
+        if not handler_names:
+            metrics.OUTBOX_UNROUTED.labels(event.event_type).inc()
+            continue
+        payload = event.model_dump(mode="json")
+        rows.extend(
+            {
+                "tenant_id": event.tenant_id,
+                "event_id": event_id,
+                "event_type": event.event_type,
+                "handler": name,
+                "payload": payload,
+                "status": OutboxStatus.PENDING,
+                "attempts": 0,
+                "available_at": now,
+                "created_at": now,
+            }
+            for name in handler_names
+        )
+        metrics.OUTBOX_PUBLISHED.labels(event.event_type).inc(len(handler_names))
+    if rows:
+        session.execute(insert(OutboxEvent), rows)
+        request_wake_on_commit(session)
+    return event_ids

@@ -1,0 +1,280 @@
+"""Leased work queues: the claim / run / fence / retry / dead-letter machinery the outbox and the timers
+share.
+
+The protocol, for a table with `status`, `available_at`, `attempts`, `lease_until`, `claimed_by`,
+`last_error` and a finished-at column:
+
+1. **Claim** (own short transaction, committed): one statement flips up to `limit` due rows to
+   `processing`, stamps `claimed_by` and `lease_until`, counts the attempt. A row is due when it is
+   ready and `available_at <= now`, or when it is `processing` under an expired lease (its worker died
+   or stalled). PostgreSQL skips rows another claimer has locked (`FOR UPDATE SKIP LOCKED`); SQLite
+   ignores the clause and is serialised by `BEGIN IMMEDIATE` instead.
+2. **Run** (one transaction for the batch, a SAVEPOINT per row): the handler's effects and the row's
+   finishing mark commit together or not at all. A worker killed mid-batch commits nothing; after the
+   lease expires another worker reclaims and reruns the rows.
+3. **Fence**: every finishing mark is `UPDATE ... WHERE id = :id AND claimed_by = :me AND status =
+   'processing'`. Zero rows updated means the lease was lost (the row was reclaimed by someone else),
+   so that row's savepoint is rolled back. Together: each row's database effects commit exactly once.
+   Effects outside the database (HTTP calls) happen at least once; handlers make them idempotent.
+
+Times come from the workers' clocks, which are assumed synchronised (NTP); skew beyond a lease length
+would let two workers run the same row concurrently (the fence still keeps the effects single).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import RowMapping, Table, and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from scrm.core.clock import as_utc
+from scrm.core.metrics import HANDLER_DURATION
+
+log = logging.getLogger(__name__)
+
+MAX_ERROR_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class LeasedQueue:
+    """Which table and statuses make up one queue; both tables name the time column `available_at`."""
+
+    name: str
+    table: Table
+    ready_status: str
+    processing_status: str
+    done_status: str
+    dead_status: str
+    finished_at_column: str
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    backoff_base_seconds: float = 1.0
+    backoff_cap_seconds: float = 600.0
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    RETRY = "retry"
+    DEAD = "dead"
+    # Someone reclaimed the row before we finished: our effects were rolled back.
+    LEASE_LOST = "lease_lost"
+    # Handed back unrun because the batch was running out of lease time.
+    RELEASED = "released"
+
+
+@dataclass(frozen=True)
+class RowResult:
+    row: RowMapping
+    outcome: Outcome
+    started_at: datetime
+    error: str | None = None
+
+
+class LeaseLost(Exception):
+    """Raised inside a row's savepoint to roll back its effects when the fence finds the lease gone."""
+
+
+RowHandler = Callable[[Session, RowMapping], None]
+
+
+def compute_backoff(
+    attempt: int, *, base_seconds: float, cap_seconds: float, rand: Callable[[], float] = random.random
+) -> timedelta:
+    """Delay before retrying after failed attempt number `attempt` (1-based): exponential backoff with
+    full jitter, uniform in [0, min(cap, base * 2**(attempt-1))], so failing rows do not retry in step."""
+    ceiling = min(cap_seconds, base_seconds * 2 ** min(attempt - 1, 62))
+    return timedelta(seconds=rand() * ceiling)
+
+
+def dialect_insert(session: Session, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT supporting `on_conflict_do_nothing/do_update` on the session's database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def claim(
+    session: Session, queue: LeasedQueue, *, worker_id: str, limit: int, lease_seconds: float, now: datetime
+) -> list[RowMapping]:
+    """Lease up to `limit` due rows to `worker_id`, oldest `available_at` first (then id). The caller
+    commits."""
+    columns = queue.table.c
+    due = or_(
+        and_(columns.status == queue.ready_status, columns.available_at <= now),
+        and_(columns.status == queue.processing_status, columns.lease_until < now),
+    )
+    candidates = (
+        select(columns.id)
+        .where(due)
+        .order_by(columns.available_at, columns.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
+        update(queue.table)
+        .where(columns.id.in_(candidates.scalar_subquery()))
+        .values(
+            status=queue.processing_status,
+            claimed_by=worker_id,
+            lease_until=now + timedelta(seconds=lease_seconds),
+            attempts=columns.attempts + 1,
+        )
+        .returning(*columns)
+    )
+    rows = list(session.execute(statement).mappings())
+    rows.sort(key=lambda row: (row["available_at"], row["id"]))
+    return rows
+
+
+def next_due_at(session: Session, queue: LeasedQueue) -> datetime | None:
+    """The earliest time a row of `queue` becomes claimable: ready rows' `available_at`, or the
+    expiry of a lease held now. None when the queue holds no unfinished work."""
+    columns = queue.table.c
+    ready = select(func.min(columns.available_at)).where(columns.status == queue.ready_status)
+    leased = select(func.min(columns.lease_until)).where(columns.status == queue.processing_status)
+    earliest = session.execute(select(ready.scalar_subquery(), leased.scalar_subquery())).one()
+    present = [as_utc(value) for value in earliest if value is not None]
+    return min(present) if present else None
+
+
+def _finish(session: Session, queue: LeasedQueue, row: RowMapping, worker_id: str, **values: Any) -> bool:
+    """The fenced finishing mark: applies `values` only if `worker_id` still holds the row's lease."""
+    columns = queue.table.c
+    result = session.execute(
+        update(queue.table)
+        .where(
+            columns.id == row["id"],
+            columns.claimed_by == worker_id,
+            columns.status == queue.processing_status,
+        )
+        .values(lease_until=None, **values)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def describe_error(error: BaseException) -> str:
+    """The exception and the innermost frames of its traceback, bounded for storage."""
+    text = "".join(traceback.format_exception(error))
+    return text if len(text) <= MAX_ERROR_CHARS else "…" + text[-MAX_ERROR_CHARS:]
+
+
+def run_claimed(
+    session_factory: sessionmaker[Session],
+    queue: LeasedQueue,
+    rows: Sequence[RowMapping],
+    *,
+    worker_id: str,
+    policy: RetryPolicy,
+    handle: RowHandler,
+    clock: Callable[[], datetime],
+    stop_starting_at: datetime,
+) -> list[RowResult]:
+    """Run claimed `rows` in one transaction, one savepoint each, and commit once.
+
+    Rows not started by `stop_starting_at` are released unrun (their lease would expire before the batch
+    commits, inviting a competing worker to duplicate the work). Returns each row's outcome, valid only
+    once this function returns (i.e. after the commit). Handlers must neither commit nor roll back.
+    Errors outside handlers (the database going away) propagate: nothing commits, leases expire.
+    """
+    results: list[RowResult] = []
+    with session_factory() as session, session.begin():
+        for row in rows:
+            results.append(_run_one(session, queue, row, worker_id, policy, handle, clock, stop_starting_at))
+    return results
+
+
+def _run_one(
+    session: Session,
+    queue: LeasedQueue,
+    row: RowMapping,
+    worker_id: str,
+    policy: RetryPolicy,
+    handle: RowHandler,
+    clock: Callable[[], datetime],
+    stop_starting_at: datetime,
+) -> RowResult:
+    started_at = clock()
+    if started_at >= stop_starting_at:
+        columns = queue.table.c
+        released = _finish(
+            session, queue, row, worker_id, status=queue.ready_status, attempts=columns.attempts - 1
+        )
+        return RowResult(row, Outcome.RELEASED if released else Outcome.LEASE_LOST, started_at)
+    if row["attempts"] > policy.max_attempts:
+        # Every earlier claim expired unfinished (the worker died, perhaps because of this very row).
+        error = f"abandoned: {row['attempts'] - 1} leases expired without the row finishing"
+        return _settle(session, queue, row, worker_id, started_at, Outcome.DEAD, error, clock)
+
+    timer_start = time.perf_counter()
+    try:
+        with session.begin_nested():
+            handle(session, row)
+            if not _finish(
+                session,
+                queue,
+                row,
+                worker_id,
+                status=queue.done_status,
+                **{queue.finished_at_column: clock()},
+            ):
+                raise LeaseLost
+    except LeaseLost:
+        log.warning("%s row %s: lease lost before finishing; effects rolled back", queue.name, row["id"])
+        return RowResult(row, Outcome.LEASE_LOST, started_at)
+    except Exception as error:
+        permanent = getattr(error, "retryable", True) is False
+        outcome = Outcome.DEAD if permanent or row["attempts"] >= policy.max_attempts else Outcome.RETRY
+        return _settle(
+            session, queue, row, worker_id, started_at, outcome, describe_error(error), clock, policy
+        )
+    finally:
+        HANDLER_DURATION.labels(queue.name).observe(time.perf_counter() - timer_start)
+    return RowResult(row, Outcome.DONE, started_at)
+
+
+def _settle(
+    session: Session,
+    queue: LeasedQueue,
+    row: RowMapping,
+    worker_id: str,
+    started_at: datetime,
+    outcome: Outcome,
+    error: str,
+    clock: Callable[[], datetime],
+    policy: RetryPolicy | None = None,
+) -> RowResult:
+    """Mark a failed row for retry (with backoff) or as dead, under the fence."""
+    now = clock()
+    if outcome == Outcome.RETRY:
+        assert policy is not None
+        delay = compute_backoff(
+            row["attempts"], base_seconds=policy.backoff_base_seconds, cap_seconds=policy.backoff_cap_seconds
+        )
+        values: dict[str, Any] = {"status": queue.ready_status, "available_at": now + delay}
+        log.warning(
+            "%s row %s attempt %s failed; retry in %s: %s",
+            queue.name,
+            row["id"],
+            row["attempts"],
+            delay,
+            error.splitlines()[-1] if error else "",
+        )
+    else:
+        values = {"status": queue.dead_status, queue.finished_at_column: now}
+        log.error("%s row %s dead after attempt %s: %s", queue.name, row["id"], row["attempts"], error)
+    if not _finish(session, queue, row, worker_id, last_error=error, **values):
+        return RowResult(row, Outcome.LEASE_LOST, started_at)
+    return RowResult(row, outcome, started_at, error)

@@ -1,0 +1,153 @@
+"""The read side of the transactional outbox: claiming rows, running their handlers, replaying dead ones.
+
+`scrm.core.events.publish` writes rows; a worker calls `run_outbox_batch` in a loop. The claim, fence,
+backoff and dead-letter protocol is `scrm.core.leases` (shared with timers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import RowMapping, Table, delete, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from scrm.core import metrics
+from scrm.core.clock import utcnow
+from scrm.core.errors import Conflict, RetryableError
+from scrm.core.events import Delivery, HandlerRegistry
+from scrm.core.leases import (
+    LeasedQueue,
+    Outcome,
+    RetryPolicy,
+    RowHandler,
+    RowResult,
+    claim,
+    run_claimed,
+)
+from scrm.core.outbox_models import OutboxEvent, OutboxStatus
+from scrm.core.wakeup import request_wake_on_commit
+
+OUTBOX_TABLE: Table = OutboxEvent.__table__  # type: ignore[assignment]
+
+OUTBOX_QUEUE = LeasedQueue(
+    name="outbox",
+    table=OUTBOX_TABLE,
+    ready_status=OutboxStatus.PENDING,
+    processing_status=OutboxStatus.PROCESSING,
+    done_status=OutboxStatus.DONE,
+    dead_status=OutboxStatus.DEAD,
+    finished_at_column="processed_at",
+)
+
+
+class HandlerNotRegistered(RetryableError):
+    """The row names a handler this worker does not know. Retryable: during a rolling deploy an older
+    worker may claim rows for a handler only newer workers have."""
+
+
+def claim_outbox(
+    session: Session, *, worker_id: str, limit: int, lease_seconds: float, now: datetime
+) -> list[RowMapping]:
+    """Lease up to `limit` due outbox rows to `worker_id`. The caller commits."""
+    return claim(
+        session, OUTBOX_QUEUE, worker_id=worker_id, limit=limit, lease_seconds=lease_seconds, now=now
+    )
+
+
+def outbox_row_handler(registry: HandlerRegistry) -> RowHandler:
+    """Adapts `registry` to the row handler `scrm.core.leases.run_claimed` calls."""
+
+    def handle(session: Session, row: RowMapping) -> None:
+        fn = registry.event_handler(row["event_type"], row["handler"])
+        if fn is None:
+            raise HandlerNotRegistered(
+                f"no handler {row['handler']!r} for {row['event_type']} in this worker"
+            )
+        fn(
+            session,
+            Delivery(
+                event_id=row["event_id"],
+                event_type=row["event_type"],
+                tenant_id=row["tenant_id"],
+                payload=row["payload"],
+                attempt=row["attempts"],
+            ),
+        )
+
+    return handle
+
+
+def run_outbox_batch(
+    session_factory: sessionmaker[Session],
+    registry: HandlerRegistry,
+    *,
+    worker_id: str,
+    batch_size: int,
+    lease_seconds: float,
+    policy: RetryPolicy,
+    clock: Callable[[], datetime] = utcnow,
+) -> list[RowResult]:
+    """Claim one batch (committed on its own), run it (committed once), and count the outcomes."""
+    claimed_at = clock()
+    with session_factory() as session, session.begin():
+        rows = claim_outbox(
+            session, worker_id=worker_id, limit=batch_size, lease_seconds=lease_seconds, now=claimed_at
+        )
+    if not rows:
+        return []
+    results = run_claimed(
+        session_factory,
+        OUTBOX_QUEUE,
+        rows,
+        worker_id=worker_id,
+        policy=policy,
+        handle=outbox_row_handler(registry),
+        clock=clock,
+        # Stop starting rows once half the lease is gone, leaving the other half for the rest to finish.
+        stop_starting_at=claimed_at + timedelta(seconds=lease_seconds / 2),
+    )
+    for result in results:
+        event_type, handler = result.row["event_type"], result.row["handler"]
+        metrics.OUTBOX_HANDLED.labels(event_type, handler, result.outcome).inc()
+        if result.outcome == Outcome.DEAD:
+            metrics.OUTBOX_DEAD_LETTERED.labels(event_type, handler).inc()
+    return results
+
+
+def replay_event(session: Session, row: OutboxEvent) -> OutboxEvent:
+    """Send a dead-lettered row back to the queue with a fresh attempt budget; workers wake at commit.
+
+    Raises Conflict unless the row is dead. The last error stays until the row next finishes.
+    """
+    if row.status != OutboxStatus.DEAD:
+        raise Conflict(f"outbox row {row.id} is {row.status}, only dead rows can be replayed")
+    session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id == row.id, OutboxEvent.status == OutboxStatus.DEAD)
+        .values(
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            available_at=utcnow(),
+            lease_until=None,
+            claimed_by=None,
+            processed_at=None,
+        )
+    )
+    session.refresh(row)
+    request_wake_on_commit(session)
+    return row
+
+
+def purge_done(session: Session, *, before: datetime, limit: int = 10_000) -> int:
+    """Delete up to `limit` done rows finished before `before`; returns how many. Dead rows are kept."""
+    doomed = (
+        select(OutboxEvent.id)
+        .where(OutboxEvent.status == OutboxStatus.DONE, OutboxEvent.processed_at < before)
+        .limit(limit)
+    )
+    result = session.execute(
+        delete(OutboxEvent).where(OutboxEvent.id.in_(doomed.scalar_subquery())),
+        execution_options={"synchronize_session": False},
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

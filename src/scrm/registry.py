@@ -1,0 +1,38 @@
+"""The handler registry of the whole application, built once at start-up.
+
+Each domain with reactions has a `handlers` module exposing `HANDLERS` (a list of
+`scrm.core.events.EventHandler`) and, if it owns timers, `TIMER_HANDLERS` (`TimerHandler`). They are
+listed here explicitly, never discovered by import side effects: to add a domain, import its handlers
+module below and append it to `HANDLER_MODULES`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from types import ModuleType
+
+from scrm.core.events import HandlerRegistry, set_active_registry
+from scrm.demo import handlers as demo_handlers
+
+HANDLER_MODULES: tuple[ModuleType, ...] = (demo_handlers,)
+
+
+def build_registry(modules: Iterable[ModuleType] = HANDLER_MODULES) -> HandlerRegistry:
+    """Collect every module's HANDLERS and TIMER_HANDLERS, install the result as the active registry
+    (what `publish` routes by) and return it. Raises ValueError on a duplicate handler name."""
+    registry = HandlerRegistry()
+    for module in modules:
+        for handler in (*getattr(module, "HANDLERS", ()), *getattr(module, "TIMER_HANDLERS", ())):
+            registry.add(handler)
+    set_active_registry(registry)
+    return registry
+
+
+def load_registry_factory(path: str) -> Callable[[], HandlerRegistry]:
+    """Resolve "package.module:function" to the registry factory it names (for worker processes)."""
+    module_name, _, attribute = path.partition(":")
+    if not module_name or not attribute:
+        raise ValueError(f"registry factory {path!r} is not of the form 'module:function'")
+    factory: Callable[[], HandlerRegistry] = getattr(importlib.import_module(module_name), attribute)
+    return factory
