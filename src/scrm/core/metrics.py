@@ -137,7 +137,7 @@ class _DatabaseCollector(Collector):
         )
         scheduled = select(func.count()).select_from(Timer).where(Timer.status == TimerStatus.SCHEDULED)
         timers.add_metric(["scheduled"], session.scalar(scheduled) or 0)
-        timers.add_metric(["overdue"], session.scalar(scheduled.where(Timer.available_at <= now)) or 0)
+        timers.add_metric(["overdue"], session.scalar(scheduled.where(Timer.due_at <= now)) or 0)
         yield timers
 
         dead = GaugeMetricFamily("scrm_dead_letters", "Dead-lettered work awaiting replay.", labels=["kind"])
