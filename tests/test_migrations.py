@@ -29,7 +29,7 @@ def test_upgrade_to_head_matches_the_models(engine: Engine, tmp_path) -> None:  
     try:
         with migrated.connect() as connection:
             diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), metadata)
-        assert diff == [], f"models and migrations differ; run `./dev revision "message"`: {diff}"
+        assert diff == [], f"models and migrations differ; run `./dev revision MESSAGE`: {diff}"
         upgrade_to_head(url)  # running it again is a no-op
     finally:
         migrated.dispose()

@@ -29,27 +29,34 @@ class BodySizeLimitMiddleware:
             return
         received = 0
         response_started = False
+        rejected = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, rejected
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > self.max_bytes and not rejected:
+                    # Answer now: the framework may catch the exception below and try to send a
+                    # 400 of its own, which `guarded_send` then drops.
+                    rejected = True
+                    if not response_started:
+                        await self._reject(scope, send)
                     raise _BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal response_started
+            if rejected:
+                return
             if message["type"] == "http.response.start":
                 response_started = True
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, guarded_send)
         except _BodyTooLarge:
-            if not response_started:
-                await self._reject(scope, send)
+            pass
 
     async def _reject(self, scope: Scope, send: Send) -> None:
         log.warning("rejected %s %s: body over %d bytes", scope.get("method"), scope.get("path"), self.max_bytes)

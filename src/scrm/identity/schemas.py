@@ -5,9 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from scrm.core.actors import DataScope
+
+
+# Deliberately permissive: internal domains such as `.local` are normal for staff accounts, and
+# deliverability is not ours to judge. Stored lower-cased.
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+]
 
 
 class LoginIn(BaseModel):
@@ -68,7 +77,7 @@ class UserOut(BaseModel):
 
 
 class UserCreate(BaseModel):
-    email: EmailStr
+    email: Email
     display_name: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=8, max_length=256)
     role_id: int
