@@ -108,7 +108,7 @@ TEST_SECRET_KEY = "test-secret-key-" + "x" * 32
 
 
 @pytest.fixture
-def app_settings(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+def app_settings(database_url: str, tmp_path: Path):
     from scrm.settings import Environment, load_settings
 
     return load_settings(
@@ -121,14 +121,14 @@ def app_settings(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-
 
 
 @pytest.fixture
-def app(app_settings, committing_factory):  # type: ignore[no-untyped-def]
+def app(app_settings, committing_factory):
     from scrm.main import create_app
 
     return create_app(app_settings, session_factory=committing_factory, run_embedded_worker=False)
 
 
 @pytest.fixture
-def client(app):  # type: ignore[no-untyped-def]
+def client(app):
     from fastapi.testclient import TestClient
 
     with TestClient(app) as test_client:
@@ -162,7 +162,9 @@ def _make_persona(factory: sessionmaker[Session], tenant_id: int, email: str, ro
         role = session.scalars(select(Role).where(Role.tenant_id == tenant_id, Role.key == role_key)).one()
         session.add(Membership(tenant_id=tenant_id, user_id=user.id, role_id=role.id))
         session.commit()
-        token = issue_access_token(user=user, tenant_id=tenant_id, secret_key=TEST_SECRET_KEY, ttl_seconds=3600)
+        token = issue_access_token(
+            user=user, tenant_id=tenant_id, secret_key=TEST_SECRET_KEY, ttl_seconds=3600
+        )
         return Persona(user_id=user.id, tenant_id=tenant_id, email=email, password=PASSWORD, token=token)
 
 
@@ -177,8 +179,12 @@ def _make_tenant(factory: sessionmaker[Session], name: str, owner_email: str) ->
         tenant = create_tenant(session, name=name, admin_email=owner_email, admin_password=PASSWORD)
         session.commit()
         user = session.scalars(select(User).where(User.email == owner_email)).one()
-        token = issue_access_token(user=user, tenant_id=tenant.id, secret_key=TEST_SECRET_KEY, ttl_seconds=3600)
-        return Persona(user_id=user.id, tenant_id=tenant.id, email=owner_email, password=PASSWORD, token=token)
+        token = issue_access_token(
+            user=user, tenant_id=tenant.id, secret_key=TEST_SECRET_KEY, ttl_seconds=3600
+        )
+        return Persona(
+            user_id=user.id, tenant_id=tenant.id, email=owner_email, password=PASSWORD, token=token
+        )
 
 
 @pytest.fixture

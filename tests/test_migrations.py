@@ -13,7 +13,7 @@ from scrm.migrate import upgrade_to_head
 from scrm.models import metadata
 
 
-def _fresh_database(engine: Engine, tmp_path) -> str:  # type: ignore[no-untyped-def]
+def _fresh_database(engine: Engine, tmp_path) -> str:
     if engine.dialect.name != "postgresql":
         return f"sqlite:///{tmp_path / 'migrated.db'}"
     name = f"scrm_mig_{uuid.uuid4().hex[:8]}"
@@ -22,13 +22,15 @@ def _fresh_database(engine: Engine, tmp_path) -> str:  # type: ignore[no-untyped
     return engine.url.set(database=name).render_as_string(hide_password=False)
 
 
-def test_upgrade_to_head_matches_the_models(engine: Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_upgrade_to_head_matches_the_models(engine: Engine, tmp_path) -> None:
     url = _fresh_database(engine, tmp_path)
     upgrade_to_head(url)
     migrated = make_engine(url)
     try:
         with migrated.connect() as connection:
-            diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), metadata)
+            diff = compare_metadata(
+                MigrationContext.configure(connection, opts={"compare_type": True}), metadata
+            )
         assert diff == [], f"models and migrations differ; run `./dev revision MESSAGE`: {diff}"
         upgrade_to_head(url)  # running it again is a no-op
     finally:

@@ -30,8 +30,13 @@ def serve(
     from scrm.main import create_app
 
     settings = load_settings()
-    uvicorn.run(create_app(settings, run_embedded_worker=worker and settings.embedded_worker),
-                host=host, port=port, log_level=settings.log_level.lower(), access_log=False)
+    uvicorn.run(
+        create_app(settings, run_embedded_worker=worker and settings.embedded_worker),
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
 
 
 @app.command()

@@ -6,6 +6,7 @@ so a client cannot get around the limit by omitting the header.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 
@@ -53,13 +54,13 @@ class BodySizeLimitMiddleware:
                 response_started = True
             await send(message)
 
-        try:
+        with contextlib.suppress(_BodyTooLarge):
             await self.app(scope, limited_receive, guarded_send)
-        except _BodyTooLarge:
-            pass
 
     async def _reject(self, scope: Scope, send: Send) -> None:
-        log.warning("rejected %s %s: body over %d bytes", scope.get("method"), scope.get("path"), self.max_bytes)
+        log.warning(
+            "rejected %s %s: body over %d bytes", scope.get("method"), scope.get("path"), self.max_bytes
+        )
         body = json.dumps(
             {
                 "type": "/problems/payload-too-large",
@@ -72,7 +73,10 @@ class BodySizeLimitMiddleware:
             {
                 "type": "http.response.start",
                 "status": 413,
-                "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())],
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": body})

@@ -30,8 +30,15 @@ WEB_DIST = Path(__file__).parent / "web" / "dist"
 PROBLEM_JSON = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str, *, slug: str, errors: list[dict[str, Any]] | None = None,
-            headers: dict[str, str] | None = None) -> JSONResponse:
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    slug: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     """An RFC 9457 problem document."""
     body: dict[str, Any] = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
     if errors:
@@ -44,27 +51,45 @@ def _install_error_handlers(app: FastAPI) -> None:
     def domain_error(request: Request, exc: DomainError) -> JSONResponse:
         log.info("%s %s -> %s: %s", request.method, request.url.path, exc.status, exc.detail)
         headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, TooManyRequests) else None
-        return problem(exc.status, exc.title, exc.detail, slug=exc.type_slug, errors=exc.field_errors, headers=headers)
+        return problem(
+            exc.status, exc.title, exc.detail, slug=exc.type_slug, errors=exc.field_errors, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": ".".join(str(part) for part in error["loc"][1:]) or str(error["loc"][0]), "message": error["msg"]}
+            {
+                "field": ".".join(str(part) for part in error["loc"][1:]) or str(error["loc"][0]),
+                "message": error["msg"],
+            }
             for error in exc.errors()
         ]
         log.info("%s %s -> 422: %d field errors", request.method, request.url.path, len(errors))
-        return problem(422, "Validation failed", "the request has invalid fields", slug="validation-failed", errors=errors)
+        return problem(
+            422,
+            "Validation failed",
+            "the request has invalid fields",
+            slug="validation-failed",
+            errors=errors,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail if isinstance(exc.detail, str) else "request failed"
-        return problem(exc.status_code, detail, detail, slug=f"http-{exc.status_code}",
-                       headers=getattr(exc, "headers", None))
+        return problem(
+            exc.status_code,
+            detail,
+            detail,
+            slug=f"http-{exc.status_code}",
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(Exception)
     def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "Internal error", "an unexpected error occurred; it has been logged", slug="internal")
+        return problem(
+            500, "Internal error", "an unexpected error occurred; it has been logged", slug="internal"
+        )
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -92,8 +117,9 @@ def _install_operational_routes(app: FastAPI) -> None:
         except Exception as exc:  # any failure means "not ready"; say which
             checks["database"] = f"unreachable: {type(exc).__name__}"
         ready = all(value == "ok" for value in checks.values()) and len(checks) == 2
-        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
-                            status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
+        )
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

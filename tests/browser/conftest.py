@@ -17,8 +17,14 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -51,15 +57,22 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not (WEB_DIST / "index.html").is_file():
         pytest.fail("the console is not built: run `./dev setup` (npm ci && npm run build in frontend/)")
     var_dir: Path = tmp_path_factory.mktemp("live")
-    settings = load_settings(environment=Environment.TEST, var_dir=var_dir,
-                             database_url=f"sqlite:///{var_dir / 'live.db'}", secret_key="browser-" + "k" * 40)
+    settings = load_settings(
+        environment=Environment.TEST,
+        var_dir=var_dir,
+        database_url=f"sqlite:///{var_dir / 'live.db'}",
+        secret_key="browser-" + "k" * 40,
+    )
     upgrade_to_head(settings.database_url)
     build_registry()
     with session_scope(make_session_factory(make_engine(settings.database_url))) as session:
         seed_demo(session)
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, run_embedded_worker=True), host="127.0.0.1",
-                                           port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, run_embedded_worker=True), host="127.0.0.1", port=port, log_level="warning"
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"

@@ -9,7 +9,10 @@ def test_round_trip_and_context_binding() -> None:
     box = SecretBox("k" * 40)
     stored = box.encrypt({"contact_secret": "s3cret", "token": "中文"}, tenant_id=1, purpose="connection:7")
     assert "s3cret" not in stored
-    assert box.decrypt(stored, tenant_id=1, purpose="connection:7") == {"contact_secret": "s3cret", "token": "中文"}
+    assert box.decrypt(stored, tenant_id=1, purpose="connection:7") == {
+        "contact_secret": "s3cret",
+        "token": "中文",
+    }
     with pytest.raises(SecretDecryptionError):
         box.decrypt(stored, tenant_id=2, purpose="connection:7")
     with pytest.raises(SecretDecryptionError):

@@ -52,7 +52,7 @@ def decode_cursor(cursor: str) -> int:
 
 def paginate(
     session: Session,
-    stmt: Select[Any],
+    stmt: Select,
     id_column: Any,
     request: PageRequest,
     *,

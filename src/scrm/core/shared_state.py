@@ -54,7 +54,9 @@ class SharedState(Protocol):
     def unlock(self, key: str, token: str) -> None: ...
 
 
-def gcra_reserve(theoretical_arrival: float | None, now: float, interval: float, burst: int) -> tuple[float, float]:
+def gcra_reserve(
+    theoretical_arrival: float | None, now: float, interval: float, burst: int
+) -> tuple[float, float]:
     """Pure GCRA reservation: (start time of the caller's slot, new theoretical arrival time)."""
     tat = max(theoretical_arrival or now, now)
     tolerance = interval * max(burst - 1, 0)
@@ -78,7 +80,9 @@ class DatabaseSharedState:
     def set(self, key: str, value: str, ttl_seconds: float) -> None:
         expires_at = utcnow() + timedelta(seconds=ttl_seconds)
         with session_scope(self._factory) as session:
-            statement = dialect_insert(session, SharedValue).values(key=key, value=value, expires_at=expires_at)
+            statement = dialect_insert(session, SharedValue).values(
+                key=key, value=value, expires_at=expires_at
+            )
             session.execute(
                 statement.on_conflict_do_update(
                     index_elements=["key"], set_={"value": value, "expires_at": expires_at}
@@ -92,7 +96,9 @@ class DatabaseSharedState:
     def reserve(self, key: str, interval_seconds: float, burst: int = 1) -> float:
         with session_scope(self._factory) as session:
             # FOR UPDATE serialises reservations on PostgreSQL; SQLite's BEGIN IMMEDIATE already does.
-            row = session.scalars(select(RatePacing).where(RatePacing.key == key).with_for_update()).one_or_none()
+            row = session.scalars(
+                select(RatePacing).where(RatePacing.key == key).with_for_update()
+            ).one_or_none()
             now = time.time()
             start, tat = gcra_reserve(row.theoretical_arrival if row else None, now, interval_seconds, burst)
             if row is None:
@@ -109,7 +115,9 @@ class DatabaseSharedState:
         lock_key = f"lock:{key}"
         now = utcnow()
         with session_scope(self._factory) as session:
-            session.execute(delete(SharedValue).where(SharedValue.key == lock_key, SharedValue.expires_at <= now))
+            session.execute(
+                delete(SharedValue).where(SharedValue.key == lock_key, SharedValue.expires_at <= now)
+            )
             statement = dialect_insert(session, SharedValue).values(
                 key=lock_key, value=token, expires_at=now + timedelta(seconds=ttl_seconds)
             )

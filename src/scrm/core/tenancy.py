@@ -15,7 +15,7 @@ from scrm.core.errors import NotFound
 ModelT = TypeVar("ModelT")
 
 
-def tenant_select(model: type[ModelT], tenant_id: int) -> Select[tuple[ModelT]]:
+def tenant_select(model: type[ModelT], tenant_id: int) -> Select:
     """`SELECT model WHERE tenant_id = :tenant_id`, the starting point of every tenant query."""
     return select(model).where(model.tenant_id == tenant_id)  # type: ignore[attr-defined]
 

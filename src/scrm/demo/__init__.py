@@ -30,11 +30,13 @@ def run_demo(*, host: str, port: int, console: Console) -> None:
         if not tick_chain_alive(session, tenant_id=seed.tenant_id):
             schedule_tick(session, tenant_id=seed.tenant_id, sequence=1, due_at=utcnow() + TICK_INTERVAL)
     url = f"http://{host}:{port}"
-    console.print(Panel.fit(
-        f"[bold]SCRM demo[/bold] is starting at [link={url}]{url}[/link]\n"
-        f"Log in as [bold]{DEMO_EMAIL}[/bold] / [bold]{DEMO_PASSWORD}[/bold]\n"
-        f"Database: {settings.database_url}   (Ctrl+C to stop)",
-        border_style="green",
-    ))
+    console.print(
+        Panel.fit(
+            f"[bold]SCRM demo[/bold] is starting at [link={url}]{url}[/link]\n"
+            f"Log in as [bold]{DEMO_EMAIL}[/bold] / [bold]{DEMO_PASSWORD}[/bold]\n"
+            f"Database: {settings.database_url}   (Ctrl+C to stop)",
+            border_style="green",
+        )
+    )
     app = create_app(settings, run_embedded_worker=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -28,15 +28,20 @@ class DemoTicked(Event):
 
 
 def schedule_tick(session: Session, *, tenant_id: int, sequence: int, due_at: datetime) -> None:
-    schedule(session, TICK_KIND, due_at, {"sequence": sequence}, f"{tenant_id}:{sequence}", tenant_id=tenant_id)
+    schedule(
+        session, TICK_KIND, due_at, {"sequence": sequence}, f"{tenant_id}:{sequence}", tenant_id=tenant_id
+    )
 
 
 def tick_chain_alive(session: Session, *, tenant_id: int) -> bool:
     """Whether a tick is already scheduled, so a restarted demo continues its chain, not a second one."""
     live = session.scalar(
         select(Timer.id)
-        .where(Timer.kind == TICK_KIND, Timer.tenant_id == tenant_id,
-               Timer.status.in_((TimerStatus.SCHEDULED, TimerStatus.PROCESSING)))
+        .where(
+            Timer.kind == TICK_KIND,
+            Timer.tenant_id == tenant_id,
+            Timer.status.in_((TimerStatus.SCHEDULED, TimerStatus.PROCESSING)),
+        )
         .limit(1)
     )
     return live is not None
@@ -47,7 +52,9 @@ def on_tick(session: Session, timer: TimerDelivery) -> None:
     assert timer.tenant_id is not None
     sequence = int(timer.payload["sequence"])
     publish(session, DemoTicked(tenant_id=timer.tenant_id, sequence=sequence))
-    schedule_tick(session, tenant_id=timer.tenant_id, sequence=sequence + 1, due_at=timer.due_at + TICK_INTERVAL)
+    schedule_tick(
+        session, tenant_id=timer.tenant_id, sequence=sequence + 1, due_at=timer.due_at + TICK_INTERVAL
+    )
 
 
 def on_ticked(session: Session, delivery: Delivery) -> None:

@@ -30,14 +30,27 @@ def seed_demo(session: Session) -> DemoSeed:
     existing = session.scalars(select(Tenant).where(Tenant.name == DEMO_TENANT_NAME)).first()
     if existing is not None:
         return DemoSeed(tenant_id=existing.id, created=False)
-    tenant = create_tenant(session, name=DEMO_TENANT_NAME, admin_email=DEMO_EMAIL,
-                           admin_password=DEMO_PASSWORD, admin_name="演示管理员")
+    tenant = create_tenant(
+        session,
+        name=DEMO_TENANT_NAME,
+        admin_email=DEMO_EMAIL,
+        admin_password=DEMO_PASSWORD,
+        admin_name="演示管理员",
+    )
     owner = session.scalars(select(User).where(User.email == DEMO_EMAIL)).one()
-    actor = Actor(kind=ActorKind.USER, tenant_id=tenant.id, user_id=owner.id, permissions=frozenset({"*"}),
-                  name=DEMO_EMAIL, ip="127.0.0.1")
+    actor = Actor(
+        kind=ActorKind.USER,
+        tenant_id=tenant.id,
+        user_id=owner.id,
+        permissions=frozenset({"*"}),
+        name=DEMO_EMAIL,
+        ip="127.0.0.1",
+    )
     roles = {role.key: role.id for role in session.scalars(select(Role).where(Role.tenant_id == tenant.id))}
     east = create_department(session, actor=actor, data=DepartmentCreate(name="华东大区"))
-    shanghai = create_department(session, actor=actor, data=DepartmentCreate(name="上海门店", parent_id=east.id))
+    shanghai = create_department(
+        session, actor=actor, data=DepartmentCreate(name="上海门店", parent_id=east.id)
+    )
     north = create_department(session, actor=actor, data=DepartmentCreate(name="华北大区"))
     staff = [
         ("zhangsan@scrm.local", "张三 (导购)", "agent", shanghai.id),
@@ -47,9 +60,19 @@ def seed_demo(session: Session) -> DemoSeed:
         ("sunqi@scrm.local", "孙七 (客服主管)", "admin", north.id),
     ]
     for email, name, role_key, department_id in staff:
-        create_user(session, actor=actor, data=UserCreate(
-            email=email, display_name=name, password=STAFF_PASSWORD, role_id=roles[role_key],
-            department_id=department_id))
-    create_api_key(session, actor=actor, data=ApiKeyCreate(name="ERP 订单同步 (demo)", role_id=roles["admin"]))
+        create_user(
+            session,
+            actor=actor,
+            data=UserCreate(
+                email=email,
+                display_name=name,
+                password=STAFF_PASSWORD,
+                role_id=roles[role_key],
+                department_id=department_id,
+            ),
+        )
+    create_api_key(
+        session, actor=actor, data=ApiKeyCreate(name="ERP 订单同步 (demo)", role_id=roles["admin"])
+    )
     session.flush()
     return DemoSeed(tenant_id=tenant.id, created=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+
 from scrm.core.actors import ActorKind
 from scrm.core.errors import NotFound, Unauthenticated
 from scrm.core.pagination import Page, PageRequest
@@ -73,17 +74,23 @@ def login(body: LoginIn, request: Request, session: DbSession) -> TokenOut:
     if not memberships:
         raise Unauthenticated("this account has no active workspace")
     tenant_id = memberships[0][1].id
-    actor = user_actor(session, user=user, tenant_id=tenant_id, ip=ip, user_agent=request.headers.get("user-agent"))
+    actor = user_actor(
+        session, user=user, tenant_id=tenant_id, ip=ip, user_agent=request.headers.get("user-agent")
+    )
     audit.record_audit(session, actor=actor, action="auth.login", target_type="user", target_id=user.id)
     token = issue_access_token(
-        user=user, tenant_id=tenant_id, secret_key=settings.resolved_secret_key,
+        user=user,
+        tenant_id=tenant_id,
+        secret_key=settings.resolved_secret_key,
         ttl_seconds=settings.access_token_ttl_seconds,
     )
     return TokenOut(access_token=token)
 
 
 @router.post("/auth/switch-tenant", response_model=TokenOut)
-def switch_tenant(body: SwitchTenantIn, request: Request, actor: CurrentActor, session: DbSession) -> TokenOut:
+def switch_tenant(
+    body: SwitchTenantIn, request: Request, actor: CurrentActor, session: DbSession
+) -> TokenOut:
     """A new access token acting in another workspace the user belongs to (404 otherwise)."""
     if actor.kind != ActorKind.USER or actor.user_id is None:
         raise Unauthenticated("only people log in to workspaces; API keys belong to one")
@@ -91,12 +98,17 @@ def switch_tenant(body: SwitchTenantIn, request: Request, actor: CurrentActor, s
     if body.tenant_id not in {tenant.id for _, tenant, _ in active_memberships(session, user.id)}:
         raise NotFound(f"workspace {body.tenant_id} not found")
     settings = get_settings(request)
-    new_actor = user_actor(session, user=user, tenant_id=body.tenant_id, ip=actor.ip, user_agent=actor.user_agent)
-    audit.record_audit(session, actor=new_actor, action="auth.switch_tenant", target_type="tenant",
-                       target_id=body.tenant_id)
+    new_actor = user_actor(
+        session, user=user, tenant_id=body.tenant_id, ip=actor.ip, user_agent=actor.user_agent
+    )
+    audit.record_audit(
+        session, actor=new_actor, action="auth.switch_tenant", target_type="tenant", target_id=body.tenant_id
+    )
     return TokenOut(
         access_token=issue_access_token(
-            user=user, tenant_id=body.tenant_id, secret_key=settings.resolved_secret_key,
+            user=user,
+            tenant_id=body.tenant_id,
+            secret_key=settings.resolved_secret_key,
             ttl_seconds=settings.access_token_ttl_seconds,
         )
     )
@@ -107,11 +119,19 @@ def me(actor: CurrentActor, session: DbSession) -> MeOut:
     """Who is calling, in which workspace, with which permissions."""
     tenant = session.get_one(Tenant, actor.tenant_id)
     if actor.user_id is None:
-        return MeOut(user=None, tenant=TenantBrief(id=tenant.id, name=tenant.name), tenants=[], role=None,
-                     permissions=sorted(actor.permissions), data_scope=actor.data_scope)
+        return MeOut(
+            user=None,
+            tenant=TenantBrief(id=tenant.id, name=tenant.name),
+            tenants=[],
+            role=None,
+            permissions=sorted(actor.permissions),
+            data_scope=actor.data_scope,
+        )
     user = session.get_one(User, actor.user_id)
     memberships = active_memberships(session, user.id)
-    current_role = next(role for membership, _, role in memberships if membership.tenant_id == actor.tenant_id)
+    current_role = next(
+        role for membership, _, role in memberships if membership.tenant_id == actor.tenant_id
+    )
     return MeOut(
         user=UserBrief(id=user.id, email=user.email, display_name=user.display_name),
         tenant=TenantBrief(id=tenant.id, name=tenant.name),
@@ -127,7 +147,11 @@ def me(actor: CurrentActor, session: DbSession) -> MeOut:
 
 @router.get("/users", response_model=Page[UserOut])
 def list_users(
-    actor: CurrentActor, session: DbSession, limit: Limit = 50, cursor: str | None = None, q: str | None = None
+    actor: CurrentActor,
+    session: DbSession,
+    limit: Limit = 50,
+    cursor: str | None = None,
+    q: str | None = None,
 ) -> Page[UserOut]:
     items, next_cursor = service.list_users(session, actor=actor, page=PageRequest(limit, cursor), q=q)
     return Page(items=items, next_cursor=next_cursor)
@@ -196,7 +220,9 @@ def list_permissions(actor: CurrentActor) -> list[PermissionOut]:
 
 
 @router.get("/api-keys", response_model=Page[ApiKeyOut])
-def list_api_keys(actor: CurrentActor, session: DbSession, limit: Limit = 50, cursor: str | None = None) -> Page[ApiKeyOut]:
+def list_api_keys(
+    actor: CurrentActor, session: DbSession, limit: Limit = 50, cursor: str | None = None
+) -> Page[ApiKeyOut]:
     items, next_cursor = api_keys.list_api_keys(session, actor=actor, page=PageRequest(limit, cursor))
     return Page(items=items, next_cursor=next_cursor)
 
@@ -228,4 +254,3 @@ def list_audit_log(
         session, actor=actor, page=PageRequest(limit, cursor), action=action, actor_filter=actor_filter
     )
     return Page(items=[AuditEntryOut.model_validate(item) for item in items], next_cursor=next_cursor)
-

@@ -47,14 +47,22 @@ def create_api_key(session: Session, *, actor: Actor, data: ApiKeyCreate) -> Api
     )
     session.add(api_key)
     session.flush()
-    record_audit(session, actor=actor, action="api_key.created", target_type="api_key", target_id=api_key.id,
-                 detail={"name": data.name, "prefix": prefix, "role": role.key})
+    record_audit(
+        session,
+        actor=actor,
+        action="api_key.created",
+        target_type="api_key",
+        target_id=api_key.id,
+        detail={"name": data.name, "prefix": prefix, "role": role.key},
+    )
     return ApiKeyCreated(**_out(api_key, role).model_dump(), secret=secret)
 
 
 def list_api_keys(session: Session, *, actor: Actor, page: PageRequest) -> tuple[list[ApiKeyOut], str | None]:
     actor.require(IdentityPermission.API_KEYS_MANAGE)
-    stmt = select(ApiKey, Role).join(Role, Role.id == ApiKey.role_id).where(ApiKey.tenant_id == actor.tenant_id)
+    stmt = (
+        select(ApiKey, Role).join(Role, Role.id == ApiKey.role_id).where(ApiKey.tenant_id == actor.tenant_id)
+    )
     rows, next_cursor = paginate(session, stmt, ApiKey.id, page, rows=True)
     return [_out(api_key, role) for api_key, role in rows], next_cursor
 
@@ -66,7 +74,13 @@ def revoke_api_key(session: Session, *, actor: Actor, api_key_id: int) -> ApiKey
         raise Conflict("the key is already revoked")
     api_key.revoked_at = utcnow()
     session.flush()
-    record_audit(session, actor=actor, action="api_key.revoked", target_type="api_key", target_id=api_key.id,
-                 detail={"name": api_key.name, "prefix": api_key.prefix})
+    record_audit(
+        session,
+        actor=actor,
+        action="api_key.revoked",
+        target_type="api_key",
+        target_id=api_key.id,
+        detail={"name": api_key.name, "prefix": api_key.prefix},
+    )
     role = session.get_one(Role, api_key.role_id)
     return _out(api_key, role)

@@ -37,7 +37,12 @@ def record_audit(
 
 
 def list_audit(
-    session: Session, *, actor: Actor, page: PageRequest, action: str | None = None, actor_filter: str | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    page: PageRequest,
+    action: str | None = None,
+    actor_filter: str | None = None,
 ) -> tuple[list[AuditEntry], str | None]:
     stmt = tenant_select(AuditEntry, actor.tenant_id)
     if action:

@@ -59,13 +59,13 @@ def issue_access_token(*, user: User, tenant_id: int, secret_key: str, ttl_secon
     return jwt.encode(claims, secret_key, algorithm=TOKEN_ALGORITHM)
 
 
-def check_login_rate(session: Session, *, email: str, ip: str, max_failures: int, window_seconds: int) -> None:
+def check_login_rate(
+    session: Session, *, email: str, ip: str, max_failures: int, window_seconds: int
+) -> None:
     """Raise TooManyRequests when the account or the IP has too many recent failures."""
     since = utcnow() - timedelta(seconds=window_seconds)
     for column, value in ((LoginAttempt.email, email), (LoginAttempt.ip, ip)):
-        count = session.scalar(
-            select(func.count()).where(column == value, LoginAttempt.created_at >= since)
-        )
+        count = session.scalar(select(func.count()).where(column == value, LoginAttempt.created_at >= since))
         if (count or 0) >= max_failures:
             log.warning("login rate limit hit for %s", "account" if column is LoginAttempt.email else "ip")
             raise TooManyRequests(
@@ -84,7 +84,11 @@ def authenticate(
     email = email.strip().lower()
     check_login_rate(session, email=email, ip=ip, max_failures=max_failures, window_seconds=window_seconds)
     user = session.scalars(select(User).where(User.email == email)).one_or_none()
-    if not verify_password(user.password_hash if user else None, password) or user is None or not user.is_active:
+    if (
+        not verify_password(user.password_hash if user else None, password)
+        or user is None
+        or not user.is_active
+    ):
         log.info("failed login from %s", ip)
         raise Unauthenticated("email or password is incorrect")
     user.last_login_at = utcnow()

@@ -38,7 +38,9 @@ def create_tenant(
     An existing user with that email joins as owner and keeps their password.
     """
     if not name.strip():
-        raise ValidationFailed("tenant name is required", field_errors=[{"field": "name", "message": "required"}])
+        raise ValidationFailed(
+            "tenant name is required", field_errors=[{"field": "name", "message": "required"}]
+        )
     tenant = Tenant(name=name.strip())
     session.add(tenant)
     session.flush()
@@ -62,13 +64,23 @@ def create_tenant(
                 "password must be at least 8 characters",
                 field_errors=[{"field": "admin_password", "message": "at least 8 characters"}],
             )
-        user = User(email=email, display_name=admin_name or email.split("@")[0], password_hash=hash_password(admin_password))
+        user = User(
+            email=email,
+            display_name=admin_name or email.split("@")[0],
+            password_hash=hash_password(admin_password),
+        )
         session.add(user)
     session.flush()
     session.add(Membership(tenant_id=tenant.id, user_id=user.id, role_id=roles["owner"].id))
     system = Actor(kind=ActorKind.SYSTEM, tenant_id=tenant.id, permissions=frozenset({"*"}), name="system")
-    record_audit(session, actor=system, action="tenant.created", target_type="tenant", target_id=tenant.id,
-                 detail={"name": tenant.name, "owner": email})
+    record_audit(
+        session,
+        actor=system,
+        action="tenant.created",
+        target_type="tenant",
+        target_id=tenant.id,
+        detail={"name": tenant.name, "owner": email},
+    )
     session.flush()
     return tenant
 
@@ -76,7 +88,7 @@ def create_tenant(
 # --- users -----------------------------------------------------------------------------------------
 
 
-def _user_rows_select(tenant_id: int) -> Select[tuple[Membership, User, Role, Department]]:
+def _user_rows_select(tenant_id: int) -> Select:
     return (
         select(Membership, User, Role, Department)
         .join(User, User.id == Membership.user_id)
@@ -101,7 +113,9 @@ def _user_out(membership: Membership, user: User, role: Role, department: Depart
     )
 
 
-def list_users(session: Session, *, actor: Actor, page: PageRequest, q: str | None = None) -> tuple[list[UserOut], str | None]:
+def list_users(
+    session: Session, *, actor: Actor, page: PageRequest, q: str | None = None
+) -> tuple[list[UserOut], str | None]:
     """Staff of the actor's tenant, within the actor's data scope, newest first."""
     actor.require(IdentityPermission.USERS_VIEW)
     stmt = _user_rows_select(actor.tenant_id)
@@ -116,7 +130,9 @@ def list_users(session: Session, *, actor: Actor, page: PageRequest, q: str | No
     return [_user_out(*row) for row in rows], next_cursor
 
 
-def _membership_row(session: Session, tenant_id: int, user_id: int) -> tuple[Membership, User, Role, Department | None]:
+def _membership_row(
+    session: Session, tenant_id: int, user_id: int
+) -> tuple[Membership, User, Role, Department | None]:
     row = session.execute(_user_rows_select(tenant_id).where(Membership.user_id == user_id)).one_or_none()
     if row is None:
         raise NotFound(f"user {user_id} not found")
@@ -152,11 +168,19 @@ def create_user(session: Session, *, actor: Actor, data: UserCreate) -> UserOut:
     ).one_or_none():
         raise Conflict(f"{email} is already a member of this workspace")
     session.add(
-        Membership(tenant_id=actor.tenant_id, user_id=user.id, role_id=data.role_id, department_id=data.department_id)
+        Membership(
+            tenant_id=actor.tenant_id, user_id=user.id, role_id=data.role_id, department_id=data.department_id
+        )
     )
     session.flush()
-    record_audit(session, actor=actor, action="user.created", target_type="user", target_id=user.id,
-                 detail={"email": email, "role_id": data.role_id})
+    record_audit(
+        session,
+        actor=actor,
+        action="user.created",
+        target_type="user",
+        target_id=user.id,
+        detail={"email": email, "role_id": data.role_id},
+    )
     return get_user(session, actor=actor, user_id=user.id)
 
 
@@ -179,8 +203,14 @@ def update_user(session: Session, *, actor: Actor, user_id: int, data: UserUpdat
     if changes.get("is_active") is not None:
         membership.is_active = changes["is_active"]
     session.flush()
-    record_audit(session, actor=actor, action="user.updated", target_type="user", target_id=user.id,
-                 detail={key: value for key, value in changes.items()})
+    record_audit(
+        session,
+        actor=actor,
+        action="user.updated",
+        target_type="user",
+        target_id=user.id,
+        detail={key: value for key, value in changes.items()},
+    )
     return get_user(session, actor=actor, user_id=user.id)
 
 
@@ -207,8 +237,14 @@ def create_department(session: Session, *, actor: Actor, data: DepartmentCreate)
     department = Department(tenant_id=actor.tenant_id, name=data.name, parent_id=data.parent_id)
     session.add(department)
     session.flush()
-    record_audit(session, actor=actor, action="department.created", target_type="department",
-                 target_id=department.id, detail={"name": data.name, "parent_id": data.parent_id})
+    record_audit(
+        session,
+        actor=actor,
+        action="department.created",
+        target_type="department",
+        target_id=department.id,
+        detail={"name": data.name, "parent_id": data.parent_id},
+    )
     return department
 
 
@@ -248,8 +284,14 @@ def create_role(session: Session, *, actor: Actor, data: RoleCreate) -> Role:
     )
     session.add(role)
     session.flush()
-    record_audit(session, actor=actor, action="role.created", target_type="role", target_id=role.id,
-                 detail={"name": role.name, "permissions": permissions, "data_scope": role.data_scope})
+    record_audit(
+        session,
+        actor=actor,
+        action="role.created",
+        target_type="role",
+        target_id=role.id,
+        detail={"name": role.name, "permissions": permissions, "data_scope": role.data_scope},
+    )
     return role
 
 
@@ -269,8 +311,14 @@ def update_role(session: Session, *, actor: Actor, role_id: int, data: RoleUpdat
     if changes.get("data_scope") is not None:
         role.data_scope = DataScope(changes["data_scope"]).value
     session.flush()
-    record_audit(session, actor=actor, action="role.updated", target_type="role", target_id=role.id,
-                 detail={key: value for key, value in changes.items()})
+    record_audit(
+        session,
+        actor=actor,
+        action="role.updated",
+        target_type="role",
+        target_id=role.id,
+        detail={key: value for key, value in changes.items()},
+    )
     return role
 
 
@@ -279,10 +327,18 @@ def delete_role(session: Session, *, actor: Actor, role_id: int) -> None:
     role = require_in_tenant(session, Role, actor.tenant_id, role_id)
     if role.is_builtin:
         raise Conflict("built-in roles cannot be deleted")
-    in_use = session.scalars(tenant_select(Membership, actor.tenant_id).where(Membership.role_id == role.id)).first()
+    in_use = session.scalars(
+        tenant_select(Membership, actor.tenant_id).where(Membership.role_id == role.id)
+    ).first()
     if in_use is not None:
         raise Conflict("the role is still assigned to staff; reassign them first")
     session.delete(role)
     session.flush()
-    record_audit(session, actor=actor, action="role.deleted", target_type="role", target_id=role_id,
-                 detail={"name": role.name})
+    record_audit(
+        session,
+        actor=actor,
+        action="role.deleted",
+        target_type="role",
+        target_id=role_id,
+        detail={"name": role.name},
+    )

@@ -27,7 +27,9 @@ A_PLAINTEXT = (
 )
 
 # B. Tencent's Python sample (callback/Sample.py).
-B = WeComCrypto("hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo", "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt", "ww1436e0e65a779aee")
+B = WeComCrypto(
+    "hJqcu3uJ9Tn2gXPmxx2w9kkCkCE2EPYo", "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt", "ww1436e0e65a779aee"
+)
 B_ENCRYPT = (
     "Kl7kjoSf6DMD1zh7rtrHjFaDapSCkaOnwu3bqLc5tAybhhMl9pFeK8NslNPVdMwmBQTNoW4mY7AIjeLvEl3NyeTkAgGzBhzTtRLNshw2AEew+k"
     "kYcD+Fq72Kt00fT0WnN87hGrW8SqGc+NcT3mu87Ha3dz1pSDi6GaUA6A0sqfde0VJPQbZ9U+3JWcoD4Z5jaU0y9GSh010wsHF8KZD24YhmZH4"
@@ -64,7 +66,9 @@ def test_a_url_verification() -> None:
 
 
 def test_a_message_decrypts() -> None:
-    plaintext = A.decrypt_message("477715d11cdb4164915debcba66cb864d751f3e6", "1409659813", "1372623149", A_ENCRYPT)
+    plaintext = A.decrypt_message(
+        "477715d11cdb4164915debcba66cb864d751f3e6", "1409659813", "1372623149", A_ENCRYPT
+    )
     assert plaintext == A_PLAINTEXT
     assert len(base64.b64decode(A_ENCRYPT)) == 352  # the padded length given with the vector (pad 30)
 
@@ -84,7 +88,9 @@ def test_b_url_verification_and_message() -> None:
     assert B.verify_url("012bc692d0a58dd4b10f8dfe5c4ac00ae211ebeb", "1476416373", "47744683", echostr) == (
         "1288432023552776189"
     )
-    assert B.decrypt_message("0c3914025cb4b4d68103f6bfc8db550f79dcf48e", "1476422779", "1597212914", B_ENCRYPT) == (
+    assert B.decrypt_message(
+        "0c3914025cb4b4d68103f6bfc8db550f79dcf48e", "1476422779", "1597212914", B_ENCRYPT
+    ) == (
         "<xml><ToUserName>ww1436e0e65a779aee</ToUserName><FromUserName>ChenJiaShun</FromUserName>"
         "<CreateTime>1476422779</CreateTime><MsgType>text</MsgType><Content>你好</Content>"
         "<MsgId>1456453720</MsgId><AgentID>1000002</AgentID></xml>"
@@ -103,7 +109,9 @@ def test_c_signature_check() -> None:
 
 def test_c_encrypt_with_fixed_random_reproduces_the_reply_bit_for_bit() -> None:
     assert C.encrypt(C_REPLY, random_prefix=b"1234567890123456") == C_ENCRYPTED
-    reply = C.encrypt_reply(C_REPLY, timestamp="1411525903", nonce="461056294", random_prefix=b"1234567890123456")
+    reply = C.encrypt_reply(
+        C_REPLY, timestamp="1411525903", nonce="461056294", random_prefix=b"1234567890123456"
+    )
     assert reply == (
         f"<xml>\n<Encrypt><![CDATA[{C_ENCRYPTED}]]></Encrypt>\n"
         "<MsgSignature><![CDATA[407518b7649e86ef23978113f92d27afa9296533]]></MsgSignature>\n"
@@ -112,7 +120,9 @@ def test_c_encrypt_with_fixed_random_reproduces_the_reply_bit_for_bit() -> None:
 
 
 def test_c_decrypt() -> None:
-    message = C.decrypt_message("74d92dfeb87ba7c714f89d98870ae5eb62dff26d", "1411525903", "461056294", C_DECRYPT_INPUT)
+    message = C.decrypt_message(
+        "74d92dfeb87ba7c714f89d98870ae5eb62dff26d", "1411525903", "461056294", C_DECRYPT_INPUT
+    )
     assert "<Content><![CDATA[test]]></Content>" in message
     assert "<FromUserName><![CDATA[messense]]></FromUserName>" in message
 

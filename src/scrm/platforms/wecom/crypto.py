@@ -106,7 +106,9 @@ class WeComCrypto:
         except (binascii.Error, ValueError) as exc:
             raise WeComCryptoError(WeComCryptoError.BASE64_DECODE_FAILED, "ciphertext is not base64") from exc
         if not ciphertext or len(ciphertext) % 16:
-            raise WeComCryptoError(WeComCryptoError.DECRYPT_FAILED, "ciphertext length is not a block multiple")
+            raise WeComCryptoError(
+                WeComCryptoError.DECRYPT_FAILED, "ciphertext length is not a block multiple"
+            )
         decryptor = self._cipher().decryptor()
         plaintext = _unpad(decryptor.update(ciphertext) + decryptor.finalize())
         if len(plaintext) < 20:
@@ -140,7 +142,9 @@ class WeComCrypto:
         self.verify(msg_signature, timestamp, nonce, encrypted)
         return self.decrypt(encrypted)
 
-    def encrypt_reply(self, message: str, *, timestamp: str, nonce: str, random_prefix: bytes | None = None) -> str:
+    def encrypt_reply(
+        self, message: str, *, timestamp: str, nonce: str, random_prefix: bytes | None = None
+    ) -> str:
         """The passive encrypted reply XML (Encrypt, MsgSignature, TimeStamp, Nonce)."""
         encrypted = self.encrypt(message, random_prefix=random_prefix)
         return (
