@@ -29,23 +29,23 @@ export default defineConfig({
     chunkSizeWarningLimit: 600,
     rolldownOptions: {
       output: {
+        // Vendor chunks. Each group also captures its dependencies, so the group a shared library
+        // (react) must land in has the higher priority.
         codeSplitting: {
           groups: [
-            { name: 'echarts', test: /node_modules[\\/](echarts|zrender|echarts-for-react)[\\/]/, priority: 40 },
-            { name: 'pro-components', test: /node_modules[\\/]@ant-design[\\/]pro-/, priority: 35 },
-            { name: 'antd-icons', test: /node_modules[\\/]@ant-design[\\/]icons/, priority: 32 },
-            {
-              name: 'antd',
-              test: /node_modules[\\/](antd|@ant-design|@rc-component|rc-[^\\/]+|@emotion|dayjs|stylis)[\\/]/,
-              priority: 30,
-              // antd alone minifies to ~1.1 MB: let rolldown cut it into pieces of at most ~500 kB
-              maxSize: 500_000,
-            },
             {
               name: 'react',
-              test: /node_modules[\\/](react|react-dom|scheduler|react-router|react-router-dom|@tanstack|i18next|react-i18next)[\\/]/,
-              priority: 20,
+              test: /node_modules[\\/](react|react-dom|scheduler|react-router|react-router-dom|@tanstack|i18next|react-i18next|@ant-design[\\/]v5-patch-for-react-19)[\\/]/,
+              priority: 50,
             },
+            { name: 'antd-icons', test: /node_modules[\\/]@ant-design[\\/](icons|icons-svg)[\\/]/, priority: 45 },
+            {
+              name: 'antd-base',
+              test: /node_modules[\\/](rc-[^\\/]+|@rc-component|@ant-design[\\/](cssinjs|cssinjs-utils|colors|fast-color|react-slick)|@babel[\\/]runtime|@emotion|dayjs|stylis|classnames|resize-observer-polyfill|throttle-debounce|copy-to-clipboard|scroll-into-view-if-needed|compute-scroll-into-view|json2mq|string-convert|toggle-selection)[\\/]/,
+              priority: 40,
+            },
+            { name: 'antd', test: /node_modules[\\/]antd[\\/]/, priority: 30 },
+            { name: 'echarts', test: /node_modules[\\/](echarts|zrender|echarts-for-react|tslib|size-sensor|fast-deep-equal)[\\/]/, priority: 20 },
           ],
         },
       },

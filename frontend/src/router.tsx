@@ -3,7 +3,7 @@ import { createBrowserRouter, Navigate, useLocation } from 'react-router-dom'
 import { useAuth } from './auth/AuthContext'
 import { PERM } from './auth/permissions'
 import { RequirePermission } from './components/RequirePermission'
-import { NotFound, PageLoading } from './components/states'
+import { NotFound, PageLoading, RouteError } from './components/states'
 import MainLayout from './layouts/MainLayout'
 import LoginPage from './pages/LoginPage'
 
@@ -30,9 +30,10 @@ function page(node: ReactNode, perm?: string) {
 }
 
 export const router = createBrowserRouter([
-  { path: '/login', element: <LoginPage /> },
+  { path: '/login', element: <LoginPage />, errorElement: <RouteError /> },
   {
     path: '/',
+    errorElement: <RouteError />,
     element: (
       <RequireAuth>
         <MainLayout />

@@ -18,10 +18,11 @@ export interface TokenResponse {
 }
 
 export interface Me {
-  user: { id: number; email: string; display_name: string }
+  /** null when the caller is an API key */
+  user: { id: number; email: string; display_name: string } | null
   tenant: { id: number; name: string }
   tenants: { id: number; name: string; role_name: string }[]
-  role: { id: number; key: string; name: string }
+  role: { id: number; key: string; name: string } | null
   permissions: string[]
   data_scope: DataScope
 }

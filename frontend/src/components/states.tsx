@@ -1,6 +1,6 @@
 import { Button, Result, Spin } from 'antd'
 import { useTranslation } from 'react-i18next'
-import { Link } from 'react-router-dom'
+import { isRouteErrorResponse, Link, useRouteError } from 'react-router-dom'
 import { ApiError } from '../api'
 import { errorText } from './useApiError'
 
@@ -57,6 +57,29 @@ export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () =>
       subTitle={errorText(error, t)}
       data-testid="page-error"
       extra={onRetry ? <Button onClick={onRetry}>{t('common.retry')}</Button> : undefined}
+    />
+  )
+}
+
+/** Shown instead of the router's developer page when a page crashes. */
+export function RouteError() {
+  const { t } = useTranslation()
+  const err = useRouteError()
+  const detail = isRouteErrorResponse(err) ? `${err.status} ${err.statusText}` : err instanceof Error ? err.message : String(err)
+  return (
+    <Result
+      status="error"
+      title={t('errors.generic')}
+      subTitle={detail}
+      data-testid="page-crash"
+      extra={[
+        <Button key="reload" type="primary" onClick={() => window.location.reload()}>
+          {t('common.retry')}
+        </Button>,
+        <Button key="home" onClick={() => window.location.assign('/')}>
+          {t('errors.backHome')}
+        </Button>,
+      ]}
     />
   )
 }

@@ -31,7 +31,7 @@ export function useApiError() {
           form.setFields(onFields.map((e) => ({ name: e.field, errors: [e.message] })))
         }
         const rest = err.errors.filter((e) => !known.has(e.field))
-        if (rest.length && !err.detail) text = rest.map((e) => `${e.field}: ${e.message}`).join('; ')
+        if (rest.length) text = [err.detail, rest.map((e) => `${e.field}: ${e.message}`).join('; ')].filter(Boolean).join(' — ')
       }
       void message.error({ content: text, key: 'api-error', className: 'api-error-message' })
     },

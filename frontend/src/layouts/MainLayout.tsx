@@ -108,9 +108,9 @@ export default function MainLayout() {
       disabled: true,
       label: (
         <div data-testid="user-menu-info">
-          <div>{me.user.email}</div>
+          <div>{me.user?.email}</div>
           <Typography.Text type="secondary">
-            {t('layout.role')}: {me.role.name}
+            {t('layout.role')}: {me.role?.name ?? ''}
           </Typography.Text>
         </div>
       ),
@@ -120,8 +120,15 @@ export default function MainLayout() {
   ]
 
   return (
-    <Layout style={{ minHeight: '100%' }}>
-      <Sider collapsible collapsed={collapsed} onCollapse={setCollapsed} width={220} data-testid="side-menu">
+    <Layout style={{ minHeight: '100vh' }}>
+      <Sider
+        collapsible
+        collapsed={collapsed}
+        onCollapse={setCollapsed}
+        width={220}
+        data-testid="side-menu"
+        style={{ position: 'sticky', top: 0, height: '100vh', overflow: 'auto' }}
+      >
         <div className="app-logo" onClick={() => navigate('/')} style={{ cursor: 'pointer' }}>
           <img src="/favicon.svg" alt="" />
           {!collapsed && <span>{t('app.name')}</span>}
@@ -156,7 +163,7 @@ export default function MainLayout() {
               loading={switching}
               disabled={switching}
               onChange={(v: number) => void onSwitchTenant(v)}
-              options={(me.tenants.length ? me.tenants : [{ ...me.tenant, role_name: me.role.name }]).map((x) => ({
+              options={(me.tenants.length ? me.tenants : [{ ...me.tenant, role_name: me.role?.name ?? '' }]).map((x) => ({
                 value: x.id,
                 label: x.name,
                 role: x.role_name,
@@ -185,7 +192,7 @@ export default function MainLayout() {
           >
             <Button type="text" data-testid="user-menu">
               <Avatar size="small" icon={<UserOutlined />} style={{ backgroundColor: '#1677ff' }} />
-              <span data-testid="user-name">{me.user.display_name}</span>
+              <span data-testid="user-name">{me.user?.display_name ?? me.role?.name ?? 'API'}</span>
               <DownOutlined />
             </Button>
           </Dropdown>

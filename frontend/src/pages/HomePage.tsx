@@ -48,13 +48,13 @@ export default function HomePage() {
     <Space direction="vertical" size={16} style={{ width: '100%' }}>
       <Card data-testid="home-welcome">
         <Typography.Title level={3} style={{ marginTop: 0 }}>
-          {t('home.welcome', { name: me.user.display_name })}
+          {t('home.welcome', { name: me.user?.display_name ?? '' })}
         </Typography.Title>
         <Typography.Paragraph style={{ marginBottom: 4 }} data-testid="home-tenant">
           {t('home.tenantLine', { tenant: me.tenant.name })}
         </Typography.Paragraph>
         <Typography.Text type="secondary">
-          {t('home.roleLine', { role: me.role.name, scope: t(`scope.${me.data_scope}`) })}
+          {t('home.roleLine', { role: me.role?.name ?? '—', scope: t(`scope.${me.data_scope}`) })}
         </Typography.Text>
       </Card>
       <Card title={t('home.quickLinks')}>

@@ -62,7 +62,7 @@ export default function StaffPage() {
       render: (v: string, u) => (
         <Space>
           <span>{v}</span>
-          {me?.user.id === u.id ? <Tag color="blue">{t('users.you')}</Tag> : null}
+          {me?.user?.id === u.id ? <Tag color="blue">{t('users.you')}</Tag> : null}
         </Space>
       ),
     },
@@ -102,9 +102,9 @@ export default function StaffPage() {
               okButtonProps={{ danger: true, ...tid('confirm-ok') }}
               okText={t('users.deactivate')}
               onConfirm={() => toggle.mutateAsync(u).catch(() => undefined)}
-              disabled={me?.user.id === u.id}
+              disabled={me?.user?.id === u.id}
             >
-              <Button type="link" size="small" danger disabled={me?.user.id === u.id} data-testid={`user-toggle-${u.id}`}>
+              <Button type="link" size="small" danger disabled={me?.user?.id === u.id} data-testid={`user-toggle-${u.id}`}>
                 {t('users.deactivate')}
               </Button>
             </Popconfirm>

@@ -160,7 +160,7 @@ export default function SystemPage() {
 
   const timerColumns: TableColumnsType<TimerInfo> = [
     { title: 'ID', dataIndex: 'id', width: 80 },
-    { title: t('system.name'), dataIndex: 'kind', render: (v: string) => <Tag>{v}</Tag> },
+    { title: t('system.kind'), dataIndex: 'kind', render: (v: string) => <Tag>{v}</Tag> },
     { title: t('system.key'), dataIndex: 'key', ellipsis: true },
     {
       title: t('system.dueAt'),
@@ -236,14 +236,18 @@ export default function SystemPage() {
                 <Stat title={t('system.overdue')} value={o?.timers.overdue} testId="system-timers-overdue" alert />
               </Col>
               <Col span={10}>
-                <div className="ant-statistic">
-                  <div className="ant-statistic-title">{t('system.nextDue')}</div>
-                  <Tooltip title={formatDateTime(o?.timers.next_due_at)}>
-                    <div style={{ fontSize: 18, lineHeight: '38px' }} data-testid="system-timers-next-due" data-value={o?.timers.next_due_at ?? ''}>
-                      {o?.timers.next_due_at ? formatRelative(o.timers.next_due_at) : '—'}
-                    </div>
-                  </Tooltip>
-                </div>
+                <Tooltip title={formatDateTime(o?.timers.next_due_at)}>
+                  <Statistic
+                    title={t('system.nextDue')}
+                    value={o?.timers.next_due_at ? formatRelative(o.timers.next_due_at) : '—'}
+                    valueStyle={{ fontSize: 18, lineHeight: '38px' }}
+                    valueRender={(node) => (
+                      <span data-testid="system-timers-next-due" data-value={o?.timers.next_due_at ?? ''}>
+                        {node}
+                      </span>
+                    )}
+                  />
+                </Tooltip>
               </Col>
             </Row>
           </Card>
