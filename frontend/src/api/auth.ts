@@ -1,10 +1,8 @@
-import { request } from './transport'
-import type { Me, TokenResponse } from './types'
+import { identityLogin, identityMe, identitySwitchTenant } from '../client'
+import { unwrap } from './client'
 
-export const login = (body: { email: string; password: string }) =>
-  request<TokenResponse>('POST', '/api/v1/auth/login', { body, auth: false })
+export const login = (body: { email: string; password: string }) => unwrap(identityLogin({ body, throwOnError: true }))
 
-export const switchTenant = (tenant_id: number) =>
-  request<TokenResponse>('POST', '/api/v1/auth/switch-tenant', { body: { tenant_id } })
+export const switchTenant = (tenant_id: number) => unwrap(identitySwitchTenant({ body: { tenant_id }, throwOnError: true }))
 
-export const getMe = () => request<Me>('GET', '/api/v1/me')
+export const getMe = () => unwrap(identityMe({ throwOnError: true }))

@@ -1,42 +1,41 @@
-import { request } from './transport'
-import type {
-  ApiKey,
-  ApiKeyCreate,
-  ApiKeyCreated,
-  AuditEntry,
-  AuditQuery,
-  Department,
-  DepartmentCreate,
-  Page,
-  PageParams,
-  PermissionInfo,
-  Role,
-  RoleCreate,
-  RoleUpdate,
-  User,
-  UserCreate,
-  UserUpdate,
-} from './types'
+import {
+  identityCreateApiKey,
+  identityCreateDepartment,
+  identityCreateRole,
+  identityCreateUser,
+  identityDeleteRole,
+  identityListApiKeys,
+  identityListAuditLog,
+  identityListDepartments,
+  identityListPermissions,
+  identityListRoles,
+  identityListUsers,
+  identityRevokeApiKey,
+  identityUpdateRole,
+  identityUpdateUser,
+} from '../client'
+import { unwrap } from './client'
+import type { ApiKeyCreate, AuditQuery, DepartmentCreate, PageParams, RoleCreate, RoleUpdate, UserCreate, UserQuery, UserUpdate } from './types'
 
-const V1 = '/api/v1'
+const t = { throwOnError: true } as const
 
-export const listUsers = (q: PageParams = {}) => request<Page<User>>('GET', `${V1}/users`, { query: { ...q } })
-export const createUser = (body: UserCreate) => request<User>('POST', `${V1}/users`, { body })
-export const updateUser = (id: number, body: UserUpdate) => request<User>('PATCH', `${V1}/users/${id}`, { body })
+export const listUsers = (query: UserQuery = {}) => unwrap(identityListUsers({ query, ...t }))
+export const createUser = (body: UserCreate) => unwrap(identityCreateUser({ body, ...t }))
+export const updateUser = (id: number, body: UserUpdate) => unwrap(identityUpdateUser({ path: { user_id: id }, body, ...t }))
 
-export const listDepartments = () => request<Department[]>('GET', `${V1}/departments`)
-export const createDepartment = (body: DepartmentCreate) =>
-  request<Department>('POST', `${V1}/departments`, { body })
+export const listDepartments = () => unwrap(identityListDepartments(t))
+export const createDepartment = (body: DepartmentCreate) => unwrap(identityCreateDepartment({ body, ...t }))
 
-export const listRoles = () => request<Role[]>('GET', `${V1}/roles`)
-export const createRole = (body: RoleCreate) => request<Role>('POST', `${V1}/roles`, { body })
-export const updateRole = (id: number, body: RoleUpdate) => request<Role>('PATCH', `${V1}/roles/${id}`, { body })
-export const deleteRole = (id: number) => request<void>('DELETE', `${V1}/roles/${id}`)
-export const listPermissions = () => request<PermissionInfo[]>('GET', `${V1}/permissions`)
+export const listRoles = () => unwrap(identityListRoles(t))
+export const createRole = (body: RoleCreate) => unwrap(identityCreateRole({ body, ...t }))
+export const updateRole = (id: number, body: RoleUpdate) => unwrap(identityUpdateRole({ path: { role_id: id }, body, ...t }))
+export const deleteRole = async (id: number): Promise<void> => {
+  await identityDeleteRole({ path: { role_id: id }, ...t })
+}
+export const listPermissions = () => unwrap(identityListPermissions(t))
 
-export const listApiKeys = (q: PageParams = {}) => request<Page<ApiKey>>('GET', `${V1}/api-keys`, { query: { ...q } })
-export const createApiKey = (body: ApiKeyCreate) => request<ApiKeyCreated>('POST', `${V1}/api-keys`, { body })
-export const revokeApiKey = (id: number) => request<void>('DELETE', `${V1}/api-keys/${id}`)
+export const listApiKeys = (query: PageParams = {}) => unwrap(identityListApiKeys({ query, ...t }))
+export const createApiKey = (body: ApiKeyCreate) => unwrap(identityCreateApiKey({ body, ...t }))
+export const revokeApiKey = (id: number) => unwrap(identityRevokeApiKey({ path: { api_key_id: id }, ...t }))
 
-export const listAuditLog = (q: AuditQuery = {}) =>
-  request<Page<AuditEntry>>('GET', `${V1}/audit-log`, { query: { ...q } })
+export const listAuditLog = (query: AuditQuery = {}) => unwrap(identityListAuditLog({ query, ...t }))

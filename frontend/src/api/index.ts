@@ -1,3 +1,5 @@
+import './client'
+
 export * from './types'
 export { ApiError, getToken, setToken, onUnauthorized } from './http'
 export type { FieldError } from './http'

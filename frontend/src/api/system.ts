@@ -1,17 +1,17 @@
-import { request } from './transport'
-import type { DeadLetter, DeadLetterKind, Page, PageParams, SystemOverview, TimerInfo } from './types'
+import { systemGetOverview, systemListDeadLetters, systemListTimers, systemReplayDeadLetter } from '../client'
+import { unwrap } from './client'
+import type { DeadLetterKind, PageParams } from './types'
 
-const V1 = '/api/v1'
+const t = { throwOnError: true } as const
 
-export const getSystemOverview = () => request<SystemOverview>('GET', `${V1}/system/overview`)
-export const listDeadLetters = (kind: DeadLetterKind, q: PageParams = {}) =>
-  request<Page<DeadLetter>>('GET', `${V1}/system/dead-letters`, { query: { kind, ...q } })
+export const getSystemOverview = () => unwrap(systemGetOverview(t))
+export const listDeadLetters = (kind: DeadLetterKind, query: PageParams = {}) =>
+  unwrap(systemListDeadLetters({ query: { kind, ...query }, ...t }))
 export const replayDeadLetter = (kind: DeadLetterKind, id: number) =>
-  request<unknown>('POST', `${V1}/system/dead-letters/${kind}/${id}/replay`)
-export const listTimers = (q: PageParams = {}) =>
-  request<Page<TimerInfo>>('GET', `${V1}/system/timers`, { query: { ...q } })
+  unwrap(systemReplayDeadLetter({ path: { kind, item_id: id }, ...t }))
+export const listTimers = (query: PageParams = {}) => unwrap(systemListTimers({ query, ...t }))
 
-/** Liveness / readiness probes: true when the endpoint answers 2xx. */
+/** Liveness / readiness probes (not in the OpenAPI document): true when the endpoint answers 2xx. */
 export async function probe(path: '/healthz' | '/readyz'): Promise<boolean> {
   try {
     const res = await fetch(path, { headers: { Accept: 'application/json' } })

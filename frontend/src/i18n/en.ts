@@ -124,6 +124,8 @@ const en: Messages = {
     passwordRequired: 'Enter an initial password',
     passwordMin: 'At least 8 characters',
     roleRequired: 'Choose a role',
+    searchPlaceholder: 'Search name or email',
+    noMatch: 'No staff match your search',
     you: 'you',
   },
   departments: {

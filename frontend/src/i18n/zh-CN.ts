@@ -122,6 +122,8 @@ const zhCN = {
     passwordRequired: '请输入初始密码',
     passwordMin: '密码至少 8 位',
     roleRequired: '请选择角色',
+    searchPlaceholder: '搜索姓名或邮箱',
+    noMatch: '没有找到匹配的员工',
     you: '我',
   },
   departments: {

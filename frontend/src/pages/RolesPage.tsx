@@ -43,16 +43,18 @@ export default function RolesPage() {
   })
 
   const columns: TableColumnsType<Role> = [
-    { title: t('roles.name'), dataIndex: 'name', render: (v: string) => <Typography.Text strong>{v}</Typography.Text> },
-    { title: t('roles.key'), dataIndex: 'key', render: (v: string) => <Typography.Text code>{v}</Typography.Text> },
+    { title: t('roles.name'), dataIndex: 'name', width: 160, render: (v: string) => <Typography.Text strong>{v}</Typography.Text> },
+    { title: t('roles.key'), dataIndex: 'key', width: 200, render: (v: string) => <Typography.Text code style={{ whiteSpace: 'nowrap' }}>{v}</Typography.Text> },
     {
       title: t('roles.type'),
       dataIndex: 'is_builtin',
+      width: 90,
       render: (v: boolean) => (v ? <Tag color="gold">{t('roles.builtin')}</Tag> : <Tag color="purple">{t('roles.custom')}</Tag>),
     },
     {
       title: t('roles.dataScope'),
       dataIndex: 'data_scope',
+      width: 140,
       render: (v: DataScope) => <Tag color={SCOPE_COLORS[v]}>{t(`scope.${v}`)}</Tag>,
     },
     {
@@ -121,7 +123,7 @@ export default function RolesPage() {
           dataSource={roles.data ?? []}
           loading={roles.isLoading}
           pagination={false}
-          scroll={{ x: 900 }}
+          scroll={{ x: 1000 }}
           data-testid="roles-table"
           locale={{ emptyText: <Empty description={t('roles.empty')} /> }}
         />

@@ -36,7 +36,8 @@ export default function StaffPage() {
   const { message } = App.useApp()
   const showError = useApiError()
 
-  const users = useCursorList(['users'], (cursor) => listUsers({ limit: 50, cursor }))
+  const [search, setSearch] = useState('')
+  const users = useCursorList(['users', search], (cursor) => listUsers({ limit: 50, cursor, q: search || undefined }))
   const departments = useQuery({ queryKey: ['departments'], queryFn: listDepartments })
   // roles are readable only with roles permission on some back ends; the form then falls back to names in the table
   const roles = useQuery({ queryKey: ['roles'], queryFn: listRoles, enabled: manage })
@@ -59,6 +60,7 @@ export default function StaffPage() {
     {
       title: t('users.displayName'),
       dataIndex: 'display_name',
+      width: 180,
       render: (v: string, u) => (
         <Space>
           <span>{v}</span>
@@ -66,7 +68,7 @@ export default function StaffPage() {
         </Space>
       ),
     },
-    { title: t('users.email'), dataIndex: 'email' },
+    { title: t('users.email'), dataIndex: 'email', width: 220 },
     { title: t('users.role'), dataIndex: 'role_name' },
     {
       title: t('users.department'),
@@ -82,14 +84,15 @@ export default function StaffPage() {
         </Tag>
       ),
     },
-    { title: t('users.lastLogin'), dataIndex: 'last_login_at', render: (v?: string | null) => formatDateTime(v, t('common.never')) },
-    { title: t('common.createdAt'), dataIndex: 'created_at', render: (v: string) => formatDateTime(v) },
+    { title: t('users.lastLogin'), dataIndex: 'last_login_at', width: 170, render: (v?: string | null) => formatDateTime(v, t('common.never')) },
+    { title: t('common.createdAt'), dataIndex: 'created_at', width: 170, render: (v: string) => formatDateTime(v) },
   ]
   if (manage) {
     columns.push({
       title: t('common.actions'),
       key: 'actions',
       fixed: 'right',
+      width: 130,
       render: (_, u) => (
         <Space size={0}>
           <Button type="link" size="small" onClick={() => setEditing(u)} data-testid={`user-edit-${u.id}`}>
@@ -171,15 +174,22 @@ export default function StaffPage() {
         </Col>
         <Col xs={24} lg={18}>
           <Card>
+            <Input.Search
+              allowClear
+              placeholder={t('users.searchPlaceholder')}
+              onSearch={(v) => setSearch(v.trim())}
+              style={{ maxWidth: 320, marginBottom: 16 }}
+              data-testid="users-search"
+            />
             <Table<User>
               rowKey="id"
               columns={columns}
               dataSource={users.items}
               loading={users.isLoading}
               pagination={false}
-              scroll={{ x: 960 }}
+              scroll={{ x: 1200 }}
               data-testid="users-table"
-              locale={{ emptyText: <Empty description={t('users.empty')} /> }}
+              locale={{ emptyText: <Empty description={search ? t('users.noMatch') : t('users.empty')} /> }}
             />
             <LoadMore
               hasMore={!!users.hasNextPage}
