@@ -15,34 +15,36 @@ export function PageLoading() {
 export function Forbidden() {
   const { t } = useTranslation()
   return (
-    <Result
-      status="403"
-      title={t('errors.forbiddenTitle')}
-      subTitle={t('errors.forbidden')}
-      data-testid="page-forbidden"
-      extra={
-        <Link to="/">
-          <Button type="primary">{t('errors.backHome')}</Button>
-        </Link>
-      }
-    />
+    <div data-testid="page-forbidden">
+      <Result
+        status="403"
+        title={t('errors.forbiddenTitle')}
+        subTitle={t('errors.forbidden')}
+        extra={
+          <Link to="/">
+            <Button type="primary">{t('errors.backHome')}</Button>
+          </Link>
+        }
+      />
+    </div>
   )
 }
 
 export function NotFound() {
   const { t } = useTranslation()
   return (
-    <Result
-      status="404"
-      title={t('errors.notFoundTitle')}
-      subTitle={t('errors.notFound')}
-      data-testid="page-not-found"
-      extra={
-        <Link to="/">
-          <Button type="primary">{t('errors.backHome')}</Button>
-        </Link>
-      }
-    />
+    <div data-testid="page-not-found">
+      <Result
+        status="404"
+        title={t('errors.notFoundTitle')}
+        subTitle={t('errors.notFound')}
+        extra={
+          <Link to="/">
+            <Button type="primary">{t('errors.backHome')}</Button>
+          </Link>
+        }
+      />
+    </div>
   )
 }
 
@@ -51,13 +53,14 @@ export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () =>
   const { t } = useTranslation()
   if (error instanceof ApiError && error.status === 403) return <Forbidden />
   return (
-    <Result
-      status="warning"
-      title={t('errors.loadFailed')}
-      subTitle={errorText(error, t)}
-      data-testid="page-error"
-      extra={onRetry ? <Button onClick={onRetry}>{t('common.retry')}</Button> : undefined}
-    />
+    <div data-testid="page-error">
+      <Result
+        status="warning"
+        title={t('errors.loadFailed')}
+        subTitle={errorText(error, t)}
+        extra={onRetry ? <Button onClick={onRetry}>{t('common.retry')}</Button> : undefined}
+      />
+    </div>
   )
 }
 
@@ -67,19 +70,20 @@ export function RouteError() {
   const err = useRouteError()
   const detail = isRouteErrorResponse(err) ? `${err.status} ${err.statusText}` : err instanceof Error ? err.message : String(err)
   return (
-    <Result
-      status="error"
-      title={t('errors.generic')}
-      subTitle={detail}
-      data-testid="page-crash"
-      extra={[
-        <Button key="reload" type="primary" onClick={() => window.location.reload()}>
-          {t('common.retry')}
-        </Button>,
-        <Button key="home" onClick={() => window.location.assign('/')}>
-          {t('errors.backHome')}
-        </Button>,
-      ]}
-    />
+    <div data-testid="page-crash">
+      <Result
+        status="error"
+        title={t('errors.generic')}
+        subTitle={detail}
+        extra={[
+          <Button key="reload" type="primary" onClick={() => window.location.reload()}>
+            {t('common.retry')}
+          </Button>,
+          <Button key="home" onClick={() => window.location.assign('/')}>
+            {t('errors.backHome')}
+          </Button>,
+        ]}
+      />
+    </div>
   )
 }

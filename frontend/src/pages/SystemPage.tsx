@@ -128,7 +128,7 @@ export default function SystemPage() {
       ellipsis: { showTitle: false },
       render: (v?: string | null) =>
         v ? (
-          <Tooltip title={<span style={{ whiteSpace: 'pre-wrap' }}>{v}</span>} overlayStyle={{ maxWidth: 560 }}>
+          <Tooltip title={<span style={{ whiteSpace: 'pre-wrap' }}>{v}</span>} styles={{ root: { maxWidth: 560 } }}>
             <Typography.Text type="danger">{v}</Typography.Text>
           </Tooltip>
         ) : (
@@ -337,7 +337,7 @@ export default function SystemPage() {
                     emptyText: (
                       <Empty
                         image={<CheckCircleOutlined style={{ fontSize: 40, color: '#52c41a' }} />}
-                        imageStyle={{ height: 48 }}
+                        styles={{ image: { height: 48 } }}
                         description={t('system.deadEmpty')}
                         data-testid="dead-letter-empty"
                       />
