@@ -126,6 +126,7 @@ const en: Messages = {
     roleRequired: 'Choose a role',
     searchPlaceholder: 'Search name or email',
     noMatch: 'No staff match your search',
+    ownRoleHint: 'You cannot change your own role; ask another administrator',
     you: 'you',
   },
   departments: {

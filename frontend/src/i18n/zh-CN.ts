@@ -124,6 +124,7 @@ const zhCN = {
     roleRequired: '请选择角色',
     searchPlaceholder: '搜索姓名或邮箱',
     noMatch: '没有找到匹配的员工',
+    ownRoleHint: '不能修改自己的角色，请让其他管理员操作',
     you: '我',
   },
   departments: {

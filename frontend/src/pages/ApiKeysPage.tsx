@@ -8,7 +8,7 @@ import { createApiKey, listApiKeys, listRoles, revokeApiKey, type ApiKey, type A
 import { LoadMore } from '../components/LoadMore'
 import { PageHeader } from '../components/PageHeader'
 import { ErrorState } from '../components/states'
-import { useApiError } from '../components/useApiError'
+import { errorText, useApiError } from '../components/useApiError'
 import { useCursorList } from '../components/useCursorList'
 import { formatDateTime } from '../utils/format'
 import { tid } from '../utils/testid'
@@ -154,6 +154,7 @@ function CreateKeyModal({ onClose, onCreated }: { onClose: () => void; onCreated
         <Form.Item name="role_id" label={t('apiKeys.role')} extra={t('apiKeys.roleHelp')} rules={[{ required: true, message: t('apiKeys.roleRequired') }]}>
           <Select
             loading={roles.isLoading}
+            notFoundContent={roles.error ? <Typography.Text type="danger">{errorText(roles.error, t)}</Typography.Text> : undefined}
             options={(roles.data ?? []).map((r) => ({ value: r.id, label: r.name }))}
             data-testid="api-key-form-role"
             showSearch

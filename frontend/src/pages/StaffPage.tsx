@@ -16,6 +16,7 @@ import {
   type Role,
   type User,
   type UserCreate,
+  type UserUpdate,
 } from '../api'
 import { useAuth } from '../auth/AuthContext'
 import { PERM } from '../auth/permissions'
@@ -224,6 +225,8 @@ interface UserFormValues {
 
 function UserFormModal({ user, roles, deptTree, onClose }: { user: User | null; roles: Role[]; deptTree: DeptNode[]; onClose: () => void }) {
   const { t } = useTranslation()
+  const { me } = useAuth()
+  const isSelf = !!user && me?.user?.id === user.id
   const [form] = Form.useForm<UserFormValues>()
   const queryClient = useQueryClient()
   const { message } = App.useApp()
@@ -231,7 +234,14 @@ function UserFormModal({ user, roles, deptTree, onClose }: { user: User | null; 
   const save = useMutation({
     mutationFn: (v: UserFormValues) => {
       const department_id = v.department_id ?? null
-      if (user) return updateUser(user.id, { display_name: v.display_name, role_id: v.role_id, department_id })
+      if (user) {
+        // send only what changed: the API refuses any role_id for your own account, even an unchanged one
+        const patch: UserUpdate = {}
+        if (v.display_name !== user.display_name) patch.display_name = v.display_name
+        if (v.role_id !== user.role_id) patch.role_id = v.role_id
+        if (department_id !== (user.department_id ?? null)) patch.department_id = department_id
+        return updateUser(user.id, patch)
+      }
       const body: UserCreate = { email: v.email.trim(), display_name: v.display_name, password: v.password, role_id: v.role_id, department_id }
       return createUser(body)
     },
@@ -297,8 +307,13 @@ function UserFormModal({ user, roles, deptTree, onClose }: { user: User | null; 
             <Input.Password autoComplete="new-password" data-testid="user-form-password" />
           </Form.Item>
         )}
-        <Form.Item name="role_id" label={t('users.role')} rules={[{ required: true, message: t('users.roleRequired') }]}>
-          <Select options={roleOptions} data-testid="user-form-role" showSearch optionFilterProp="label" />
+        <Form.Item
+          name="role_id"
+          label={t('users.role')}
+          rules={[{ required: true, message: t('users.roleRequired') }]}
+          extra={isSelf ? t('users.ownRoleHint') : undefined}
+        >
+          <Select options={roleOptions} disabled={isSelf} data-testid="user-form-role" showSearch optionFilterProp="label" />
         </Form.Item>
         <Form.Item name="department_id" label={t('users.department')}>
           <TreeSelect
