@@ -83,11 +83,13 @@ def schedule(
             created_at=utcnow(),
         )
         .on_conflict_do_nothing(index_elements=["kind", "key"])
+        # RETURNING, not rowcount, tells whether a row was inserted: INSERT rowcount is -1 on psycopg.
+        .returning(Timer.id)
     )
-    inserted = session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
+    inserted_id = session.execute(statement).scalar_one_or_none()
     timer = get_timer(session, kind, key)
     assert timer is not None
-    if inserted:
+    if inserted_id is not None:
         request_wake_on_commit(session)
     return timer
 
