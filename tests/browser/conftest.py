@@ -43,8 +43,19 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class LiveServer(str):
+    """The server's base URL (a str, for pytest-playwright's base_url) and its database URL."""
+
+    database_url: str
+
+    def __new__(cls, base: str, database_url: str) -> LiveServer:
+        instance = super().__new__(cls, base)
+        instance.database_url = database_url
+        return instance
+
+
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     import uvicorn
 
     from scrm.core.db import make_engine, make_session_factory, session_scope
@@ -82,11 +93,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 break
         except httpx.HTTPError:
             time.sleep(0.1)
-    yield base
+    yield LiveServer(base, settings.database_url)
     server.should_exit = True
     thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")
-def base_url(live_server: str) -> str:
-    return live_server
+def base_url(live_server: LiveServer) -> str:
+    return str(live_server)

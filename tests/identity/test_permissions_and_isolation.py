@@ -232,3 +232,38 @@ def test_every_api_route_requires_authentication(app, client) -> None:
             assert response.status_code == 401, (method, path, response.status_code)
             checked += 1
     assert checked >= 15
+
+
+def test_duplicate_member_email_is_a_409_naming_the_field(client, owner: Persona, agent: Persona) -> None:
+    response = client.post(
+        "/api/v1/users",
+        headers=owner.headers,
+        json={
+            "email": agent.email,
+            "display_name": "dup",
+            "password": "password-123",
+            "role_id": _role_id(client, owner, "agent"),
+        },
+    )
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["field"] == "email"
+
+
+def test_saving_your_own_unchanged_role_is_allowed(client, owner: Persona) -> None:
+    response = client.patch(
+        f"/api/v1/users/{owner.user_id}",
+        headers=owner.headers,
+        json={"display_name": "Boss", "role_id": _role_id(client, owner, "owner")},
+    )
+    assert response.status_code == 200 and response.json()["display_name"] == "Boss"
+
+
+def test_key_managers_can_list_roles_to_pick_one(client, owner: Persona, agent: Persona) -> None:
+    keys_only = client.post(
+        "/api/v1/roles",
+        headers=owner.headers,
+        json={"name": "keys", "permissions": ["identity.api_keys.manage"]},
+    ).json()
+    client.patch(f"/api/v1/users/{agent.user_id}", headers=owner.headers, json={"role_id": keys_only["id"]})
+    assert client.get("/api/v1/roles", headers=agent.headers).status_code == 200
+    assert client.get("/api/v1/users", headers=agent.headers).status_code == 403

@@ -166,7 +166,10 @@ def create_user(session: Session, *, actor: Actor, data: UserCreate) -> UserOut:
     elif session.scalars(
         tenant_select(Membership, actor.tenant_id).where(Membership.user_id == user.id)
     ).one_or_none():
-        raise Conflict(f"{email} is already a member of this workspace")
+        raise Conflict(
+            f"{email} is already a member of this workspace",
+            field_errors=[{"field": "email", "message": "already a member of this workspace"}],
+        )
     session.add(
         Membership(
             tenant_id=actor.tenant_id, user_id=user.id, role_id=data.role_id, department_id=data.department_id
@@ -190,7 +193,8 @@ def update_user(session: Session, *, actor: Actor, user_id: int, data: UserUpdat
     changes = data.model_dump(exclude_unset=True)
     if role.key == "owner" and not actor.can("*") and changes:
         raise PermissionDenied("only an owner can change an owner")
-    if user.id == actor.user_id and ("role_id" in changes or changes.get("is_active") is False):
+    role_changes = changes.get("role_id") not in (None, membership.role_id)
+    if user.id == actor.user_id and (role_changes or changes.get("is_active") is False):
         raise Conflict("you cannot change your own role or deactivate yourself")
     if "role_id" in changes and changes["role_id"] is not None:
         membership.role_id = _check_role_assignable(session, actor, changes["role_id"]).id
@@ -262,7 +266,16 @@ def _validate_permissions(codes: list[str]) -> list[str]:
 
 
 def list_roles(session: Session, *, actor: Actor) -> list[Role]:
-    actor.require(IdentityPermission.USERS_VIEW)
+    """Every role of the tenant: needed to view staff, to manage roles, and to pick a key's role."""
+    if not any(
+        actor.can(code)
+        for code in (
+            IdentityPermission.USERS_VIEW,
+            IdentityPermission.ROLES_MANAGE,
+            IdentityPermission.API_KEYS_MANAGE,
+        )
+    ):
+        actor.require(IdentityPermission.USERS_VIEW)
     return list(session.scalars(tenant_select(Role, actor.tenant_id).order_by(Role.id)))
 
 
