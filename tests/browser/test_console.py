@@ -63,14 +63,22 @@ def test_language_switch_turns_the_console_english_and_back(page: Page) -> None:
     expect(page.get_by_test_id("menu-system")).to_contain_text("系统")
 
 
-def test_a_dead_letter_is_shown_and_replayed_from_the_system_page(page: Page, live_server: LiveServer) -> None:
+def test_a_dead_letter_is_shown_and_replayed_from_the_system_page(
+    page: Page, live_server: LiveServer
+) -> None:
     factory = make_session_factory(make_engine(live_server.database_url))
     with session_scope(factory) as session:
         tenant_id = session.scalars(select(Tenant.id).where(Tenant.name == DEMO_TENANT_NAME)).one()
         dead = OutboxEvent(
-            tenant_id=tenant_id, event_id="browser-test-dead-letter", event_type="demo.ticked",
-            handler="demo.log_tick", payload={"tenant_id": tenant_id, "sequence": -1},
-            status=OutboxStatus.DEAD, attempts=8, available_at=utcnow(), created_at=utcnow(),
+            tenant_id=tenant_id,
+            event_id="browser-test-dead-letter",
+            event_type="demo.ticked",
+            handler="demo.log_tick",
+            payload={"tenant_id": tenant_id, "sequence": -1},
+            status=OutboxStatus.DEAD,
+            attempts=8,
+            available_at=utcnow(),
+            created_at=utcnow(),
             last_error="ConnectionError: simulated outage",
         )
         session.add(dead)
