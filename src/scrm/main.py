@@ -213,8 +213,10 @@ def create_app(
 
     from scrm.identity.api import router as identity_router
     from scrm.system.api import router as system_router
+    from scrm.system.jobs_api import router as jobs_router
 
     app.include_router(identity_router)
     app.include_router(system_router)
+    app.include_router(jobs_router)
     _install_console(app)
     return app

@@ -13,18 +13,22 @@ from collections.abc import Callable, Iterable
 from types import ModuleType
 
 from scrm.core.events import HandlerRegistry, set_active_registry
+from scrm.core.jobs import JobKind, job_step_timer_handler
 from scrm.demo import handlers as demo_handlers
 
 HANDLER_MODULES: tuple[ModuleType, ...] = (demo_handlers,)
 
 
 def build_registry(modules: Iterable[ModuleType] = HANDLER_MODULES) -> HandlerRegistry:
-    """Collect every module's HANDLERS and TIMER_HANDLERS, install the result as the active registry
-    (what `publish` routes by) and return it. Raises ValueError on a duplicate handler name."""
+    """Collect every module's HANDLERS, TIMER_HANDLERS and JOB_KINDS, install the result as the active
+    registry (what `publish` routes by) and return it. Raises ValueError on a duplicate handler name."""
     registry = HandlerRegistry()
+    job_kinds: list[JobKind] = []
     for module in modules:
         for handler in (*getattr(module, "HANDLERS", ()), *getattr(module, "TIMER_HANDLERS", ())):
             registry.add(handler)
+        job_kinds.extend(getattr(module, "JOB_KINDS", ()))
+    registry.add(job_step_timer_handler(job_kinds))
     set_active_registry(registry)
     return registry
 
