@@ -95,19 +95,16 @@ class DatabaseSharedState:
 
     def reserve(self, key: str, interval_seconds: float, burst: int = 1) -> float:
         with session_scope(self._factory) as session:
-            # FOR UPDATE serialises reservations on PostgreSQL; SQLite's BEGIN IMMEDIATE already does.
-            row = session.scalars(
-                select(RatePacing).where(RatePacing.key == key).with_for_update()
-            ).one_or_none()
+            # Make sure the row exists, then lock it: two first-time callers must not both compute
+            # from "no state" (SQLite's BEGIN IMMEDIATE serialises anyway; PostgreSQL needs the lock).
+            session.execute(
+                dialect_insert(session, RatePacing)
+                .values(key=key, theoretical_arrival=0.0)
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+            row = session.scalars(select(RatePacing).where(RatePacing.key == key).with_for_update()).one()
             now = time.time()
-            start, tat = gcra_reserve(row.theoretical_arrival if row else None, now, interval_seconds, burst)
-            if row is None:
-                statement = dialect_insert(session, RatePacing).values(key=key, theoretical_arrival=tat)
-                session.execute(
-                    statement.on_conflict_do_update(index_elements=["key"], set_={"theoretical_arrival": tat})
-                )
-            else:
-                row.theoretical_arrival = tat
+            start, row.theoretical_arrival = gcra_reserve(row.theoretical_arrival, now, interval_seconds, burst)
             return start - now
 
     def try_lock(self, key: str, ttl_seconds: float) -> str | None:
