@@ -31,9 +31,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import RowMapping, Table, and_, func, or_, select, update
+from sqlalchemy import RowMapping, Table, Update, and_, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -56,6 +57,28 @@ class LeasedQueue:
     done_status: str
     dead_status: str
     finished_at_column: str
+    # The predicate of the table's partial claim-order index, repeated verbatim by the claim.
+    live_predicate: str
+
+    @cached_property
+    def done_statement(self) -> Update:
+        """The fenced "done" mark, built once (it runs once per row, so its construction shows up)."""
+        columns = self.table.c
+        return (
+            update(self.table)
+            .where(
+                columns.id == bindparam("row_id"),
+                columns.claimed_by == bindparam("worker_id"),
+                columns.status == self.processing_status,
+            )
+            .values(
+                {
+                    "status": self.done_status,
+                    "lease_until": None,
+                    self.finished_at_column: bindparam("finished_at"),
+                }
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -118,7 +141,7 @@ def claim(
     )
     candidates = (
         select(columns.id)
-        .where(due)
+        .where(due, text(queue.live_predicate))
         .order_by(columns.available_at, columns.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -222,14 +245,9 @@ def _run_one(
     try:
         with session.begin_nested():
             handle(session, row)
-            if not _finish(
-                session,
-                queue,
-                row,
-                worker_id,
-                status=queue.done_status,
-                **{queue.finished_at_column: clock()},
-            ):
+            session.flush()  # the handler's pending ORM changes fail here, inside the savepoint
+            fence = {"row_id": row["id"], "worker_id": worker_id, "finished_at": clock()}
+            if session.connection().execute(queue.done_statement, fence).rowcount != 1:
                 raise LeaseLost
     except LeaseLost:
         log.warning("%s row %s: lease lost before finishing; effects rolled back", queue.name, row["id"])

@@ -25,7 +25,7 @@ from scrm.core.leases import (
     claim,
     run_claimed,
 )
-from scrm.core.outbox_models import OutboxEvent, OutboxStatus
+from scrm.core.outbox_models import LIVE_OUTBOX_PREDICATE, OutboxEvent, OutboxStatus
 from scrm.core.wakeup import request_wake_on_commit
 
 OUTBOX_TABLE: Table = OutboxEvent.__table__  # type: ignore[assignment]
@@ -38,6 +38,7 @@ OUTBOX_QUEUE = LeasedQueue(
     done_status=OutboxStatus.DONE,
     dead_status=OutboxStatus.DEAD,
     finished_at_column="processed_at",
+    live_predicate=LIVE_OUTBOX_PREDICATE,
 )
 
 

@@ -30,7 +30,7 @@ from scrm.core.leases import (
     dialect_insert,
     run_claimed,
 )
-from scrm.core.outbox_models import Timer, TimerStatus
+from scrm.core.outbox_models import LIVE_TIMER_PREDICATE, Timer, TimerStatus
 from scrm.core.wakeup import request_wake_on_commit
 
 TIMER_TABLE: Table = Timer.__table__  # type: ignore[assignment]
@@ -43,6 +43,7 @@ TIMER_QUEUE = LeasedQueue(
     done_status=TimerStatus.FIRED,
     dead_status=TimerStatus.DEAD,
     finished_at_column="fired_at",
+    live_predicate=LIVE_TIMER_PREDICATE,
 )
 
 _LIVE = (TimerStatus.SCHEDULED, TimerStatus.PROCESSING)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import psycopg
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from scrm.core.clock import utcnow
@@ -89,8 +89,8 @@ class Worker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._started_at = clock()
-        self._last_beat = 0.0
-        self._last_housekeeping = 0.0
+        self._last_beat = float("-inf")
+        self._last_housekeeping = float("-inf")
 
     # -- one round, usable directly by tests -------------------------------------------------------
 
@@ -223,13 +223,18 @@ class Worker:
             )
 
     def housekeep(self) -> None:
-        """Delete done outbox rows past retention and heartbeats of workers gone for a day."""
+        """Delete done outbox rows past retention and heartbeats of workers gone for a day; on SQLite,
+        refresh the queue tables' planner statistics (without any, SQLite sorts every pending row on
+        each claim instead of walking the partial claim-order index)."""
         now = self._clock()
         with self.session_factory() as session, session.begin():
             purged = purge_done(session, before=now - timedelta(seconds=self.config.done_retention_seconds))
             session.execute(
                 delete(WorkerHeartbeat).where(WorkerHeartbeat.last_beat_at < now - timedelta(days=1))
             )
+            if session.get_bind().dialect.name == "sqlite":
+                session.execute(text("ANALYZE outbox"))
+                session.execute(text("ANALYZE timers"))
         if purged:
             log.info("worker %s purged %s done outbox rows", self.worker_id, purged)
 
