@@ -1,0 +1,296 @@
+"""The WeCom callback receiver: ``GET|POST /hooks/wecom/{connection_id}``.
+
+The path is always verify -> decrypt -> parse -> store in the inbox -> answer, and nothing else: the
+meaning of a callback is worked out later by a worker (`handlers.py`). WeCom waits at most 5 s and
+treats anything but HTTP 200 as a failure to retry, so success is a 200 with an empty body as soon as
+the inbox row has committed; a callback is acknowledged only once it is durably stored.
+
+Every rejection is a 4xx (5xx only when we, not the sender, are at fault) with a short problem
+document, one log line and `scrm_wecom_callbacks{kind,outcome}`; nothing is stored:
+
+====================================  ======  ==========================
+input                                 status  outcome label
+====================================  ======  ==========================
+missing or malformed query values     400     bad_request
+unknown id, or not a WeCom connection 404     unknown_connection
+disabled connection                   403     disabled
+signature does not match              401     bad_signature
+timestamp outside the allowed skew    401     stale_timestamp
+unreadable envelope or plaintext XML  400     bad_xml
+DTD / entities / external references  400     bad_xml (defusedxml refuses them)
+ciphertext not base64, bad padding    400     bad_ciphertext
+receiveid is not the connection corp  400     bad_ciphertext
+body over the app's size limit        413     (the app's body-limit middleware)
+secrets undecryptable (our fault)     503     misconfigured
+====================================  ======  ==========================
+
+Connection lookups are cached per process (`CallbackSettings.cache_ttl_seconds`), decrypted and
+with the AES key decoded, so a callback costs no secret decryption and no extra query.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from prometheus_client import Counter
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.orm import Session, sessionmaker
+
+from scrm.core.inbox import store_inbound
+from scrm.core.metrics import REGISTRY
+from scrm.core.secrets import SecretDecryptionError
+from scrm.platforms.connection_cache import ConnectionCache
+from scrm.platforms.models import ConnectionStatus, PlatformConnection, PlatformKind
+from scrm.platforms.service import get_connection_secrets, secret_box
+from scrm.platforms.wecom.crypto import WeComCrypto, WeComCryptoError
+from scrm.platforms.wecom.payloads import PayloadError, callback_from_element, dedupe_key, parse_xml
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["wecom-callbacks"])
+
+CALLBACKS = Counter(
+    "scrm_wecom_callbacks",
+    "WeCom callback requests by kind (url_verification, event) and outcome (verified, stored, "
+    "duplicate, or why it was rejected).",
+    ["kind", "outcome"],
+    registry=REGISTRY,
+)
+
+_CONNECTION_ID = re.compile(r"^[1-9][0-9]{0,17}$")  # fits a signed 64-bit id
+_SIGNATURE = re.compile(r"^[0-9a-fA-F]{40}$")
+_TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
+_MAX_QUERY_VALUE = 4096
+
+
+class CallbackSettings(BaseSettings):
+    """Receiver settings, from ``SCRM_WECOM_CALLBACK_*``."""
+
+    model_config = SettingsConfigDict(env_prefix="SCRM_WECOM_CALLBACK_", extra="ignore")
+
+    # Callbacks whose timestamp is further than this from our clock are refused as replays.
+    max_clock_skew_seconds: int = 300
+    cache_ttl_seconds: float = 30.0
+    miss_cache_ttl_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
+class CallbackTarget:
+    """What a callback needs of its connection, decrypted once per cache period."""
+
+    connection_id: int
+    tenant_id: int
+    platform: str
+    status: str
+    crypto: WeComCrypto | None  # None: the stored secrets do not decrypt or are incomplete
+
+
+class CallbackRejected(Exception):
+    def __init__(self, status: int, outcome: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.outcome = outcome
+        self.detail = detail
+
+
+class CallbackReceiver:
+    """Per-application receiver state: settings, the session factory and the connection cache."""
+
+    def __init__(
+        self, *, session_factory: sessionmaker[Session], secret_key: str, settings: CallbackSettings
+    ) -> None:
+        self.session_factory = session_factory
+        self.box = secret_box(secret_key)
+        self.settings = settings
+        self.cache: ConnectionCache[CallbackTarget] = ConnectionCache(
+            ttl_seconds=settings.cache_ttl_seconds, miss_ttl_seconds=settings.miss_cache_ttl_seconds
+        )
+
+    def _load(self, connection_id: int) -> CallbackTarget | None:
+        # The one lookup by id alone: the URL names the connection, and the tenant comes from its row.
+        with self.session_factory() as session:
+            connection = session.get(PlatformConnection, connection_id)
+            if connection is None:
+                return None
+            crypto: WeComCrypto | None = None
+            if connection.platform == PlatformKind.WECOM:
+                try:
+                    secrets = get_connection_secrets(session, connection, box=self.box)
+                    crypto = WeComCrypto(
+                        secrets["token"], secrets["encoding_aes_key"], connection.config["corp_id"]
+                    )
+                except (SecretDecryptionError, WeComCryptoError, KeyError) as error:
+                    log.error("wecom connection %s: callback keys unusable: %r", connection_id, error)
+            return CallbackTarget(
+                connection_id=connection.id,
+                tenant_id=connection.tenant_id,
+                platform=connection.platform,
+                status=connection.status,
+                crypto=crypto,
+            )
+
+    def target(self, raw_connection_id: str) -> tuple[CallbackTarget, WeComCrypto]:
+        if not _CONNECTION_ID.fullmatch(raw_connection_id):
+            raise CallbackRejected(404, "unknown_connection", "no such connection")
+        connection_id = int(raw_connection_id)
+        target = self.cache.get_or_load(connection_id, lambda: self._load(connection_id))
+        if target is None or target.platform != PlatformKind.WECOM:
+            raise CallbackRejected(404, "unknown_connection", "no such connection")
+        if target.status == ConnectionStatus.DISABLED:
+            raise CallbackRejected(403, "disabled", "this connection is disabled")
+        if target.crypto is None:
+            raise CallbackRejected(503, "misconfigured", "this connection's callback keys are unusable")
+        return target, target.crypto
+
+    def check_query(self, query: dict[str, str], names: tuple[str, ...]) -> list[str]:
+        values = []
+        for name in names:
+            value = query.get(name)
+            if not value or len(value) > _MAX_QUERY_VALUE:
+                raise CallbackRejected(400, "bad_request", f"query parameter {name} is missing or too long")
+            values.append(value)
+        if not _TIMESTAMP.fullmatch(query["timestamp"]):
+            raise CallbackRejected(400, "bad_request", "timestamp is not a number")
+        return values
+
+    def verify(self, crypto: WeComCrypto, signature: str, timestamp: str, nonce: str, encrypted: str) -> None:
+        """Signature first (so an unsigned request learns nothing more), then the replay window."""
+        if not _SIGNATURE.fullmatch(signature):
+            raise CallbackRejected(401, "bad_signature", "msg_signature does not match")
+        try:
+            crypto.verify(signature, timestamp, nonce, encrypted)
+        except WeComCryptoError:
+            raise CallbackRejected(401, "bad_signature", "msg_signature does not match") from None
+        skew = abs(time.time() - int(timestamp))
+        if skew > self.settings.max_clock_skew_seconds:
+            raise CallbackRejected(401, "stale_timestamp", "timestamp is outside the accepted window")
+
+    @staticmethod
+    def decrypt(crypto: WeComCrypto, encrypted: str) -> str:
+        try:
+            return crypto.decrypt(encrypted)
+        except WeComCryptoError as error:
+            raise CallbackRejected(400, "bad_ciphertext", f"cannot decrypt: {error.reason}") from None
+
+    def verify_url(self, raw_connection_id: str, query: dict[str, str]) -> str:
+        """GET: check the signature over echostr and return its plaintext."""
+        signature, timestamp, nonce, echostr = self.check_query(
+            query, ("msg_signature", "timestamp", "nonce", "echostr")
+        )
+        _, crypto = self.target(raw_connection_id)
+        self.verify(crypto, signature, timestamp, nonce, echostr)
+        return self.decrypt(crypto, echostr)
+
+    def receive(self, raw_connection_id: str, query: dict[str, str], body: bytes, user_agent: str) -> str:
+        """POST: verify, decrypt, validate and store once. Returns "stored" or "duplicate"."""
+        signature, timestamp, nonce = self.check_query(query, ("msg_signature", "timestamp", "nonce"))
+        target, crypto = self.target(raw_connection_id)
+        try:
+            envelope = parse_xml(body)
+        except PayloadError as error:
+            raise CallbackRejected(400, "bad_xml", f"envelope: {error}") from None
+        encrypted = (envelope.findtext("Encrypt") or "").strip()
+        if not encrypted:
+            raise CallbackRejected(400, "bad_xml", "envelope has no <Encrypt>")
+        self.verify(crypto, signature, timestamp, nonce, encrypted)
+        plaintext = self.decrypt(crypto, encrypted)
+        try:
+            root = parse_xml(plaintext)
+            callback_from_element(root)  # refuse now what the worker could not read later
+        except PayloadError as error:
+            raise CallbackRejected(400, "bad_xml", f"plaintext: {error}") from None
+        with self.session_factory() as session:
+            _, is_new = store_inbound(
+                session,
+                tenant_id=target.tenant_id,
+                platform=PlatformKind.WECOM.value,
+                connection_id=str(target.connection_id),
+                dedupe_key=dedupe_key(root),
+                raw_payload=plaintext,
+                headers={
+                    "msg_signature": signature,
+                    "timestamp": timestamp,
+                    "nonce": nonce,
+                    "user_agent": user_agent[:200],
+                },
+            )
+            session.commit()
+        return "stored" if is_new else "duplicate"
+
+
+_RECEIVER_LOCK = threading.Lock()
+
+
+def get_receiver(app: FastAPI) -> CallbackReceiver:
+    """The app's receiver, created on first use (tests may set `app.state.wecom_receiver` first)."""
+    receiver: CallbackReceiver | None = getattr(app.state, "wecom_receiver", None)
+    if receiver is None:
+        with _RECEIVER_LOCK:
+            receiver = getattr(app.state, "wecom_receiver", None)
+            if receiver is None:
+                receiver = CallbackReceiver(
+                    session_factory=app.state.session_factory,
+                    secret_key=app.state.settings.resolved_secret_key,
+                    settings=CallbackSettings(),
+                )
+                app.state.wecom_receiver = receiver
+    return receiver
+
+
+def _rejection(kind: str, connection_id: str, request: Request, error: CallbackRejected) -> Response:
+    CALLBACKS.labels(kind, error.outcome).inc()
+    log.warning(
+        "wecom %s rejected: connection=%s status=%s outcome=%s detail=%s client=%s",
+        kind,
+        connection_id[:40],
+        error.status,
+        error.outcome,
+        error.detail,
+        request.client.host if request.client else "-",
+    )
+    body: dict[str, Any] = {
+        "type": f"/problems/wecom-callback-{error.outcome.replace('_', '-')}",
+        "title": "Callback rejected",
+        "status": error.status,
+        "detail": error.detail,
+    }
+    return Response(json.dumps(body), status_code=error.status, media_type="application/problem+json")
+
+
+@router.get("/hooks/wecom/{connection_id}", include_in_schema=False)
+def verify_url(connection_id: str, request: Request) -> Response:
+    """WeCom's URL verification: answer echostr's plaintext as the raw body (no quotes, no newline)."""
+    try:
+        plaintext = get_receiver(request.app).verify_url(connection_id, dict(request.query_params))
+    except CallbackRejected as error:
+        return _rejection("url_verification", connection_id, request, error)
+    CALLBACKS.labels("url_verification", "verified").inc()
+    return Response(plaintext.encode(), media_type="text/plain")
+
+
+@router.post("/hooks/wecom/{connection_id}", include_in_schema=False)
+async def receive_callback(connection_id: str, request: Request) -> Response:
+    """A WeCom event or message: 200 with an empty body once stored (or already stored)."""
+    body = await request.body()
+    receiver = get_receiver(request.app)
+    try:
+        outcome = await run_in_threadpool(
+            receiver.receive,
+            connection_id,
+            dict(request.query_params),
+            body,
+            request.headers.get("user-agent", ""),
+        )
+    except CallbackRejected as error:
+        return _rejection("event", connection_id, request, error)
+    CALLBACKS.labels("event", outcome).inc()
+    return Response(status_code=200)
