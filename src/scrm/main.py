@@ -211,12 +211,20 @@ def create_app(
     _install_error_handlers(app)
     _install_operational_routes(app)
 
+    from scrm.customers.api import router as customers_router
     from scrm.identity.api import router as identity_router
+    from scrm.platforms.api import router as platforms_router
+    from scrm.platforms.wecom.callbacks import router as wecom_callbacks_router
+    from scrm.staff.api import router as staff_router
     from scrm.system.api import router as system_router
     from scrm.system.jobs_api import router as jobs_router
 
     app.include_router(identity_router)
     app.include_router(system_router)
     app.include_router(jobs_router)
+    app.include_router(platforms_router)
+    app.include_router(wecom_callbacks_router)
+    app.include_router(staff_router)
+    app.include_router(customers_router)
     _install_console(app)
     return app

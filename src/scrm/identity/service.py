@@ -218,6 +218,19 @@ def update_user(session: Session, *, actor: Actor, user_id: int, data: UserUpdat
     return get_user(session, actor=actor, user_id=user.id)
 
 
+def user_ids_in_departments(session: Session, *, tenant_id: int, department_ids: frozenset[int]) -> set[int]:
+    """Users whose seat is in one of these departments (data scope "department and below")."""
+    if not department_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Membership.user_id).where(
+                Membership.tenant_id == tenant_id, Membership.department_id.in_(department_ids)
+            )
+        )
+    )
+
+
 # --- departments ----------------------------------------------------------------------------------
 
 

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 7789660cb9c9
+Revision ID: 63e438a8af68
 Revises: 
-Create Date: 2026-11-23 18:54:35.251216
+Create Date: 2026-11-23 18:59:12.043285
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from alembic import op
 import scrm.core.db
 
 
-revision = '7789660cb9c9'
+revision = '63e438a8af68'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -94,6 +94,27 @@ def upgrade() -> None:
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_log_tenant_id'), ['tenant_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_log_tenant_id_created_at'), ['tenant_id', 'created_at'], unique=False)
+
+    op.create_table('customers',
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('avatar_url', sa.String(length=500), nullable=True),
+    sa.Column('gender', sa.Integer(), nullable=False),
+    sa.Column('customer_type', sa.Integer(), nullable=True),
+    sa.Column('corp_name', sa.String(length=200), nullable=True),
+    sa.Column('merged_into_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('first_seen_at', scrm.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('attributes', sa.JSON(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('tenant_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', scrm.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', scrm.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['merged_into_id'], ['customers.id'], name=op.f('fk_customers_merged_into_id_customers')),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_customers_tenant_id_tenants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_customers'))
+    )
+    with op.batch_alter_table('customers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_customers_tenant_id'), ['tenant_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customers_tenant_id_created_at'), ['tenant_id', 'created_at'], unique=False)
 
     op.create_table('departments',
     sa.Column('name', sa.String(length=100), nullable=False),
@@ -178,9 +199,29 @@ def upgrade() -> None:
     sa.UniqueConstraint('event_id', 'handler', name=op.f('uq_outbox_event_id_handler'))
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_available_at_id'), ['available_at', 'id'], unique=False, postgresql_where=sa.text("status IN ('pending', 'processing')"), sqlite_where=sa.text("status IN ('pending', 'processing')"))
         batch_op.create_index(batch_op.f('ix_outbox_status_available_at'), ['status', 'available_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_status_lease_until'), ['status', 'lease_until'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_tenant_id_status'), ['tenant_id', 'status'], unique=False)
+
+    op.create_table('platform_connections',
+    sa.Column('platform', sa.String(length=20), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('config', sa.JSON(), nullable=False),
+    sa.Column('secrets_encrypted', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('last_error_at', scrm.core.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('tenant_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', scrm.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', scrm.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_platform_connections_tenant_id_tenants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_platform_connections'))
+    )
+    with op.batch_alter_table('platform_connections', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_platform_connections_tenant_id'), ['tenant_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_platform_connections_tenant_id_platform_status'), ['tenant_id', 'platform', 'status'], unique=False)
 
     op.create_table('roles',
     sa.Column('key', sa.String(length=50), nullable=False),
@@ -198,6 +239,64 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('roles', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_roles_tenant_id'), ['tenant_id'], unique=False)
+
+    op.create_table('staff_departments',
+    sa.Column('connection_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('wecom_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('parent_wecom_id', sa.Integer(), nullable=True),
+    sa.Column('order', sa.Integer(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('tenant_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', scrm.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', scrm.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_staff_departments_tenant_id_tenants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_departments')),
+    sa.UniqueConstraint('tenant_id', 'connection_id', 'wecom_id', name=op.f('uq_staff_departments_tenant_id_connection_id_wecom_id'))
+    )
+    with op.batch_alter_table('staff_departments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_staff_departments_tenant_id'), ['tenant_id'], unique=False)
+
+    op.create_table('staff_members',
+    sa.Column('connection_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('userid', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('position', sa.String(length=100), nullable=True),
+    sa.Column('avatar_url', sa.String(length=500), nullable=True),
+    sa.Column('department_ids', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('has_customer_contact', sa.Boolean(), nullable=False),
+    sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('extra', sa.JSON(), nullable=False),
+    sa.Column('synced_at', scrm.core.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('tenant_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', scrm.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', scrm.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_staff_members_tenant_id_tenants'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_staff_members_user_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_members')),
+    sa.UniqueConstraint('tenant_id', 'connection_id', 'userid', name=op.f('uq_staff_members_tenant_id_connection_id_userid'))
+    )
+    with op.batch_alter_table('staff_members', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_staff_members_tenant_id'), ['tenant_id'], unique=False)
+
+    op.create_table('tag_groups',
+    sa.Column('connection_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('wecom_group_id', sa.String(length=64), nullable=True),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('order', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('is_deleted', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('tenant_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', scrm.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', scrm.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_tag_groups_tenant_id_tenants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tag_groups')),
+    sa.UniqueConstraint('tenant_id', 'connection_id', 'wecom_group_id', name=op.f('uq_tag_groups_tenant_id_connection_id_wecom_group_id'))
+    )
+    with op.batch_alter_table('tag_groups', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tag_groups_tenant_id'), ['tenant_id'], unique=False)
 
     op.create_table('timers',
     sa.Column('tenant_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
@@ -219,6 +318,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('kind', 'key', name=op.f('uq_timers_kind_key'))
     )
     with op.batch_alter_table('timers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_timers_available_at_id'), ['available_at', 'id'], unique=False, postgresql_where=sa.text("status IN ('scheduled', 'processing')"), sqlite_where=sa.text("status IN ('scheduled', 'processing')"))
         batch_op.create_index(batch_op.f('ix_timers_status_available_at'), ['status', 'available_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_timers_status_lease_until'), ['status', 'lease_until'], unique=False)
         batch_op.create_index(batch_op.f('ix_timers_tenant_id_status_due_at'), ['tenant_id', 'status', 'due_at'], unique=False)
@@ -244,6 +344,69 @@ def upgrade() -> None:
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_keys_tenant_id'), ['tenant_id'], unique=False)
 
+    op.create_table('customer_identities',
+    sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('namespace', sa.String(length=100), nullable=False),
+    sa.Column('value', sa.String(length=200), nullable=False),
+    sa.Column('value_encrypted', sa.Text(), nullable=True),
+    sa.Column('created_at', scrm.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('tenant_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_customer_identities_customer_id_customers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_customer_identities_tenant_id_tenants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_customer_identities')),
+    sa.UniqueConstraint('tenant_id', 'kind', 'namespace', 'value', name=op.f('uq_customer_identities_tenant_id_kind_namespace_value'))
+    )
+    with op.batch_alter_table('customer_identities', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_customer_identities_tenant_id'), ['tenant_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customer_identities_tenant_id_customer_id'), ['tenant_id', 'customer_id'], unique=False)
+
+    op.create_table('customer_timeline',
+    sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('occurred_at', scrm.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('kind', sa.String(length=60), nullable=False),
+    sa.Column('summary', sa.String(length=300), nullable=False),
+    sa.Column('detail', sa.JSON(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('tenant_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_customer_timeline_customer_id_customers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_customer_timeline_tenant_id_tenants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_customer_timeline'))
+    )
+    with op.batch_alter_table('customer_timeline', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_customer_timeline_tenant_id'), ['tenant_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_customer_timeline_tenant_id_customer_id_occurred_at'), ['tenant_id', 'customer_id', 'occurred_at'], unique=False)
+
+    op.create_table('follow_relations',
+    sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('connection_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('staff_userid', sa.String(length=64), nullable=False),
+    sa.Column('external_userid', sa.String(length=100), nullable=False),
+    sa.Column('remark', sa.String(length=100), nullable=True),
+    sa.Column('description', sa.String(length=300), nullable=True),
+    sa.Column('add_way', sa.Integer(), nullable=True),
+    sa.Column('state', sa.String(length=64), nullable=True),
+    sa.Column('oper_userid', sa.String(length=100), nullable=True),
+    sa.Column('followed_at', scrm.core.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('tag_ids', sa.JSON(), nullable=False),
+    sa.Column('status', sa.String(length=30), nullable=False),
+    sa.Column('deleted_at', scrm.core.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('delete_source', sa.String(length=50), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('tenant_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', scrm.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', scrm.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_follow_relations_customer_id_customers'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_follow_relations_tenant_id_tenants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_follow_relations')),
+    sa.UniqueConstraint('tenant_id', 'connection_id', 'staff_userid', 'customer_id', name=op.f('uq_follow_relations_tenant_id_connection_id_staff_userid_customer_id'))
+    )
+    with op.batch_alter_table('follow_relations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_follow_relations_tenant_id'), ['tenant_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_follow_relations_tenant_id_customer_id'), ['tenant_id', 'customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_follow_relations_tenant_id_staff_userid'), ['tenant_id', 'staff_userid'], unique=False)
+
     op.create_table('memberships',
     sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('role_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -264,16 +427,57 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_memberships_tenant_id'), ['tenant_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_memberships_user_id'), ['user_id'], unique=False)
 
+    op.create_table('tags',
+    sa.Column('group_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('connection_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('wecom_tag_id', sa.String(length=64), nullable=True),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('order', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('is_deleted', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('tenant_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', scrm.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', scrm.core.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['group_id'], ['tag_groups.id'], name=op.f('fk_tags_group_id_tag_groups'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_tags_tenant_id_tenants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tags')),
+    sa.UniqueConstraint('tenant_id', 'connection_id', 'wecom_tag_id', name=op.f('uq_tags_tenant_id_connection_id_wecom_tag_id'))
+    )
+    with op.batch_alter_table('tags', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tags_tenant_id'), ['tenant_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_tags_tenant_id_group_id'), ['tenant_id', 'group_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('tags', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tags_tenant_id_group_id'))
+        batch_op.drop_index(batch_op.f('ix_tags_tenant_id'))
+
+    op.drop_table('tags')
     with op.batch_alter_table('memberships', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_memberships_user_id'))
         batch_op.drop_index(batch_op.f('ix_memberships_tenant_id'))
 
     op.drop_table('memberships')
+    with op.batch_alter_table('follow_relations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_follow_relations_tenant_id_staff_userid'))
+        batch_op.drop_index(batch_op.f('ix_follow_relations_tenant_id_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_follow_relations_tenant_id'))
+
+    op.drop_table('follow_relations')
+    with op.batch_alter_table('customer_timeline', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_customer_timeline_tenant_id_customer_id_occurred_at'))
+        batch_op.drop_index(batch_op.f('ix_customer_timeline_tenant_id'))
+
+    op.drop_table('customer_timeline')
+    with op.batch_alter_table('customer_identities', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_customer_identities_tenant_id_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_customer_identities_tenant_id'))
+
+    op.drop_table('customer_identities')
     with op.batch_alter_table('api_keys', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_keys_tenant_id'))
 
@@ -282,16 +486,35 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_timers_tenant_id_status_due_at'))
         batch_op.drop_index(batch_op.f('ix_timers_status_lease_until'))
         batch_op.drop_index(batch_op.f('ix_timers_status_available_at'))
+        batch_op.drop_index(batch_op.f('ix_timers_available_at_id'), postgresql_where=sa.text("status IN ('scheduled', 'processing')"), sqlite_where=sa.text("status IN ('scheduled', 'processing')"))
 
     op.drop_table('timers')
+    with op.batch_alter_table('tag_groups', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tag_groups_tenant_id'))
+
+    op.drop_table('tag_groups')
+    with op.batch_alter_table('staff_members', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_staff_members_tenant_id'))
+
+    op.drop_table('staff_members')
+    with op.batch_alter_table('staff_departments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_staff_departments_tenant_id'))
+
+    op.drop_table('staff_departments')
     with op.batch_alter_table('roles', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_roles_tenant_id'))
 
     op.drop_table('roles')
+    with op.batch_alter_table('platform_connections', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_platform_connections_tenant_id_platform_status'))
+        batch_op.drop_index(batch_op.f('ix_platform_connections_tenant_id'))
+
+    op.drop_table('platform_connections')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_tenant_id_status'))
         batch_op.drop_index(batch_op.f('ix_outbox_status_lease_until'))
         batch_op.drop_index(batch_op.f('ix_outbox_status_available_at'))
+        batch_op.drop_index(batch_op.f('ix_outbox_available_at_id'), postgresql_where=sa.text("status IN ('pending', 'processing')"), sqlite_where=sa.text("status IN ('pending', 'processing')"))
 
     op.drop_table('outbox')
     with op.batch_alter_table('jobs', schema=None) as batch_op:
@@ -307,6 +530,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_departments_tenant_id'))
 
     op.drop_table('departments')
+    with op.batch_alter_table('customers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_customers_tenant_id_created_at'))
+        batch_op.drop_index(batch_op.f('ix_customers_tenant_id'))
+
+    op.drop_table('customers')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_log_tenant_id_created_at'))
         batch_op.drop_index(batch_op.f('ix_audit_log_tenant_id'))

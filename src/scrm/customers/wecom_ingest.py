@@ -1,0 +1,343 @@
+"""Writing what WeCom tells us into customer profiles: contacts, follow relations, corp tags.
+
+Used by the full sync (pages of `batch/get_by_user`) and by the callback handlers. Every function is
+an idempotent upsert: applying the same WeCom data twice leaves the same rows. Never commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scrm.customers.models import (
+    Customer,
+    CustomerIdentity,
+    FollowRelation,
+    FollowStatus,
+    IdentityKind,
+    Tag,
+    TagGroup,
+    TimelineEntry,
+)
+
+
+@dataclass(frozen=True)
+class WeComScope:
+    """Which tenant, connection and corp a piece of WeCom data belongs to."""
+
+    tenant_id: int
+    connection_id: int
+    corp_id: str
+
+
+def _from_epoch(value: Any) -> datetime | None:
+    if value in (None, "", 0, "0"):
+        return None
+    return datetime.fromtimestamp(int(value), UTC)
+
+
+def _identities(
+    session: Session, tenant_id: int, kind: str, namespace: str, values: Iterable[str]
+) -> dict[str, int]:
+    """value → customer id for the identities that exist."""
+    wanted = list(set(values))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(CustomerIdentity.value, CustomerIdentity.customer_id).where(
+            CustomerIdentity.tenant_id == tenant_id,
+            CustomerIdentity.kind == kind,
+            CustomerIdentity.namespace == namespace,
+            CustomerIdentity.value.in_(wanted),
+        )
+    ).all()
+    return {value: customer_id for value, customer_id in rows}
+
+
+def _add_identity(
+    session: Session, tenant_id: int, customer_id: int, kind: str, namespace: str, value: str
+) -> None:
+    session.add(
+        CustomerIdentity(
+            tenant_id=tenant_id, customer_id=customer_id, kind=kind, namespace=namespace, value=value
+        )
+    )
+
+
+def resolve_wecom_customers(
+    session: Session, scope: WeComScope, contacts: Sequence[tuple[str, str | None]]
+) -> tuple[dict[str, int], set[str]]:
+    """Customer ids for (external_userid, unionid) pairs, creating profiles for people never seen.
+
+    Recognition is deterministic: the corp's external_userid first, then the WeChat unionid (the same
+    person through another corp or app). Returns (external_userid → customer id, the newly created).
+    """
+    known = _identities(
+        session, scope.tenant_id, IdentityKind.WECOM_EXTERNAL_USERID, scope.corp_id, (e for e, _ in contacts)
+    )
+    by_unionid = _identities(
+        session, scope.tenant_id, IdentityKind.WECHAT_UNIONID, "", (u for _, u in contacts if u)
+    )
+    created: set[str] = set()
+    for external_userid, unionid in contacts:
+        if external_userid in known:
+            customer_id = known[external_userid]
+            if unionid and unionid not in by_unionid:
+                _add_identity(session, scope.tenant_id, customer_id, IdentityKind.WECHAT_UNIONID, "", unionid)
+                by_unionid[unionid] = customer_id
+            continue
+        if unionid and unionid in by_unionid:
+            customer_id = by_unionid[unionid]
+        else:
+            customer = Customer(tenant_id=scope.tenant_id, name="")
+            session.add(customer)
+            session.flush()
+            customer_id = customer.id
+            created.add(external_userid)
+            if unionid:
+                _add_identity(session, scope.tenant_id, customer_id, IdentityKind.WECHAT_UNIONID, "", unionid)
+                by_unionid[unionid] = customer_id
+        _add_identity(
+            session,
+            scope.tenant_id,
+            customer_id,
+            IdentityKind.WECOM_EXTERNAL_USERID,
+            scope.corp_id,
+            external_userid,
+        )
+        known[external_userid] = customer_id
+    return known, created
+
+
+def _relations(
+    session: Session, scope: WeComScope, customer_ids: Iterable[int]
+) -> dict[tuple[int, str], FollowRelation]:
+    ids = list(set(customer_ids))
+    if not ids:
+        return {}
+    rows = session.scalars(
+        select(FollowRelation).where(
+            FollowRelation.tenant_id == scope.tenant_id,
+            FollowRelation.connection_id == scope.connection_id,
+            FollowRelation.customer_id.in_(ids),
+        )
+    )
+    return {(relation.customer_id, relation.staff_userid): relation for relation in rows}
+
+
+def _apply_follow(relation: FollowRelation, follow: dict[str, Any]) -> None:
+    relation.remark = follow.get("remark") or None
+    relation.description = follow.get("description") or None
+    relation.add_way = follow.get("add_way")
+    relation.state = follow.get("state") or relation.state
+    relation.oper_userid = follow.get("oper_userid") or None
+    relation.followed_at = _from_epoch(follow.get("createtime")) or relation.followed_at
+    if "tag_id" in follow:
+        relation.tag_ids = sorted(str(tag) for tag in follow.get("tag_id") or [])
+    elif "tags" in follow:
+        relation.tag_ids = sorted(str(tag["tag_id"]) for tag in follow.get("tags") or [] if tag.get("tag_id"))
+    relation.status = FollowStatus.ACTIVE
+    relation.deleted_at = None
+    relation.delete_source = None
+
+
+def apply_contacts(session: Session, scope: WeComScope, items: Sequence[dict[str, Any]]) -> int:
+    """Apply a page of `batch/get_by_user` items (`{external_contact, follow_info}`) or of `get`
+    answers (`{external_contact, follow_user: [...]}`). Returns how many contacts were applied."""
+    pairs = [
+        (str(item["external_contact"]["external_userid"]), item["external_contact"].get("unionid") or None)
+        for item in items
+    ]
+    customer_ids, created = resolve_wecom_customers(session, scope, pairs)
+    customers = {
+        customer.id: customer
+        for customer in session.scalars(select(Customer).where(Customer.id.in_(set(customer_ids.values()))))
+    }
+    relations = _relations(session, scope, customer_ids.values())
+    for item in items:
+        contact = item["external_contact"]
+        external_userid = str(contact["external_userid"])
+        customer = customers[customer_ids[external_userid]]
+        customer.name = contact.get("name") or customer.name
+        customer.avatar_url = contact.get("avatar") or customer.avatar_url
+        customer.gender = int(contact.get("gender") or customer.gender or 0)
+        customer.customer_type = contact.get("type") or customer.customer_type
+        customer.corp_name = contact.get("corp_name") or customer.corp_name
+        follows = item.get("follow_user") or ([item["follow_info"]] if item.get("follow_info") else [])
+        for follow in follows:
+            key = (customer.id, str(follow["userid"]))
+            relation = relations.get(key)
+            if relation is None:
+                relation = FollowRelation(
+                    tenant_id=scope.tenant_id,
+                    connection_id=scope.connection_id,
+                    customer_id=customer.id,
+                    staff_userid=key[1],
+                    external_userid=external_userid,
+                )
+                session.add(relation)
+                relations[key] = relation
+            _apply_follow(relation, follow)
+        if external_userid in created:
+            session.add(
+                TimelineEntry(
+                    tenant_id=scope.tenant_id,
+                    customer_id=customer.id,
+                    kind="wecom.synced",
+                    summary="从企业微信同步",
+                    detail={"external_userid": external_userid},
+                )
+            )
+    session.flush()
+    return len(items)
+
+
+def record_follow_added(
+    session: Session,
+    scope: WeComScope,
+    *,
+    userid: str,
+    external_userid: str,
+    state: str | None,
+    occurred_at: datetime,
+    half: bool = False,
+) -> tuple[Customer, FollowRelation, bool]:
+    """A customer added `userid` (callback). Returns (customer, relation, returning_customer).
+
+    `returning_customer` is True when the person was known before this add (a second scan, or a
+    re-add after deleting): they are recognised, not duplicated.
+    """
+    customer_ids, created = resolve_wecom_customers(session, scope, [(external_userid, None)])
+    customer = session.get_one(Customer, customer_ids[external_userid])
+    relation = _relations(session, scope, [customer.id]).get((customer.id, userid))
+    if relation is None:
+        relation = FollowRelation(
+            tenant_id=scope.tenant_id,
+            connection_id=scope.connection_id,
+            customer_id=customer.id,
+            staff_userid=userid,
+            external_userid=external_userid,
+        )
+        session.add(relation)
+    _apply_follow(relation, {"userid": userid, "state": state, "createtime": int(occurred_at.timestamp())})
+    session.add(
+        TimelineEntry(
+            tenant_id=scope.tenant_id,
+            customer_id=customer.id,
+            occurred_at=occurred_at,
+            kind="wecom.half_added" if half else "wecom.added",
+            summary=f"添加了员工 {userid}" + (f"（渠道 {state}）" if state else ""),
+            detail={"userid": userid, "state": state, "external_userid": external_userid},
+        )
+    )
+    session.flush()
+    return customer, relation, external_userid not in created
+
+
+def record_follow_removed(
+    session: Session,
+    scope: WeComScope,
+    *,
+    userid: str,
+    external_userid: str,
+    by_customer: bool,
+    source: str | None,
+    occurred_at: datetime,
+) -> FollowRelation | None:
+    """The staff member deleted the customer, or the customer deleted the staff member (callback)."""
+    customer_ids = _identities(
+        session, scope.tenant_id, IdentityKind.WECOM_EXTERNAL_USERID, scope.corp_id, [external_userid]
+    )
+    if external_userid not in customer_ids:
+        return None
+    customer_id = customer_ids[external_userid]
+    relation = _relations(session, scope, [customer_id]).get((customer_id, userid))
+    if relation is None:
+        return None
+    relation.status = FollowStatus.DELETED_BY_CUSTOMER if by_customer else FollowStatus.DELETED_BY_STAFF
+    relation.deleted_at = occurred_at
+    relation.delete_source = source
+    session.add(
+        TimelineEntry(
+            tenant_id=scope.tenant_id,
+            customer_id=customer_id,
+            occurred_at=occurred_at,
+            kind="wecom.deleted_by_customer" if by_customer else "wecom.deleted_by_staff",
+            summary=(f"删除了员工 {userid}" if by_customer else f"被员工 {userid} 删除")
+            + (f"（{source}）" if source else ""),
+            detail={"userid": userid, "source": source},
+        )
+    )
+    session.flush()
+    return relation
+
+
+def upsert_corp_tags(
+    session: Session, scope: WeComScope, tag_groups: Sequence[dict[str, Any]], *, complete: bool
+) -> int:
+    """Mirror `get_corp_tag_list` groups. With `complete`, groups and tags absent from the list are
+    marked deleted (a full listing); otherwise only the given ones change. Returns tags written."""
+    groups = {
+        group.wecom_group_id: group
+        for group in session.scalars(
+            select(TagGroup).where(
+                TagGroup.tenant_id == scope.tenant_id, TagGroup.connection_id == scope.connection_id
+            )
+        )
+    }
+    tags = {
+        tag.wecom_tag_id: tag
+        for tag in session.scalars(
+            select(Tag).where(Tag.tenant_id == scope.tenant_id, Tag.connection_id == scope.connection_id)
+        )
+    }
+    seen_groups: set[str] = set()
+    seen_tags: set[str] = set()
+    written = 0
+    for raw_group in tag_groups:
+        group_id = str(raw_group["group_id"])
+        seen_groups.add(group_id)
+        group = groups.get(group_id)
+        if group is None:
+            group = TagGroup(
+                tenant_id=scope.tenant_id, connection_id=scope.connection_id, wecom_group_id=group_id, name=""
+            )
+            session.add(group)
+            groups[group_id] = group
+        group.name = str(raw_group.get("group_name") or group.name)
+        group.order = int(raw_group.get("order") or 0)
+        group.is_deleted = bool(raw_group.get("deleted"))
+        session.flush()
+        for raw_tag in raw_group.get("tag") or []:
+            tag_id = str(raw_tag["id"])
+            seen_tags.add(tag_id)
+            tag = tags.get(tag_id)
+            if tag is None:
+                tag = Tag(
+                    tenant_id=scope.tenant_id,
+                    connection_id=scope.connection_id,
+                    wecom_tag_id=tag_id,
+                    group_id=group.id,
+                    name="",
+                )
+                session.add(tag)
+                tags[tag_id] = tag
+            tag.group_id = group.id
+            tag.name = str(raw_tag.get("name") or tag.name)
+            tag.order = int(raw_tag.get("order") or 0)
+            tag.is_deleted = bool(raw_tag.get("deleted"))
+            written += 1
+    if complete:
+        for known_group_id, known_group in groups.items():
+            if known_group_id not in seen_groups:
+                known_group.is_deleted = True
+        for known_tag_id, known_tag in tags.items():
+            if known_tag_id not in seen_tags:
+                known_tag.is_deleted = True
+    session.flush()
+    return written
