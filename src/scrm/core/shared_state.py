@@ -104,7 +104,9 @@ class DatabaseSharedState:
             )
             row = session.scalars(select(RatePacing).where(RatePacing.key == key).with_for_update()).one()
             now = time.time()
-            start, row.theoretical_arrival = gcra_reserve(row.theoretical_arrival, now, interval_seconds, burst)
+            start, row.theoretical_arrival = gcra_reserve(
+                row.theoretical_arrival, now, interval_seconds, burst
+            )
             return start - now
 
     def try_lock(self, key: str, ttl_seconds: float) -> str | None:

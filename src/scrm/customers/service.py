@@ -81,7 +81,8 @@ def _tag_briefs(session: Session, tenant_id: int, wecom_tag_ids: set[str]) -> di
         .where(Tag.tenant_id == tenant_id, Tag.wecom_tag_id.in_(wecom_tag_ids), Tag.is_deleted.is_(False))
     ).all()
     return {
-        str(tag.wecom_tag_id): TagBrief(id=tag.id, name=tag.name, group_name=group.name) for tag, group in rows
+        str(tag.wecom_tag_id): TagBrief(id=tag.id, name=tag.name, group_name=group.name)
+        for tag, group in rows
     }
 
 
