@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import ClassVar
 
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bench.support import (
     DEFAULT_POSTGRES_URL,
+    StartWorkers,
     peak_rss_mb,
     postgres_database,
     prepare_database,
@@ -36,9 +37,6 @@ from scrm.core.clock import utcnow
 from scrm.core.events import Delivery, Event, HandlerRegistry, publish_many, set_active_registry
 from scrm.core.outbox_models import OutboxEvent, OutboxStatus
 from scrm.core.worker import Worker, WorkerConfig
-
-# Starts the worker(s) for a database URL; they run while the context is open.
-StartWorkers = Callable[[str, sessionmaker[Session]], AbstractContextManager[object]]
 
 
 class BenchPinged(Event):

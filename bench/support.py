@@ -11,7 +11,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select, text
@@ -22,6 +22,9 @@ from scrm.core.db import make_engine, make_session_factory
 from scrm.core.outbox_models import WorkerHeartbeat
 from scrm.identity.models import Tenant
 from scrm.models import metadata
+
+# Starts the worker(s) for a database URL; they run while the context is open.
+StartWorkers = Callable[[str, sessionmaker[Session]], AbstractContextManager[object]]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_POSTGRES_URL = "postgresql://127.0.0.1:5432/test"

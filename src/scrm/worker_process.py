@@ -28,6 +28,7 @@ from scrm.registry import load_registry_factory
 log = logging.getLogger(__name__)
 
 DEFAULT_REGISTRY_FACTORY = "scrm.registry:build_registry"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(processName)s %(name)s %(message)s"
 
 
 def run_worker(
@@ -71,6 +72,8 @@ def run_worker(
 
 
 def _run_one_worker(database_url: str, config: WorkerConfig | None, registry_factory: str) -> None:
+    if not logging.getLogger().handlers:  # a spawned child starts with no logging configured
+        logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     engine = make_engine(database_url)
     registry = load_registry_factory(registry_factory)()
     # Handlers publish follow-up events; in a process of its own the registry must be installed here.
@@ -104,7 +107,7 @@ def _parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     arguments = _parse_arguments(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     config = WorkerConfig(**{name: getattr(arguments, name) for name in asdict(WorkerConfig())})
     run_worker(
         arguments.database_url,

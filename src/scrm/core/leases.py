@@ -239,7 +239,7 @@ def _run_one(
     if row["attempts"] > policy.max_attempts:
         # Every earlier claim expired unfinished (the worker died, perhaps because of this very row).
         error = f"abandoned: {row['attempts'] - 1} leases expired without the row finishing"
-        return _settle(session, queue, row, worker_id, started_at, Outcome.DEAD, error, clock)
+        return _settle(session, queue, row, worker_id, started_at, Outcome.DEAD, error, clock, policy)
 
     timer_start = time.perf_counter()
     try:
@@ -272,12 +272,11 @@ def _settle(
     outcome: Outcome,
     error: str,
     clock: Callable[[], datetime],
-    policy: RetryPolicy | None = None,
+    policy: RetryPolicy,
 ) -> RowResult:
     """Mark a failed row for retry (with backoff) or as dead, under the fence."""
     now = clock()
     if outcome == Outcome.RETRY:
-        assert policy is not None
         delay = compute_backoff(
             row["attempts"], base_seconds=policy.backoff_base_seconds, cap_seconds=policy.backoff_cap_seconds
         )

@@ -55,7 +55,8 @@ def request_wake_on_commit(session: Session) -> None:
     lost; remote workers then notice the work at their next idle deadline (at most
     `WorkerConfig.max_idle_seconds` later).
     """
-    transaction = session.get_transaction() or session.begin()
+    session.connection()  # autobegins the transaction if nothing has been executed yet
+    transaction = session.get_transaction()
     if session.info.get(_PENDING_KEY) is transaction:
         return
     session.info[_PENDING_KEY] = transaction
