@@ -15,8 +15,9 @@ from types import ModuleType
 from scrm.core.events import HandlerRegistry, set_active_registry
 from scrm.core.jobs import JobKind, job_step_timer_handler
 from scrm.demo import handlers as demo_handlers
+from scrm.platforms.wecom import handlers as wecom_handlers
 
-HANDLER_MODULES: tuple[ModuleType, ...] = (demo_handlers,)
+HANDLER_MODULES: tuple[ModuleType, ...] = (demo_handlers, wecom_handlers)
 
 
 def build_registry(modules: Iterable[ModuleType] = HANDLER_MODULES) -> HandlerRegistry:
