@@ -167,9 +167,11 @@ def create_app(
     session_factory = session_factory or make_session_factory(engine)
     start_worker = settings.embedded_worker if run_embedded_worker is None else run_embedded_worker
 
+    from scrm.platforms.runtime import configure_platform_runtime
     from scrm.registry import build_registry
 
     registry = build_registry()
+    configure_platform_runtime(settings, session_factory)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -214,6 +216,7 @@ def create_app(
     from scrm.customers.api import router as customers_router
     from scrm.identity.api import router as identity_router
     from scrm.platforms.api import router as platforms_router
+    from scrm.platforms.sync_api import router as sync_router
     from scrm.platforms.wecom.callbacks import router as wecom_callbacks_router
     from scrm.staff.api import router as staff_router
     from scrm.system.api import router as system_router
@@ -226,5 +229,6 @@ def create_app(
     app.include_router(wecom_callbacks_router)
     app.include_router(staff_router)
     app.include_router(customers_router)
+    app.include_router(sync_router)
     _install_console(app)
     return app

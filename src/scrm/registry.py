@@ -14,10 +14,21 @@ from types import ModuleType
 
 from scrm.core.events import HandlerRegistry, set_active_registry
 from scrm.core.jobs import JobKind, job_step_timer_handler
+from scrm.customers import handlers as customers_handlers
 from scrm.demo import handlers as demo_handlers
 from scrm.platforms.wecom import handlers as wecom_handlers
+from scrm.platforms.wecom import reactions as wecom_reactions
+from scrm.platforms.wecom import sync as wecom_sync
+from scrm.staff import handlers as staff_handlers
 
-HANDLER_MODULES: tuple[ModuleType, ...] = (demo_handlers, wecom_handlers)
+HANDLER_MODULES: tuple[ModuleType, ...] = (
+    demo_handlers,
+    wecom_handlers,
+    wecom_reactions,
+    wecom_sync,
+    customers_handlers,
+    staff_handlers,
+)
 
 
 def build_registry(modules: Iterable[ModuleType] = HANDLER_MODULES) -> HandlerRegistry:

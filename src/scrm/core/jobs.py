@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import JSON, Index, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -225,3 +226,41 @@ def progress_percent(job: Job) -> float | None:
     if not job.progress_total:
         return None
     return round(min(job.progress_done / job.progress_total, 1.0) * 100, 1)
+
+
+class JobOut(BaseModel):
+    id: int
+    kind: str
+    title: str
+    status: str
+    progress_done: int
+    progress_total: int | None
+    percent: float | None
+    message: str | None
+    error: str | None
+    result: dict[str, Any] | None
+    connection_id: int | None
+    created_by: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, job: Job) -> JobOut:
+        return cls(
+            id=job.id,
+            kind=job.kind,
+            title=job.title,
+            status=job.status,
+            progress_done=job.progress_done,
+            progress_total=job.progress_total,
+            percent=progress_percent(job),
+            message=job.message,
+            error=job.error,
+            result=job.result,
+            connection_id=job.connection_id,
+            created_by=job.created_by,
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+        )

@@ -26,6 +26,7 @@ class FollowStatus(StrEnum):
     ACTIVE = "active"
     DELETED_BY_STAFF = "deleted_by_staff"  # del_external_contact
     DELETED_BY_CUSTOMER = "deleted_by_customer"  # del_follow_user
+    GONE = "gone"  # absent from WeCom at a sync although no callback said so (missed callback)
 
 
 class Customer(IdMixin, TenantMixin, TimestampMixin, Base):

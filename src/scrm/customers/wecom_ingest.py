@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scrm.core.clock import utcnow
 from scrm.customers.models import (
     Customer,
     CustomerIdentity,
@@ -277,6 +278,53 @@ def record_follow_removed(
     return relation
 
 
+def known_external_userids(session: Session, scope: WeComScope, userid: str) -> set[str]:
+    """The external_userids `userid` actively follows, as we hold them."""
+    return set(
+        session.scalars(
+            select(FollowRelation.external_userid).where(
+                FollowRelation.tenant_id == scope.tenant_id,
+                FollowRelation.connection_id == scope.connection_id,
+                FollowRelation.staff_userid == userid,
+                FollowRelation.status == FollowStatus.ACTIVE,
+            )
+        )
+    )
+
+
+def mark_relations_gone(
+    session: Session, scope: WeComScope, *, userid: str, external_userids: set[str]
+) -> int:
+    """Relations WeCom no longer lists (a deletion whose callback we missed). Returns how many."""
+    if not external_userids:
+        return 0
+    relations = session.scalars(
+        select(FollowRelation).where(
+            FollowRelation.tenant_id == scope.tenant_id,
+            FollowRelation.connection_id == scope.connection_id,
+            FollowRelation.staff_userid == userid,
+            FollowRelation.external_userid.in_(external_userids),
+            FollowRelation.status == FollowStatus.ACTIVE,
+        )
+    ).all()
+    now = utcnow()
+    for relation in relations:
+        relation.status = FollowStatus.GONE
+        relation.deleted_at = now
+        relation.delete_source = "not_listed_at_sync"
+        session.add(
+            TimelineEntry(
+                tenant_id=scope.tenant_id,
+                customer_id=relation.customer_id,
+                kind="wecom.gone",
+                summary=f"与员工 {userid} 的好友关系已不存在（同步发现）",
+                detail={"userid": userid},
+            )
+        )
+    session.flush()
+    return len(relations)
+
+
 def upsert_corp_tags(
     session: Session, scope: WeComScope, tag_groups: Sequence[dict[str, Any]], *, complete: bool
 ) -> int:
@@ -341,3 +389,42 @@ def upsert_corp_tags(
                 known_tag.is_deleted = True
     session.flush()
     return written
+
+
+def record_pushed_tag_ids(
+    session: Session, *, tenant_id: int, group_id: int, wecom_group_id: str, tag_ids_by_name: dict[str, str]
+) -> None:
+    """After a push to WeCom: remember the ids WeCom gave the group and its tags (matched by name)."""
+    group = session.scalars(
+        select(TagGroup).where(TagGroup.tenant_id == tenant_id, TagGroup.id == group_id)
+    ).one()
+    group.wecom_group_id = wecom_group_id
+    for tag in session.scalars(select(Tag).where(Tag.tenant_id == tenant_id, Tag.group_id == group_id)):
+        if tag.wecom_tag_id is None and tag.name in tag_ids_by_name:
+            tag.wecom_tag_id = tag_ids_by_name[tag.name]
+    session.flush()
+
+
+def mark_corp_tags_deleted(
+    session: Session, scope: WeComScope, *, tag_ids: set[str], group_ids: set[str]
+) -> None:
+    """A delete in the WeCom admin (callback): the tags, or whole groups with their tags."""
+    for group in session.scalars(
+        select(TagGroup).where(
+            TagGroup.tenant_id == scope.tenant_id,
+            TagGroup.connection_id == scope.connection_id,
+            TagGroup.wecom_group_id.in_(group_ids),
+        )
+    ):
+        group.is_deleted = True
+        for tag in session.scalars(select(Tag).where(Tag.group_id == group.id)):
+            tag.is_deleted = True
+    for tag in session.scalars(
+        select(Tag).where(
+            Tag.tenant_id == scope.tenant_id,
+            Tag.connection_id == scope.connection_id,
+            Tag.wecom_tag_id.in_(tag_ids),
+        )
+    ):
+        tag.is_deleted = True
+    session.flush()

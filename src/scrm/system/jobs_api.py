@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
 
 from scrm.core.actors import Actor
-from scrm.core.jobs import Job, cancel_job, progress_percent
+from scrm.core.jobs import Job, JobOut, cancel_job
 from scrm.core.pagination import Page, PageRequest, paginate
 from scrm.core.tenancy import require_in_tenant, tenant_select
 from scrm.identity.audit import record_audit
@@ -17,44 +15,6 @@ from scrm.identity.deps import CurrentActor, DbSession, require_permission
 from scrm.system.permissions import SystemPermission
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
-
-
-class JobOut(BaseModel):
-    id: int
-    kind: str
-    title: str
-    status: str
-    progress_done: int
-    progress_total: int | None
-    percent: float | None
-    message: str | None
-    error: str | None
-    result: dict[str, Any] | None
-    connection_id: int | None
-    created_by: str | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-
-    @classmethod
-    def of(cls, job: Job) -> JobOut:
-        return cls(
-            id=job.id,
-            kind=job.kind,
-            title=job.title,
-            status=job.status,
-            progress_done=job.progress_done,
-            progress_total=job.progress_total,
-            percent=progress_percent(job),
-            message=job.message,
-            error=job.error,
-            result=job.result,
-            connection_id=job.connection_id,
-            created_by=job.created_by,
-            created_at=job.created_at,
-            started_at=job.started_at,
-            finished_at=job.finished_at,
-        )
 
 
 @router.get("", response_model=Page[JobOut])

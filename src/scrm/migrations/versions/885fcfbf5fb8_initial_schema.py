@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 63e438a8af68
+Revision ID: 885fcfbf5fb8
 Revises: 
-Create Date: 2026-11-23 18:59:12.043285
+Create Date: 2026-11-23 19:04:38.060277
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from alembic import op
 import scrm.core.db
 
 
-revision = '63e438a8af68'
+revision = '885fcfbf5fb8'
 down_revision = None
 branch_labels = None
 depends_on = None

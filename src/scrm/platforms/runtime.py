@@ -1,0 +1,70 @@
+"""What platform code running in handlers and jobs needs from its process: the secret box, the state
+shared across processes (tokens, pacing) and one pooled HTTP client.
+
+`create_app` configures it with the application's settings and session factory; a worker process
+that never built an app gets one lazily from the environment (`load_settings()`), which is the same
+configuration the API processes read.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from scrm.core.secrets import SecretBox
+from scrm.core.shared_state import SharedState, make_shared_state
+from scrm.platforms.service import load_wecom_config
+from scrm.platforms.wecom.client import WeComClient
+from scrm.settings import Settings, load_settings
+
+HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+@dataclass
+class PlatformRuntime:
+    secret_box: SecretBox
+    shared_state: SharedState
+    http: httpx.Client
+    public_base_url: str
+
+    def wecom_client(
+        self, session: Session, *, tenant_id: int, connection_id: int, max_wait_seconds: float = 5.0
+    ) -> WeComClient:
+        """A client for the tenant's WeCom connection. Inside handlers and job steps keep waits short:
+        a long rate-limit block surfaces as a retryable error instead of holding the transaction."""
+        config = load_wecom_config(session, tenant_id, connection_id, box=self.secret_box)
+        return WeComClient(
+            config, shared_state=self.shared_state, http=self.http, max_wait_seconds=max_wait_seconds
+        )
+
+
+_lock = threading.Lock()
+_runtime: PlatformRuntime | None = None
+
+
+def configure_platform_runtime(settings: Settings, session_factory: sessionmaker[Session]) -> PlatformRuntime:
+    """Install the runtime for this process (the app factory calls this)."""
+    global _runtime
+    with _lock:
+        if _runtime is not None:
+            _runtime.http.close()
+        _runtime = PlatformRuntime(
+            secret_box=SecretBox(settings.resolved_secret_key),
+            shared_state=make_shared_state(settings.redis_url, session_factory),
+            http=httpx.Client(timeout=HTTP_TIMEOUT, limits=httpx.Limits(max_connections=50)),
+            public_base_url=settings.public_base_url,
+        )
+        return _runtime
+
+
+def platform_runtime() -> PlatformRuntime:
+    """The installed runtime, or one built from the environment on first use."""
+    if _runtime is not None:
+        return _runtime
+    from scrm.core.db import make_engine, make_session_factory
+
+    settings = load_settings()
+    return configure_platform_runtime(settings, make_session_factory(make_engine(settings.database_url)))
