@@ -10,11 +10,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from scrm.platforms.wecom.simulate_cli import simulate_app
 from scrm.settings import load_settings
 
 app = typer.Typer(help="SCRM: WeCom private-domain operations tied to every shop.", no_args_is_help=True)
 tenant_app = typer.Typer(help="Manage tenants (workspaces).", no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
+app.add_typer(simulate_app, name="simulate")
 console = Console(stderr=True)
 
 
