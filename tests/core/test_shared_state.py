@@ -13,7 +13,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scrm.core.shared_state import DatabaseSharedState, RedisSharedState, SharedState, gcra_reserve, held_lock
+from scrm.core.shared_state import (
+    DatabaseSharedState,
+    MemorySharedState,
+    RedisSharedState,
+    SharedState,
+    gcra_reserve,
+    held_lock,
+)
 
 REDIS_URL = os.environ.get("SCRM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -29,9 +36,12 @@ def _redis_state() -> RedisSharedState:
     return state
 
 
-@pytest.fixture(params=["database", "redis"])
+@pytest.fixture(params=["database", "redis", "memory"])
 def state(request, committing_factory) -> Iterator[SharedState]:
-    yield DatabaseSharedState(committing_factory) if request.param == "database" else _redis_state()
+    if request.param == "memory":
+        yield MemorySharedState()
+    else:
+        yield DatabaseSharedState(committing_factory) if request.param == "database" else _redis_state()
 
 
 def test_values_expire_and_delete(state: SharedState) -> None:

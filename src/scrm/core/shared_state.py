@@ -1,7 +1,8 @@
 """State shared by every process: cached values (access tokens), rate-limit pacing and short locks.
 
-Redis holds it when `SCRM_REDIS_URL` is set; otherwise the database does, so one process on SQLite
-and many processes on PostgreSQL without Redis behave the same. Both backends give the same contract:
+Redis holds it when `SCRM_REDIS_URL` is set; otherwise PostgreSQL does, so many processes without
+Redis still share it; the embedded SQLite mode (one process) keeps it in memory. Every backend gives
+the same contract:
 
 - `get`/`set`/`delete`: a value with a time to live.
 - `reserve(key, interval, burst)`: GCRA pacing. Reserves the caller's slot and returns how many
@@ -14,6 +15,7 @@ and many processes on PostgreSQL without Redis behave the same. Both backends gi
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -132,6 +134,58 @@ class DatabaseSharedState:
             )
 
 
+class MemorySharedState:
+    """The shared state of a single process (the embedded SQLite mode).
+
+    SQLite admits one writer at a time, and the embedded worker calls platforms while its transaction
+    holds that lock; keeping tokens and pacing in the database would then wait on itself. With one
+    process there is nobody to share with, so memory is both correct and enough.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[str, tuple[str, float]] = {}
+        self._pacing: dict[str, float] = {}
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            entry = self._values.get(key)
+            if entry is None or entry[1] <= time.monotonic():
+                return None
+            return entry[0]
+
+    def set(self, key: str, value: str, ttl_seconds: float) -> None:
+        with self._lock:
+            self._values[key] = (value, time.monotonic() + ttl_seconds)
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._values.pop(key, None)
+
+    def reserve(self, key: str, interval_seconds: float, burst: int = 1) -> float:
+        with self._lock:
+            now = time.time()
+            start, self._pacing[key] = gcra_reserve(self._pacing.get(key), now, interval_seconds, burst)
+            return start - now
+
+    def try_lock(self, key: str, ttl_seconds: float) -> str | None:
+        lock_key = f"lock:{key}"
+        with self._lock:
+            entry = self._values.get(lock_key)
+            if entry is not None and entry[1] > time.monotonic():
+                return None
+            token = secrets.token_hex(8)
+            self._values[lock_key] = (token, time.monotonic() + ttl_seconds)
+            return token
+
+    def unlock(self, key: str, token: str) -> None:
+        lock_key = f"lock:{key}"
+        with self._lock:
+            entry = self._values.get(lock_key)
+            if entry is not None and entry[0] == token:
+                del self._values[lock_key]
+
+
 _GCRA_LUA = """
 local now = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
@@ -190,8 +244,12 @@ class RedisSharedState:
 
 
 def make_shared_state(redis_url: str | None, session_factory: sessionmaker[Session]) -> SharedState:
+    """Redis when configured; memory on SQLite (one process); else the PostgreSQL database."""
     if redis_url:
         return RedisSharedState(redis_url)
+    bind = session_factory.kw.get("bind")
+    if bind is not None and bind.dialect.name == "sqlite":
+        return MemorySharedState()
     return DatabaseSharedState(session_factory)
 
 
