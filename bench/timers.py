@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 
@@ -64,6 +64,15 @@ def lateness_summary(values: list[float]) -> str:
     ordered = sorted(values)
     milliseconds = [percentile(ordered, q) * 1000 for q in (0.5, 0.99)] + [ordered[-1] * 1000]
     return "p50 {:8.1f} ms   p99 {:8.1f} ms   max {:8.1f} ms".format(*milliseconds)
+
+
+def lateness_by_slice(fired: Sequence[tuple[datetime, datetime]], start: datetime, window: float) -> str:
+    """Median lateness of the timers due in each sixth of the window: shows a backlog building up."""
+    slices: list[list[float]] = [[] for _ in range(6)]
+    for due_at, fired_at in fired:
+        index = min(5, max(0, int((due_at - start).total_seconds() / max(window, 1e-9) * 6)))
+        slices[index].append((fired_at - due_at).total_seconds())
+    return " ".join(f"{percentile(sorted(values), 0.5) * 1000:.0f}" for values in slices if values)
 
 
 def sleep_loop_baseline(offsets: list[float]) -> list[float]:
@@ -153,9 +162,13 @@ def run_one(label: str, url: str, offsets: list[float], start_workers: StartWork
 
             wait_for(all_fired, timeout=patience, poll=0.5)
         with factory() as session:
-            fired = session.execute(
-                select(Timer.due_at, Timer.fired_at).where(Timer.status == TimerStatus.FIRED)
-            ).all()
+            fired = [
+                (due_at, fired_at)
+                for due_at, fired_at in session.execute(
+                    select(Timer.due_at, Timer.fired_at).where(Timer.status == TimerStatus.FIRED)
+                )
+                if fired_at is not None
+            ]
     finally:
         engine.dispose()
     lateness = [(fired_at - due_at).total_seconds() for due_at, fired_at in fired]
@@ -170,6 +183,9 @@ def run_one(label: str, url: str, offsets: list[float], start_workers: StartWork
         f"  fired {len(fired):,}/{count:,}; fired before due: {early}; overdue when inserted: {overdue_late}"
     )
     print(f"  lateness fired_at - due_at   {lateness_summary(lateness)}")
+    print(
+        f"  p50 lateness by sixth of the window (ms): {lateness_by_slice(fired, window_start, offsets[-1])}"
+    )
     print(f"  firing throughput over the run          {rate(len(fired), span)}")
 
 
