@@ -218,6 +218,7 @@ def create_app(
     from scrm.platforms.api import router as platforms_router
     from scrm.platforms.sync_api import router as sync_router
     from scrm.platforms.wecom.callbacks import router as wecom_callbacks_router
+    from scrm.platforms.wecom.login import router as wecom_login_router
     from scrm.staff.api import router as staff_router
     from scrm.system.api import router as system_router
     from scrm.system.jobs_api import router as jobs_router
@@ -230,5 +231,6 @@ def create_app(
     app.include_router(staff_router)
     app.include_router(customers_router)
     app.include_router(sync_router)
+    app.include_router(wecom_login_router)
     _install_console(app)
     return app

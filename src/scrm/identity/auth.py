@@ -95,6 +95,12 @@ def authenticate(
     return user
 
 
+def load_login_user(session: Session, user_id: int) -> User | None:
+    """The active user with this id (for logins vouched for by an identity provider)."""
+    user = session.get(User, user_id)
+    return user if user is not None and user.is_active else None
+
+
 def record_login_failure(session: Session, *, email: str, ip: str) -> None:
     session.add(LoginAttempt(email=email.strip().lower(), ip=ip))
 

@@ -14,6 +14,7 @@ import string
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scrm.core.actors import Actor
@@ -356,3 +357,17 @@ def record_test_result(
         detail={"ok": ok, "detail": detail[:500], "latency_ms": round(latency_ms, 1)},
     )
     return connection
+
+
+def list_login_connections(session: Session) -> list[PlatformConnection]:
+    """Active WeCom connections with a self-built app (agent id), across tenants: the corps whose
+    staff may log in with WeCom. Only ids and names leave this function's callers."""
+    connections = session.scalars(
+        select(PlatformConnection)
+        .where(
+            PlatformConnection.platform == PlatformKind.WECOM,
+            PlatformConnection.status == ConnectionStatus.ACTIVE,
+        )
+        .order_by(PlatformConnection.id)
+    )
+    return [connection for connection in connections if connection.config.get("agent_id") is not None]
