@@ -35,9 +35,15 @@ REDIS_URL = os.environ.get("SCRM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 def sim_config(**overrides: Any) -> SimulatorConfig:
     values: dict[str, Any] = {
-        "corp_id": CORP_ID, "contact_secret": CONTACT_SECRET, "app_secret": APP_SECRET, "agent_id": AGENT_ID,
-        "token": TOKEN, "encoding_aes_key": AES_KEY, "staff": SimulatorConfig.staff_from_list(STAFF),
-        "callback_retry_interval_seconds": 0.01, "seed": 42,
+        "corp_id": CORP_ID,
+        "contact_secret": CONTACT_SECRET,
+        "app_secret": APP_SECRET,
+        "agent_id": AGENT_ID,
+        "token": TOKEN,
+        "encoding_aes_key": AES_KEY,
+        "staff": SimulatorConfig.staff_from_list(STAFF),
+        "callback_retry_interval_seconds": 0.01,
+        "seed": 42,
     }
     values.update(overrides)
     return SimulatorConfig(**values)
@@ -105,7 +111,9 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             query = dict(parse_qsl(urlsplit(self.path).query))
             receiver.received.append(Received("GET", query, b""))
             crypto = WeComCrypto(TOKEN, AES_KEY, CORP_ID)
-            plain = crypto.verify_url(query["msg_signature"], query["timestamp"], query["nonce"], query["echostr"])
+            plain = crypto.verify_url(
+                query["msg_signature"], query["timestamp"], query["nonce"], query["echostr"]
+            )
             self._answer(200, plain.encode())
 
         def do_POST(self) -> None:
@@ -161,8 +169,14 @@ class RecordedSleep:
 
 def wecom_config(base_url: str, **overrides: Any) -> WeComConfig:
     values: dict[str, Any] = {
-        "corp_id": CORP_ID, "contact_secret": CONTACT_SECRET, "app_secret": APP_SECRET, "agent_id": AGENT_ID,
-        "token": TOKEN, "encoding_aes_key": AES_KEY, "api_base_url": base_url, "oauth_base_url": base_url,
+        "corp_id": CORP_ID,
+        "contact_secret": CONTACT_SECRET,
+        "app_secret": APP_SECRET,
+        "agent_id": AGENT_ID,
+        "token": TOKEN,
+        "encoding_aes_key": AES_KEY,
+        "api_base_url": base_url,
+        "oauth_base_url": base_url,
         "sso_base_url": base_url,
     }
     values.update(overrides)
@@ -174,8 +188,10 @@ def make_client(
 ) -> WeComClient:
     config_overrides = {key: kwargs.pop(key) for key in list(kwargs) if key in WeComConfig.model_fields}
     return WeComClient(
-        wecom_config(sim.base_url, **config_overrides), shared_state=state,
-        sleep=sleep if sleep is not None else RecordedSleep(), **kwargs,
+        wecom_config(sim.base_url, **config_overrides),
+        shared_state=state,
+        sleep=sleep if sleep is not None else RecordedSleep(),
+        **kwargs,
     )
 
 

@@ -15,17 +15,20 @@ from scrm.platforms.base import PlatformError, PlatformUnavailable
 from scrm.platforms.wecom.client import WeComClient
 from scrm.platforms.wecom.errors import WeComError
 from scrm.platforms.wecom.simulator import RunningSimulator, start_simulator
-from tests.platforms.wecom.simulator_support import (  # noqa: F401 (fixtures)
+from tests.platforms.wecom import simulator_support
+from tests.platforms.wecom.simulator_support import (
     RecordedSleep,
     api_requests,
-    control,
     make_client,
-    receiver,
     redis_state,
-    sim,
     sim_config,
     wecom_config,
 )
+
+# The simulator fixtures, shared with the other simulator test modules.
+sim = simulator_support.sim
+receiver = simulator_support.receiver
+control = simulator_support.control
 
 FOLLOW_LIST = "externalcontact/get_follow_user_list"
 
@@ -39,7 +42,9 @@ def fault(control: httpx.Client, **spec: Any) -> None:
     control.post("/_sim/faults", json=spec).raise_for_status()
 
 
-def test_many_calls_use_one_cached_token(sim: RunningSimulator, control: httpx.Client, state: SharedState) -> None:
+def test_many_calls_use_one_cached_token(
+    sim: RunningSimulator, control: httpx.Client, state: SharedState
+) -> None:
     client = make_client(sim, state)
     for _ in range(5):
         assert client.get_follow_user_list() == ["zhangsan", "lisi", "wangwu"]
@@ -80,7 +85,9 @@ def test_clients_sharing_state_fetch_the_token_once(
     assert len(api_requests(control, FOLLOW_LIST)) == 18
 
 
-@pytest.mark.parametrize(("control_path", "errcode"), [("/_sim/tokens/expire", 42001), ("/_sim/tokens/revoke", 40014)])
+@pytest.mark.parametrize(
+    ("control_path", "errcode"), [("/_sim/tokens/expire", 42001), ("/_sim/tokens/revoke", 40014)]
+)
 def test_token_errors_refresh_the_token_once(
     control_path: str, errcode: int, sim: RunningSimulator, control: httpx.Client, state: SharedState
 ) -> None:
@@ -207,7 +214,9 @@ def test_pacing_spaces_calls_by_the_configured_limit(
         assert index * 1.02 - 0.5 < wait <= index * 1.02
 
 
-def test_typed_errors_are_not_retried(sim: RunningSimulator, control: httpx.Client, state: SharedState) -> None:
+def test_typed_errors_are_not_retried(
+    sim: RunningSimulator, control: httpx.Client, state: SharedState
+) -> None:
     client = make_client(sim, state)
     with pytest.raises(WeComError) as caught:
         client.list_users(department_id=999)
