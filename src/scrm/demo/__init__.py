@@ -10,33 +10,58 @@ from scrm.core.db import make_engine, make_session_factory, session_scope
 from scrm.settings import load_settings
 
 
-def run_demo(*, host: str, port: int, console: Console) -> None:
+def run_demo(*, host: str, port: int, console: Console, traffic: bool = True) -> None:
     import uvicorn
+    from sqlalchemy import select
 
     from scrm.demo.handlers import TICK_INTERVAL, schedule_tick, tick_chain_alive
     from scrm.demo.seed import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+    from scrm.demo.wecom import DemoTraffic, start_demo_wecom
+    from scrm.identity.models import User
     from scrm.main import create_app
     from scrm.migrate import upgrade_to_head
     from scrm.registry import build_registry
 
     settings = load_settings()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
+    base_url = f"http://{host}:{port}"
+    if settings.public_base_url == "http://127.0.0.1:8000" and base_url != settings.public_base_url:
+        settings = settings.model_copy(update={"public_base_url": base_url})
     with console.status("Migrating the database..."):
         upgrade_to_head(settings.database_url)
     build_registry()
     factory = make_session_factory(make_engine(settings.database_url))
-    with console.status("Seeding the demo workspace..."), session_scope(factory) as session:
+    with (
+        console.status("Seeding the demo workspace and starting the WeCom simulator..."),
+        session_scope(factory) as session,
+    ):
         seed = seed_demo(session)
         if not tick_chain_alive(session, tenant_id=seed.tenant_id):
             schedule_tick(session, tenant_id=seed.tenant_id, sequence=1, due_at=utcnow() + TICK_INTERVAL)
-    url = f"http://{host}:{port}"
+        owner_id = session.scalars(select(User.id).where(User.email == DEMO_EMAIL)).one()
+        wecom = start_demo_wecom(
+            session,
+            tenant_id=seed.tenant_id,
+            owner_user_id=owner_id,
+            secret_key=settings.resolved_secret_key,
+            public_base_url=settings.public_base_url,
+        )
     console.print(
         Panel.fit(
-            f"[bold]SCRM demo[/bold] is starting at [link={url}]{url}[/link]\n"
+            f"[bold]SCRM demo[/bold] is starting at [link={base_url}]{base_url}[/link]\n"
             f"Log in as [bold]{DEMO_EMAIL}[/bold] / [bold]{DEMO_PASSWORD}[/bold]\n"
+            f"WeCom simulator: {wecom.simulator.base_url} (corp {wecom.simulator.simulator.config.corp_id})\n"
             f"Database: {settings.database_url}   (Ctrl+C to stop)",
             border_style="green",
         )
     )
-    app = create_app(settings, run_embedded_worker=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    live = DemoTraffic(wecom.simulator.base_url, start_after_url=f"{base_url}/healthz") if traffic else None
+    if live is not None:
+        live.start()
+    try:
+        app = create_app(settings, run_embedded_worker=True)
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        if live is not None:
+            live.stop()
+        wecom.simulator.stop()
