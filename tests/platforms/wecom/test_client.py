@@ -4,6 +4,7 @@ pacing, typed errors and network failures."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -17,6 +18,7 @@ from scrm.platforms.wecom.errors import WeComError
 from scrm.platforms.wecom.simulator import RunningSimulator, start_simulator
 from tests.platforms.wecom import simulator_support
 from tests.platforms.wecom.simulator_support import (
+    CONTACT_SECRET,
     RecordedSleep,
     api_requests,
     make_client,
@@ -211,7 +213,19 @@ def test_pacing_spaces_calls_by_the_configured_limit(
     waits = [wait for wait in sleep.waits]
     assert len(waits) == 4
     for index, wait in enumerate(waits, start=1):
-        assert index * 1.02 - 0.5 < wait <= index * 1.02
+        assert index * 1.02 - 2 < wait <= index * 1.02
+
+
+def test_request_logs_carry_no_token_or_secret(
+    sim: RunningSimulator, state: SharedState, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = make_client(sim, state)
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        client.get_follow_user_list()
+    token = client.get_access_token()
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "access_token=***" in logged and "corpsecret=***" in logged
+    assert token not in logged and CONTACT_SECRET not in logged
 
 
 def test_typed_errors_are_not_retried(

@@ -81,7 +81,7 @@ def test_rate_limit_answers_45009_and_blocks_the_api_for_the_window(control: htt
     # Other APIs have their own counters.
     assert errcode(control.get("/cgi-bin/department/list", params=access)) == 0
     state = control.get("/_sim/state").json()
-    assert state["rate_limited"] == 2
+    assert state["rate_limited"] == 2 and state["errcodes"] == {"45009": 2}
     assert state["rate_limited_by_api"] == {"externalcontact/get_follow_user_list": 2}
     control.post("/_sim/clock/advance", json={"seconds": 59}).raise_for_status()
     assert errcode(control.get(FOLLOW_LIST, params=access)) == 45009  # blocked 60 s from the excess
@@ -104,6 +104,7 @@ def test_faults_fire_by_api_rate_and_count(control: httpx.Client) -> None:
     assert errcode(control.get("/cgi-bin/department/list", params=access)) == 6000
     control.delete("/_sim/faults").raise_for_status()
     assert errcode(control.get("/cgi-bin/department/list", params=access)) == 0
+    assert control.get("/_sim/state").json()["errcodes"] == {"-1": 2, "6000": 1}
 
 
 def test_dropped_connections_break_mid_answer(control: httpx.Client) -> None:

@@ -89,10 +89,10 @@ def test_failed_deliveries_are_retried_three_times(
 
 
 def test_a_receiver_slower_than_the_timeout_gets_the_event_again(receiver: Receiver) -> None:
-    config = sim_config(callback_url=receiver.url, callback_timeout_seconds=0.3)
+    config = sim_config(callback_url=receiver.url, callback_timeout_seconds=0.5)
     with start_simulator(config) as running, httpx.Client(base_url=running.base_url) as http:
         add_way(http, type=1, user=["zhangsan"], state="slow")
-        receiver.delay_next, receiver.delay_seconds = 1, 0.8
+        receiver.delay_next, receiver.delay_seconds = 1, 1.5
         scan(http, state="slow")
         assert running.simulator.callbacks.wait_idle()
         (record,) = http.get("/_sim/callbacks").json()

@@ -82,7 +82,7 @@ async def cgi_bin(api: str, request: Request) -> Response:
     simulator.requests.add(entry)
     spec = API_SPECS.get(api)
     if spec is None:
-        entry["errcode"] = 404
+        simulator.requests.answered(entry, 404)
         return JSONResponse({"errcode": 404, "errmsg": f"no such api {api}"}, status_code=404)
     fault = simulator.faults.pick(api)
     if fault is not None:
@@ -107,7 +107,7 @@ async def cgi_bin(api: str, request: Request) -> Response:
         answer: dict[str, Any] = {"errcode": 0, "errmsg": "ok", **result}
     except SimError as error:
         answer = error.body()
-    entry["errcode"] = answer["errcode"]
+    simulator.requests.answered(entry, int(answer["errcode"]))
     if fault is not None and fault.drop:
         return _DroppedConnection()
     return JSONResponse(answer)

@@ -137,6 +137,14 @@ class RequestLog:
         self._entries: deque[dict[str, Any]] = deque(maxlen=size)
         self._lock = threading.Lock()
         self.total = 0
+        self.errcodes: dict[int, int] = {}
+
+    def answered(self, entry: dict[str, Any], errcode: int) -> None:
+        """Record the errcode given to `entry` (counted per code, injected faults included)."""
+        entry["errcode"] = errcode
+        if errcode:
+            with self._lock:
+                self.errcodes[errcode] = self.errcodes.get(errcode, 0) + 1
 
     def add(self, entry: dict[str, Any]) -> None:
         with self._lock:

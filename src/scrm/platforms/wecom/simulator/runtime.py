@@ -90,7 +90,7 @@ class Simulator:
                     "tags": len(tags),
                     "contact_ways": len(corp.contact_ways),
                     "group_chats": len(corp.group_chats),
-                    "welcome_codes_issued": len(corp.welcome_codes),
+                    "welcome_codes_issued": corp.counters.get("welcome_codes_issued", 0),
                     "welcome_messages": len(corp.welcome_messages),
                     "msg_templates": len(corp.msg_templates),
                     "transfers": len(corp.transfers),
@@ -98,7 +98,10 @@ class Simulator:
                     "requests": self.requests.total,
                 },
                 "callbacks": {"url": self.callbacks.url, **self.callbacks.counts},
+                # 45009 answers from the rate limiter; `errcodes` counts every error answered,
+                # injected ones included.
                 "rate_limited": self.limiter.limited,
+                "errcodes": {str(code): count for code, count in sorted(self.requests.errcodes.items())},
                 "rate_limited_by_api": dict(self.limiter.limited_by_api),
                 "rate_limits": {
                     "per_minute": self.limiter.limits[0][1],
