@@ -14,6 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
+
+from scrm.demo.wecom import DemoWeCom
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -47,10 +50,14 @@ class LiveServer(str):
     """The server's base URL (a str, for pytest-playwright's base_url) and its database URL."""
 
     database_url: str
+    wecom_simulator_url: str
+    wecom_connection_id: int
 
-    def __new__(cls, base: str, database_url: str) -> LiveServer:
+    def __new__(cls, base: str, database_url: str, wecom: DemoWeCom) -> LiveServer:
         instance = super().__new__(cls, base)
         instance.database_url = database_url
+        instance.wecom_simulator_url = wecom.simulator.base_url
+        instance.wecom_connection_id = wecom.connection_id
         return instance
 
 
@@ -59,7 +66,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     import uvicorn
 
     from scrm.core.db import make_engine, make_session_factory, session_scope
-    from scrm.demo.seed import seed_demo
+    from scrm.demo.seed import DEMO_EMAIL, seed_demo
+    from scrm.demo.wecom import start_demo_wecom
+    from scrm.identity.models import User
     from scrm.main import WEB_DIST, create_app
     from scrm.migrate import upgrade_to_head
     from scrm.registry import build_registry
@@ -68,17 +77,26 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     if not (WEB_DIST / "index.html").is_file():
         pytest.fail("the console is not built: run `./dev setup` (npm ci && npm run build in frontend/)")
     var_dir: Path = tmp_path_factory.mktemp("live")
+    port = _free_port()
     settings = load_settings(
         environment=Environment.TEST,
         var_dir=var_dir,
+        public_base_url=f"http://127.0.0.1:{port}",
         database_url=f"sqlite:///{var_dir / 'live.db'}",
         secret_key="browser-" + "k" * 40,
     )
     upgrade_to_head(settings.database_url)
     build_registry()
     with session_scope(make_session_factory(make_engine(settings.database_url))) as session:
-        seed_demo(session)
-    port = _free_port()
+        seed = seed_demo(session)
+        owner_id = session.scalars(select(User.id).where(User.email == DEMO_EMAIL)).one()
+        wecom = start_demo_wecom(
+            session,
+            tenant_id=seed.tenant_id,
+            owner_user_id=owner_id,
+            secret_key=settings.resolved_secret_key,
+            public_base_url=f"http://127.0.0.1:{port}",
+        )
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(settings, run_embedded_worker=True), host="127.0.0.1", port=port, log_level="warning"
@@ -93,9 +111,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
                 break
         except httpx.HTTPError:
             time.sleep(0.1)
-    yield LiveServer(base, settings.database_url)
+    yield LiveServer(base, settings.database_url, wecom)
     server.should_exit = True
     thread.join(timeout=10)
+    wecom.simulator.stop()
 
 
 @pytest.fixture(scope="session")
