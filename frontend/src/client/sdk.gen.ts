@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { IdentityCreateApiKeyData, IdentityCreateApiKeyErrors, IdentityCreateApiKeyResponses, IdentityCreateDepartmentData, IdentityCreateDepartmentErrors, IdentityCreateDepartmentResponses, IdentityCreateRoleData, IdentityCreateRoleErrors, IdentityCreateRoleResponses, IdentityCreateUserData, IdentityCreateUserErrors, IdentityCreateUserResponses, IdentityDeleteRoleData, IdentityDeleteRoleErrors, IdentityDeleteRoleResponses, IdentityGetRoleData, IdentityGetRoleErrors, IdentityGetRoleResponses, IdentityGetUserData, IdentityGetUserErrors, IdentityGetUserResponses, IdentityListApiKeysData, IdentityListApiKeysErrors, IdentityListApiKeysResponses, IdentityListAuditLogData, IdentityListAuditLogErrors, IdentityListAuditLogResponses, IdentityListDepartmentsData, IdentityListDepartmentsResponses, IdentityListPermissionsData, IdentityListPermissionsResponses, IdentityListRolesData, IdentityListRolesResponses, IdentityListUsersData, IdentityListUsersErrors, IdentityListUsersResponses, IdentityLoginData, IdentityLoginErrors, IdentityLoginResponses, IdentityMeData, IdentityMeResponses, IdentityRevokeApiKeyData, IdentityRevokeApiKeyErrors, IdentityRevokeApiKeyResponses, IdentitySwitchTenantData, IdentitySwitchTenantErrors, IdentitySwitchTenantResponses, IdentityUpdateRoleData, IdentityUpdateRoleErrors, IdentityUpdateRoleResponses, IdentityUpdateUserData, IdentityUpdateUserErrors, IdentityUpdateUserResponses, SystemGetOverviewData, SystemGetOverviewResponses, SystemListDeadLettersData, SystemListDeadLettersErrors, SystemListDeadLettersResponses, SystemListTimersData, SystemListTimersErrors, SystemListTimersResponses, SystemReplayDeadLetterData, SystemReplayDeadLetterErrors, SystemReplayDeadLetterResponses } from './types.gen';
+import type { AuthAuthorizeData, AuthAuthorizeErrors, AuthCallbackData, AuthCallbackErrors, AuthProvidersData, AuthProvidersResponses, CustomersAddTagData, CustomersAddTagErrors, CustomersAddTagResponses, CustomersCreateTagGroupData, CustomersCreateTagGroupErrors, CustomersCreateTagGroupResponses, CustomersDeleteTagData, CustomersDeleteTagErrors, CustomersDeleteTagResponses, CustomersGetCustomerData, CustomersGetCustomerErrors, CustomersGetCustomerResponses, CustomersListCustomersData, CustomersListCustomersErrors, CustomersListCustomersResponses, CustomersListTagsData, CustomersListTagsErrors, CustomersListTagsResponses, CustomersRenameTagData, CustomersRenameTagErrors, CustomersRenameTagResponses, IdentityCreateApiKeyData, IdentityCreateApiKeyErrors, IdentityCreateApiKeyResponses, IdentityCreateDepartmentData, IdentityCreateDepartmentErrors, IdentityCreateDepartmentResponses, IdentityCreateRoleData, IdentityCreateRoleErrors, IdentityCreateRoleResponses, IdentityCreateUserData, IdentityCreateUserErrors, IdentityCreateUserResponses, IdentityDeleteRoleData, IdentityDeleteRoleErrors, IdentityDeleteRoleResponses, IdentityGetRoleData, IdentityGetRoleErrors, IdentityGetRoleResponses, IdentityGetUserData, IdentityGetUserErrors, IdentityGetUserResponses, IdentityListApiKeysData, IdentityListApiKeysErrors, IdentityListApiKeysResponses, IdentityListAuditLogData, IdentityListAuditLogErrors, IdentityListAuditLogResponses, IdentityListDepartmentsData, IdentityListDepartmentsResponses, IdentityListPermissionsData, IdentityListPermissionsResponses, IdentityListRolesData, IdentityListRolesResponses, IdentityListUsersData, IdentityListUsersErrors, IdentityListUsersResponses, IdentityLoginData, IdentityLoginErrors, IdentityLoginResponses, IdentityMeData, IdentityMeResponses, IdentityRevokeApiKeyData, IdentityRevokeApiKeyErrors, IdentityRevokeApiKeyResponses, IdentitySwitchTenantData, IdentitySwitchTenantErrors, IdentitySwitchTenantResponses, IdentityUpdateRoleData, IdentityUpdateRoleErrors, IdentityUpdateRoleResponses, IdentityUpdateUserData, IdentityUpdateUserErrors, IdentityUpdateUserResponses, JobsCancelData, JobsCancelErrors, JobsCancelResponses, JobsGetJobData, JobsGetJobErrors, JobsGetJobResponses, JobsListJobsData, JobsListJobsErrors, JobsListJobsResponses, PlatformsCreateConnectionData, PlatformsCreateConnectionErrors, PlatformsCreateConnectionResponses, PlatformsDisableConnectionData, PlatformsDisableConnectionErrors, PlatformsDisableConnectionResponses, PlatformsGetConnectionData, PlatformsGetConnectionErrors, PlatformsGetConnectionResponses, PlatformsListConnectionsData, PlatformsListConnectionsErrors, PlatformsListConnectionsResponses, PlatformsListPlatformTypesData, PlatformsListPlatformTypesResponses, PlatformsStartConnectionSyncData, PlatformsStartConnectionSyncErrors, PlatformsStartConnectionSyncResponses, PlatformsTestConnectionData, PlatformsTestConnectionErrors, PlatformsTestConnectionResponses, PlatformsUpdateConnectionData, PlatformsUpdateConnectionErrors, PlatformsUpdateConnectionResponses, StaffGetStaffData, StaffGetStaffErrors, StaffGetStaffResponses, StaffLinkUserData, StaffLinkUserErrors, StaffLinkUserResponses, StaffListDepartmentsData, StaffListDepartmentsErrors, StaffListDepartmentsResponses, StaffListStaffData, StaffListStaffErrors, StaffListStaffResponses, SystemGetOverviewData, SystemGetOverviewResponses, SystemListDeadLettersData, SystemListDeadLettersErrors, SystemListDeadLettersResponses, SystemListTimersData, SystemListTimersErrors, SystemListTimersResponses, SystemReplayDeadLetterData, SystemReplayDeadLetterErrors, SystemReplayDeadLetterResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -203,3 +203,210 @@ export const systemReplayDeadLetter = <ThrowOnError extends boolean = false>(opt
  * Scheduled timers of the caller's workspace, soonest first.
  */
 export const systemListTimers = <ThrowOnError extends boolean = false>(options?: Options<SystemListTimersData, ThrowOnError>) => (options?.client ?? client).get<SystemListTimersResponses, SystemListTimersErrors, ThrowOnError>({ url: '/api/v1/system/timers', ...options });
+
+/**
+ * List Jobs
+ *
+ * The workspace's jobs, newest first (any member may watch progress).
+ */
+export const jobsListJobs = <ThrowOnError extends boolean = false>(options?: Options<JobsListJobsData, ThrowOnError>) => (options?.client ?? client).get<JobsListJobsResponses, JobsListJobsErrors, ThrowOnError>({ url: '/api/v1/jobs', ...options });
+
+/**
+ * Get Job
+ */
+export const jobsGetJob = <ThrowOnError extends boolean = false>(options: Options<JobsGetJobData, ThrowOnError>) => (options.client ?? client).get<JobsGetJobResponses, JobsGetJobErrors, ThrowOnError>({ url: '/api/v1/jobs/{job_id}', ...options });
+
+/**
+ * Cancel
+ *
+ * Stop the job at its next step; work already committed stays.
+ */
+export const jobsCancel = <ThrowOnError extends boolean = false>(options: Options<JobsCancelData, ThrowOnError>) => (options.client ?? client).post<JobsCancelResponses, JobsCancelErrors, ThrowOnError>({ url: '/api/v1/jobs/{job_id}/cancel', ...options });
+
+/**
+ * List Platform Types
+ *
+ * The platforms a connection can be made to, with their config forms (JSON Schema).
+ */
+export const platformsListPlatformTypes = <ThrowOnError extends boolean = false>(options?: Options<PlatformsListPlatformTypesData, ThrowOnError>) => (options?.client ?? client).get<PlatformsListPlatformTypesResponses, unknown, ThrowOnError>({ url: '/api/v1/platforms/types', ...options });
+
+/**
+ * List Connections
+ *
+ * The workspace's connections, newest first. Callback credentials are not listed; read one
+ * connection to see them.
+ */
+export const platformsListConnections = <ThrowOnError extends boolean = false>(options?: Options<PlatformsListConnectionsData, ThrowOnError>) => (options?.client ?? client).get<PlatformsListConnectionsResponses, PlatformsListConnectionsErrors, ThrowOnError>({ url: '/api/v1/platforms/connections', ...options });
+
+/**
+ * Create Connection
+ *
+ * Connect a platform account. For WeCom the callback URL, token and EncodingAESKey in the answer
+ * go into the WeCom admin console (token and key are generated unless given).
+ */
+export const platformsCreateConnection = <ThrowOnError extends boolean = false>(options: Options<PlatformsCreateConnectionData, ThrowOnError>) => (options.client ?? client).post<PlatformsCreateConnectionResponses, PlatformsCreateConnectionErrors, ThrowOnError>({
+    url: '/api/v1/platforms/connections',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Disable Connection
+ *
+ * Disable (never delete: inbox rows and history refer to it). PATCH status=active re-enables.
+ */
+export const platformsDisableConnection = <ThrowOnError extends boolean = false>(options: Options<PlatformsDisableConnectionData, ThrowOnError>) => (options.client ?? client).delete<PlatformsDisableConnectionResponses, PlatformsDisableConnectionErrors, ThrowOnError>({ url: '/api/v1/platforms/connections/{connection_id}', ...options });
+
+/**
+ * Get Connection
+ */
+export const platformsGetConnection = <ThrowOnError extends boolean = false>(options: Options<PlatformsGetConnectionData, ThrowOnError>) => (options.client ?? client).get<PlatformsGetConnectionResponses, PlatformsGetConnectionErrors, ThrowOnError>({ url: '/api/v1/platforms/connections/{connection_id}', ...options });
+
+/**
+ * Update Connection
+ */
+export const platformsUpdateConnection = <ThrowOnError extends boolean = false>(options: Options<PlatformsUpdateConnectionData, ThrowOnError>) => (options.client ?? client).patch<PlatformsUpdateConnectionResponses, PlatformsUpdateConnectionErrors, ThrowOnError>({
+    url: '/api/v1/platforms/connections/{connection_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Test Connection
+ *
+ * Try the credentials against the platform (WeCom: fetch an access token). A failure is still a
+ * 200, with ok=false and the reason; it is recorded as the connection's last error.
+ */
+export const platformsTestConnection = <ThrowOnError extends boolean = false>(options: Options<PlatformsTestConnectionData, ThrowOnError>) => (options.client ?? client).post<PlatformsTestConnectionResponses, PlatformsTestConnectionErrors, ThrowOnError>({ url: '/api/v1/platforms/connections/{connection_id}/test', ...options });
+
+/**
+ * List Staff
+ *
+ * WeCom members of the workspace's corps, newest first.
+ */
+export const staffListStaff = <ThrowOnError extends boolean = false>(options?: Options<StaffListStaffData, ThrowOnError>) => (options?.client ?? client).get<StaffListStaffResponses, StaffListStaffErrors, ThrowOnError>({ url: '/api/v1/staff', ...options });
+
+/**
+ * List Departments
+ */
+export const staffListDepartments = <ThrowOnError extends boolean = false>(options?: Options<StaffListDepartmentsData, ThrowOnError>) => (options?.client ?? client).get<StaffListDepartmentsResponses, StaffListDepartmentsErrors, ThrowOnError>({ url: '/api/v1/staff/departments', ...options });
+
+/**
+ * Get Staff
+ */
+export const staffGetStaff = <ThrowOnError extends boolean = false>(options: Options<StaffGetStaffData, ThrowOnError>) => (options.client ?? client).get<StaffGetStaffResponses, StaffGetStaffErrors, ThrowOnError>({ url: '/api/v1/staff/{staff_id}', ...options });
+
+/**
+ * Link User
+ *
+ * Link the member to a console user (enables WeCom login for them).
+ */
+export const staffLinkUser = <ThrowOnError extends boolean = false>(options: Options<StaffLinkUserData, ThrowOnError>) => (options.client ?? client).put<StaffLinkUserResponses, StaffLinkUserErrors, ThrowOnError>({
+    url: '/api/v1/staff/{staff_id}/user',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * List Customers
+ */
+export const customersListCustomers = <ThrowOnError extends boolean = false>(options?: Options<CustomersListCustomersData, ThrowOnError>) => (options?.client ?? client).get<CustomersListCustomersResponses, CustomersListCustomersErrors, ThrowOnError>({ url: '/api/v1/customers', ...options });
+
+/**
+ * Get Customer
+ */
+export const customersGetCustomer = <ThrowOnError extends boolean = false>(options: Options<CustomersGetCustomerData, ThrowOnError>) => (options.client ?? client).get<CustomersGetCustomerResponses, CustomersGetCustomerErrors, ThrowOnError>({ url: '/api/v1/customers/{customer_id}', ...options });
+
+/**
+ * List Tags
+ *
+ * Corp tag groups with their tags.
+ */
+export const customersListTags = <ThrowOnError extends boolean = false>(options?: Options<CustomersListTagsData, ThrowOnError>) => (options?.client ?? client).get<CustomersListTagsResponses, CustomersListTagsErrors, ThrowOnError>({ url: '/api/v1/tags', ...options });
+
+/**
+ * Create Tag Group
+ *
+ * Create a group with its tags; it is pushed to WeCom within seconds.
+ */
+export const customersCreateTagGroup = <ThrowOnError extends boolean = false>(options: Options<CustomersCreateTagGroupData, ThrowOnError>) => (options.client ?? client).post<CustomersCreateTagGroupResponses, CustomersCreateTagGroupErrors, ThrowOnError>({
+    url: '/api/v1/tags/groups',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Add Tag
+ */
+export const customersAddTag = <ThrowOnError extends boolean = false>(options: Options<CustomersAddTagData, ThrowOnError>) => (options.client ?? client).post<CustomersAddTagResponses, CustomersAddTagErrors, ThrowOnError>({
+    url: '/api/v1/tags/groups/{group_id}/tags',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete Tag
+ */
+export const customersDeleteTag = <ThrowOnError extends boolean = false>(options: Options<CustomersDeleteTagData, ThrowOnError>) => (options.client ?? client).delete<CustomersDeleteTagResponses, CustomersDeleteTagErrors, ThrowOnError>({ url: '/api/v1/tags/{tag_id}', ...options });
+
+/**
+ * Rename Tag
+ */
+export const customersRenameTag = <ThrowOnError extends boolean = false>(options: Options<CustomersRenameTagData, ThrowOnError>) => (options.client ?? client).patch<CustomersRenameTagResponses, CustomersRenameTagErrors, ThrowOnError>({
+    url: '/api/v1/tags/{tag_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Start Connection Sync
+ *
+ * Queue a full or incremental sync; while one runs for this connection, that one is answered.
+ */
+export const platformsStartConnectionSync = <ThrowOnError extends boolean = false>(options: Options<PlatformsStartConnectionSyncData, ThrowOnError>) => (options.client ?? client).post<PlatformsStartConnectionSyncResponses, PlatformsStartConnectionSyncErrors, ThrowOnError>({
+    url: '/api/v1/platforms/connections/{connection_id}/sync',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Providers
+ *
+ * WeCom corps staff can log in with (active connections with a self-built app). Public.
+ */
+export const authProviders = <ThrowOnError extends boolean = false>(options?: Options<AuthProvidersData, ThrowOnError>) => (options?.client ?? client).get<AuthProvidersResponses, unknown, ThrowOnError>({ url: '/api/v1/auth/wecom/providers', ...options });
+
+/**
+ * Authorize
+ *
+ * Redirect to WeCom's login page for this corp.
+ */
+export const authAuthorize = <ThrowOnError extends boolean = false>(options: Options<AuthAuthorizeData, ThrowOnError>) => (options.client ?? client).get<unknown, AuthAuthorizeErrors, ThrowOnError>({ url: '/api/v1/auth/wecom/{connection_id}/authorize', ...options });
+
+/**
+ * Callback
+ *
+ * Finish the login: the console receives `#access_token=...` at `/login/wecom`.
+ */
+export const authCallback = <ThrowOnError extends boolean = false>(options: Options<AuthCallbackData, ThrowOnError>) => (options.client ?? client).get<unknown, AuthCallbackErrors, ThrowOnError>({ url: '/api/v1/auth/wecom/{connection_id}/callback', ...options });

@@ -149,6 +149,218 @@ export type AuditEntryOut = {
 };
 
 /**
+ * ConnectionCreate
+ */
+export type ConnectionCreate = {
+    platform: PlatformKind;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Config
+     */
+    config: {
+        [key: string]: unknown;
+    };
+};
+
+/**
+ * ConnectionOut
+ *
+ * A connection as the console sees it. `config` holds the public fields plus ``has_<secret>``
+ * flags; `token` and `encoding_aes_key` are null unless the caller may manage connections (and
+ * always null in lists).
+ */
+export type ConnectionOut = {
+    /**
+     * Id
+     */
+    id: number;
+    platform: PlatformKind;
+    /**
+     * Name
+     */
+    name: string;
+    status: ConnectionStatus;
+    /**
+     * Config
+     */
+    config: {
+        [key: string]: unknown;
+    };
+    /**
+     * Callback Url
+     */
+    callback_url: string | null;
+    /**
+     * Token
+     */
+    token?: string | null;
+    /**
+     * Encoding Aes Key
+     */
+    encoding_aes_key?: string | null;
+    /**
+     * Last Error
+     */
+    last_error: string | null;
+    /**
+     * Last Error At
+     */
+    last_error_at: string | null;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+};
+
+/**
+ * ConnectionStatus
+ *
+ * `active` works; `error` works but its last check or call failed; `disabled` is switched off
+ * (callbacks are refused, nothing syncs).
+ */
+export type ConnectionStatus = 'active' | 'disabled' | 'error';
+
+/**
+ * ConnectionTestOut
+ */
+export type ConnectionTestOut = {
+    /**
+     * Ok
+     */
+    ok: boolean;
+    /**
+     * Detail
+     */
+    detail: string;
+    /**
+     * Latency Ms
+     */
+    latency_ms: number;
+};
+
+/**
+ * ConnectionUpdate
+ *
+ * Changes to a connection. In `config`, a field given replaces the stored value (secrets
+ * included: that rotates them), `null` clears an optional field, an omitted field stays.
+ */
+export type ConnectionUpdate = {
+    /**
+     * Name
+     */
+    name?: string | null;
+    /**
+     * Config
+     */
+    config?: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * Status
+     */
+    status?: 'active' | 'disabled' | null;
+    /**
+     * Rotate Callback Credentials
+     */
+    rotate_callback_credentials?: boolean;
+};
+
+/**
+ * CustomerDetailOut
+ */
+export type CustomerDetailOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Avatar Url
+     */
+    avatar_url: string | null;
+    /**
+     * Gender
+     */
+    gender: number;
+    /**
+     * Corp Name
+     */
+    corp_name: string | null;
+    /**
+     * Identities
+     */
+    identities: Array<IdentityOut>;
+    /**
+     * Follow Staff
+     */
+    follow_staff: Array<FollowOut>;
+    /**
+     * Tags
+     */
+    tags: Array<TagBrief>;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Timeline
+     */
+    timeline: Array<TimelineOut>;
+};
+
+/**
+ * CustomerOut
+ */
+export type CustomerOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Avatar Url
+     */
+    avatar_url: string | null;
+    /**
+     * Gender
+     */
+    gender: number;
+    /**
+     * Corp Name
+     */
+    corp_name: string | null;
+    /**
+     * Identities
+     */
+    identities: Array<IdentityOut>;
+    /**
+     * Follow Staff
+     */
+    follow_staff: Array<FollowOut>;
+    /**
+     * Tags
+     */
+    tags: Array<TagBrief>;
+    /**
+     * Created At
+     */
+    created_at: string;
+};
+
+/**
  * DataScope
  *
  * How much of the tenant's owned records an actor sees (全部 / 本部门及下级 / 仅本人).
@@ -240,6 +452,56 @@ export type DepartmentOut = {
 };
 
 /**
+ * FollowOut
+ */
+export type FollowOut = {
+    /**
+     * Connection Id
+     */
+    connection_id: number;
+    /**
+     * Staff Userid
+     */
+    staff_userid: string;
+    /**
+     * Staff Name
+     */
+    staff_name: string | null;
+    /**
+     * Remark
+     */
+    remark: string | null;
+    /**
+     * Description
+     */
+    description: string | null;
+    /**
+     * State
+     */
+    state: string | null;
+    /**
+     * Add Way
+     */
+    add_way: number | null;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Followed At
+     */
+    followed_at: string | null;
+    /**
+     * Deleted At
+     */
+    deleted_at: string | null;
+    /**
+     * Tags
+     */
+    tags: Array<TagBrief>;
+};
+
+/**
  * HTTPValidationError
  */
 export type HttpValidationError = {
@@ -247,6 +509,24 @@ export type HttpValidationError = {
      * Detail
      */
     detail?: Array<ValidationError>;
+};
+
+/**
+ * IdentityOut
+ */
+export type IdentityOut = {
+    /**
+     * Kind
+     */
+    kind: string;
+    /**
+     * Namespace
+     */
+    namespace: string;
+    /**
+     * Value
+     */
+    value: string;
 };
 
 /**
@@ -264,6 +544,74 @@ export type InboxCounts = {
 };
 
 /**
+ * JobOut
+ */
+export type JobOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Kind
+     */
+    kind: string;
+    /**
+     * Title
+     */
+    title: string;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Progress Done
+     */
+    progress_done: number;
+    /**
+     * Progress Total
+     */
+    progress_total: number | null;
+    /**
+     * Percent
+     */
+    percent: number | null;
+    /**
+     * Message
+     */
+    message: string | null;
+    /**
+     * Error
+     */
+    error: string | null;
+    /**
+     * Result
+     */
+    result: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * Connection Id
+     */
+    connection_id: number | null;
+    /**
+     * Created By
+     */
+    created_by: string | null;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Started At
+     */
+    started_at: string | null;
+    /**
+     * Finished At
+     */
+    finished_at: string | null;
+};
+
+/**
  * LoginIn
  */
 export type LoginIn = {
@@ -275,6 +623,20 @@ export type LoginIn = {
      * Password
      */
     password: string;
+};
+
+/**
+ * LoginProvider
+ */
+export type LoginProvider = {
+    /**
+     * Connection Id
+     */
+    connection_id: number;
+    /**
+     * Name
+     */
+    name: string;
 };
 
 /**
@@ -361,6 +723,34 @@ export type PageAuditEntryOut = {
 };
 
 /**
+ * Page[ConnectionOut]
+ */
+export type PageConnectionOut = {
+    /**
+     * Items
+     */
+    items: Array<ConnectionOut>;
+    /**
+     * Next Cursor
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * Page[CustomerOut]
+ */
+export type PageCustomerOut = {
+    /**
+     * Items
+     */
+    items: Array<CustomerOut>;
+    /**
+     * Next Cursor
+     */
+    next_cursor?: string | null;
+};
+
+/**
  * Page[DeadLetterOut]
  */
 export type PageDeadLetterOut = {
@@ -368,6 +758,34 @@ export type PageDeadLetterOut = {
      * Items
      */
     items: Array<DeadLetterOut>;
+    /**
+     * Next Cursor
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * Page[JobOut]
+ */
+export type PageJobOut = {
+    /**
+     * Items
+     */
+    items: Array<JobOut>;
+    /**
+     * Next Cursor
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * Page[StaffOut]
+ */
+export type PageStaffOut = {
+    /**
+     * Items
+     */
+    items: Array<StaffOut>;
     /**
      * Next Cursor
      */
@@ -418,6 +836,34 @@ export type PermissionOut = {
      * Label En
      */
     label_en: string;
+};
+
+/**
+ * PlatformKind
+ */
+export type PlatformKind = 'wecom' | 'youzan' | 'taobao' | 'douyin' | 'jd' | 'pdd';
+
+/**
+ * PlatformTypeOut
+ *
+ * A platform a connection can be made to, with the JSON Schema of its config (for the form).
+ */
+export type PlatformTypeOut = {
+    platform: PlatformKind;
+    /**
+     * Config Schema
+     */
+    config_schema: {
+        [key: string]: unknown;
+    };
+    /**
+     * Write Only Fields
+     */
+    write_only_fields: Array<string>;
+    /**
+     * Credential Fields
+     */
+    credential_fields: Array<string>;
 };
 
 /**
@@ -496,6 +942,92 @@ export type RoleUpdate = {
 };
 
 /**
+ * StaffDepartmentOut
+ */
+export type StaffDepartmentOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Connection Id
+     */
+    connection_id: number;
+    /**
+     * Wecom Id
+     */
+    wecom_id: number;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Parent Wecom Id
+     */
+    parent_wecom_id: number | null;
+};
+
+/**
+ * StaffLink
+ */
+export type StaffLink = {
+    /**
+     * User Id
+     */
+    user_id: number | null;
+};
+
+/**
+ * StaffOut
+ */
+export type StaffOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Connection Id
+     */
+    connection_id: number;
+    /**
+     * Userid
+     */
+    userid: string;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Position
+     */
+    position: string | null;
+    /**
+     * Avatar Url
+     */
+    avatar_url: string | null;
+    /**
+     * Department Ids
+     */
+    department_ids: Array<number>;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Has Customer Contact
+     */
+    has_customer_contact: boolean;
+    /**
+     * User Id
+     */
+    user_id: number | null;
+    /**
+     * Synced At
+     */
+    synced_at: string | null;
+};
+
+/**
  * SwitchTenantIn
  */
 export type SwitchTenantIn = {
@@ -503,6 +1035,124 @@ export type SwitchTenantIn = {
      * Tenant Id
      */
     tenant_id: number;
+};
+
+/**
+ * SyncRequest
+ */
+export type SyncRequest = {
+    /**
+     * Mode
+     */
+    mode?: 'full' | 'incremental';
+};
+
+/**
+ * TagBrief
+ */
+export type TagBrief = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Group Name
+     */
+    group_name: string;
+};
+
+/**
+ * TagCreate
+ */
+export type TagCreate = {
+    /**
+     * Name
+     */
+    name: string;
+};
+
+/**
+ * TagGroupCreate
+ */
+export type TagGroupCreate = {
+    /**
+     * Connection Id
+     */
+    connection_id: number;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Tags
+     */
+    tags: Array<string>;
+};
+
+/**
+ * TagGroupOut
+ */
+export type TagGroupOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Order
+     */
+    order: number;
+    /**
+     * Connection Id
+     */
+    connection_id: number | null;
+    /**
+     * Wecom Group Id
+     */
+    wecom_group_id: string | null;
+    /**
+     * Tags
+     */
+    tags: Array<TagOut>;
+};
+
+/**
+ * TagOut
+ */
+export type TagOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Order
+     */
+    order: number;
+    /**
+     * Wecom Tag Id
+     */
+    wecom_tag_id: string | null;
+};
+
+/**
+ * TagRename
+ */
+export type TagRename = {
+    /**
+     * Name
+     */
+    name: string;
 };
 
 /**
@@ -535,6 +1185,30 @@ export type TenantChoice = {
      * Role Name
      */
     role_name: string;
+};
+
+/**
+ * TimelineOut
+ */
+export type TimelineOut = {
+    /**
+     * Occurred At
+     */
+    occurred_at: string;
+    /**
+     * Kind
+     */
+    kind: string;
+    /**
+     * Summary
+     */
+    summary: string;
+    /**
+     * Detail
+     */
+    detail: {
+        [key: string]: unknown;
+    };
 };
 
 /**
@@ -1416,3 +2090,781 @@ export type SystemListTimersResponses = {
 };
 
 export type SystemListTimersResponse = SystemListTimersResponses[keyof SystemListTimersResponses];
+
+export type JobsListJobsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Kind
+         */
+        kind?: string | null;
+        /**
+         * Connection Id
+         */
+        connection_id?: number | null;
+        /**
+         * Limit
+         */
+        limit?: number;
+        /**
+         * Cursor
+         */
+        cursor?: string | null;
+    };
+    url: '/api/v1/jobs';
+};
+
+export type JobsListJobsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type JobsListJobsError = JobsListJobsErrors[keyof JobsListJobsErrors];
+
+export type JobsListJobsResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageJobOut;
+};
+
+export type JobsListJobsResponse = JobsListJobsResponses[keyof JobsListJobsResponses];
+
+export type JobsGetJobData = {
+    body?: never;
+    path: {
+        /**
+         * Job Id
+         */
+        job_id: number;
+    };
+    query?: never;
+    url: '/api/v1/jobs/{job_id}';
+};
+
+export type JobsGetJobErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type JobsGetJobError = JobsGetJobErrors[keyof JobsGetJobErrors];
+
+export type JobsGetJobResponses = {
+    /**
+     * Successful Response
+     */
+    200: JobOut;
+};
+
+export type JobsGetJobResponse = JobsGetJobResponses[keyof JobsGetJobResponses];
+
+export type JobsCancelData = {
+    body?: never;
+    path: {
+        /**
+         * Job Id
+         */
+        job_id: number;
+    };
+    query?: never;
+    url: '/api/v1/jobs/{job_id}/cancel';
+};
+
+export type JobsCancelErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type JobsCancelError = JobsCancelErrors[keyof JobsCancelErrors];
+
+export type JobsCancelResponses = {
+    /**
+     * Successful Response
+     */
+    200: JobOut;
+};
+
+export type JobsCancelResponse = JobsCancelResponses[keyof JobsCancelResponses];
+
+export type PlatformsListPlatformTypesData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/platforms/types';
+};
+
+export type PlatformsListPlatformTypesResponses = {
+    /**
+     * Response Platforms List Platform Types
+     *
+     * Successful Response
+     */
+    200: Array<PlatformTypeOut>;
+};
+
+export type PlatformsListPlatformTypesResponse = PlatformsListPlatformTypesResponses[keyof PlatformsListPlatformTypesResponses];
+
+export type PlatformsListConnectionsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Limit
+         */
+        limit?: number;
+        /**
+         * Cursor
+         */
+        cursor?: string | null;
+        /**
+         * Platform
+         */
+        platform?: PlatformKind | null;
+    };
+    url: '/api/v1/platforms/connections';
+};
+
+export type PlatformsListConnectionsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type PlatformsListConnectionsError = PlatformsListConnectionsErrors[keyof PlatformsListConnectionsErrors];
+
+export type PlatformsListConnectionsResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageConnectionOut;
+};
+
+export type PlatformsListConnectionsResponse = PlatformsListConnectionsResponses[keyof PlatformsListConnectionsResponses];
+
+export type PlatformsCreateConnectionData = {
+    body: ConnectionCreate;
+    path?: never;
+    query?: never;
+    url: '/api/v1/platforms/connections';
+};
+
+export type PlatformsCreateConnectionErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type PlatformsCreateConnectionError = PlatformsCreateConnectionErrors[keyof PlatformsCreateConnectionErrors];
+
+export type PlatformsCreateConnectionResponses = {
+    /**
+     * Successful Response
+     */
+    201: ConnectionOut;
+};
+
+export type PlatformsCreateConnectionResponse = PlatformsCreateConnectionResponses[keyof PlatformsCreateConnectionResponses];
+
+export type PlatformsDisableConnectionData = {
+    body?: never;
+    path: {
+        /**
+         * Connection Id
+         */
+        connection_id: number;
+    };
+    query?: never;
+    url: '/api/v1/platforms/connections/{connection_id}';
+};
+
+export type PlatformsDisableConnectionErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type PlatformsDisableConnectionError = PlatformsDisableConnectionErrors[keyof PlatformsDisableConnectionErrors];
+
+export type PlatformsDisableConnectionResponses = {
+    /**
+     * Successful Response
+     */
+    200: ConnectionOut;
+};
+
+export type PlatformsDisableConnectionResponse = PlatformsDisableConnectionResponses[keyof PlatformsDisableConnectionResponses];
+
+export type PlatformsGetConnectionData = {
+    body?: never;
+    path: {
+        /**
+         * Connection Id
+         */
+        connection_id: number;
+    };
+    query?: never;
+    url: '/api/v1/platforms/connections/{connection_id}';
+};
+
+export type PlatformsGetConnectionErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type PlatformsGetConnectionError = PlatformsGetConnectionErrors[keyof PlatformsGetConnectionErrors];
+
+export type PlatformsGetConnectionResponses = {
+    /**
+     * Successful Response
+     */
+    200: ConnectionOut;
+};
+
+export type PlatformsGetConnectionResponse = PlatformsGetConnectionResponses[keyof PlatformsGetConnectionResponses];
+
+export type PlatformsUpdateConnectionData = {
+    body: ConnectionUpdate;
+    path: {
+        /**
+         * Connection Id
+         */
+        connection_id: number;
+    };
+    query?: never;
+    url: '/api/v1/platforms/connections/{connection_id}';
+};
+
+export type PlatformsUpdateConnectionErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type PlatformsUpdateConnectionError = PlatformsUpdateConnectionErrors[keyof PlatformsUpdateConnectionErrors];
+
+export type PlatformsUpdateConnectionResponses = {
+    /**
+     * Successful Response
+     */
+    200: ConnectionOut;
+};
+
+export type PlatformsUpdateConnectionResponse = PlatformsUpdateConnectionResponses[keyof PlatformsUpdateConnectionResponses];
+
+export type PlatformsTestConnectionData = {
+    body?: never;
+    path: {
+        /**
+         * Connection Id
+         */
+        connection_id: number;
+    };
+    query?: never;
+    url: '/api/v1/platforms/connections/{connection_id}/test';
+};
+
+export type PlatformsTestConnectionErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type PlatformsTestConnectionError = PlatformsTestConnectionErrors[keyof PlatformsTestConnectionErrors];
+
+export type PlatformsTestConnectionResponses = {
+    /**
+     * Successful Response
+     */
+    200: ConnectionTestOut;
+};
+
+export type PlatformsTestConnectionResponse = PlatformsTestConnectionResponses[keyof PlatformsTestConnectionResponses];
+
+export type StaffListStaffData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Connection Id
+         */
+        connection_id?: number | null;
+        /**
+         * Q
+         */
+        q?: string | null;
+        /**
+         * Has Customer Contact
+         */
+        has_customer_contact?: boolean | null;
+        /**
+         * Department
+         */
+        department?: number | null;
+        /**
+         * Limit
+         */
+        limit?: number;
+        /**
+         * Cursor
+         */
+        cursor?: string | null;
+    };
+    url: '/api/v1/staff';
+};
+
+export type StaffListStaffErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type StaffListStaffError = StaffListStaffErrors[keyof StaffListStaffErrors];
+
+export type StaffListStaffResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageStaffOut;
+};
+
+export type StaffListStaffResponse = StaffListStaffResponses[keyof StaffListStaffResponses];
+
+export type StaffListDepartmentsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Connection Id
+         */
+        connection_id?: number | null;
+    };
+    url: '/api/v1/staff/departments';
+};
+
+export type StaffListDepartmentsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type StaffListDepartmentsError = StaffListDepartmentsErrors[keyof StaffListDepartmentsErrors];
+
+export type StaffListDepartmentsResponses = {
+    /**
+     * Response Staff List Departments
+     *
+     * Successful Response
+     */
+    200: Array<StaffDepartmentOut>;
+};
+
+export type StaffListDepartmentsResponse = StaffListDepartmentsResponses[keyof StaffListDepartmentsResponses];
+
+export type StaffGetStaffData = {
+    body?: never;
+    path: {
+        /**
+         * Staff Id
+         */
+        staff_id: number;
+    };
+    query?: never;
+    url: '/api/v1/staff/{staff_id}';
+};
+
+export type StaffGetStaffErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type StaffGetStaffError = StaffGetStaffErrors[keyof StaffGetStaffErrors];
+
+export type StaffGetStaffResponses = {
+    /**
+     * Successful Response
+     */
+    200: StaffOut;
+};
+
+export type StaffGetStaffResponse = StaffGetStaffResponses[keyof StaffGetStaffResponses];
+
+export type StaffLinkUserData = {
+    body: StaffLink;
+    path: {
+        /**
+         * Staff Id
+         */
+        staff_id: number;
+    };
+    query?: never;
+    url: '/api/v1/staff/{staff_id}/user';
+};
+
+export type StaffLinkUserErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type StaffLinkUserError = StaffLinkUserErrors[keyof StaffLinkUserErrors];
+
+export type StaffLinkUserResponses = {
+    /**
+     * Successful Response
+     */
+    200: StaffOut;
+};
+
+export type StaffLinkUserResponse = StaffLinkUserResponses[keyof StaffLinkUserResponses];
+
+export type CustomersListCustomersData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Q
+         */
+        q?: string | null;
+        /**
+         * Staff
+         *
+         * WeCom userid of a follow staff member
+         */
+        staff?: string | null;
+        /**
+         * Tag Id
+         */
+        tag_id?: number | null;
+        /**
+         * Connection Id
+         */
+        connection_id?: number | null;
+        /**
+         * Limit
+         */
+        limit?: number;
+        /**
+         * Cursor
+         */
+        cursor?: string | null;
+    };
+    url: '/api/v1/customers';
+};
+
+export type CustomersListCustomersErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CustomersListCustomersError = CustomersListCustomersErrors[keyof CustomersListCustomersErrors];
+
+export type CustomersListCustomersResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageCustomerOut;
+};
+
+export type CustomersListCustomersResponse = CustomersListCustomersResponses[keyof CustomersListCustomersResponses];
+
+export type CustomersGetCustomerData = {
+    body?: never;
+    path: {
+        /**
+         * Customer Id
+         */
+        customer_id: number;
+    };
+    query?: never;
+    url: '/api/v1/customers/{customer_id}';
+};
+
+export type CustomersGetCustomerErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CustomersGetCustomerError = CustomersGetCustomerErrors[keyof CustomersGetCustomerErrors];
+
+export type CustomersGetCustomerResponses = {
+    /**
+     * Successful Response
+     */
+    200: CustomerDetailOut;
+};
+
+export type CustomersGetCustomerResponse = CustomersGetCustomerResponses[keyof CustomersGetCustomerResponses];
+
+export type CustomersListTagsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Connection Id
+         */
+        connection_id?: number | null;
+    };
+    url: '/api/v1/tags';
+};
+
+export type CustomersListTagsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CustomersListTagsError = CustomersListTagsErrors[keyof CustomersListTagsErrors];
+
+export type CustomersListTagsResponses = {
+    /**
+     * Response Customers List Tags
+     *
+     * Successful Response
+     */
+    200: Array<TagGroupOut>;
+};
+
+export type CustomersListTagsResponse = CustomersListTagsResponses[keyof CustomersListTagsResponses];
+
+export type CustomersCreateTagGroupData = {
+    body: TagGroupCreate;
+    path?: never;
+    query?: never;
+    url: '/api/v1/tags/groups';
+};
+
+export type CustomersCreateTagGroupErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CustomersCreateTagGroupError = CustomersCreateTagGroupErrors[keyof CustomersCreateTagGroupErrors];
+
+export type CustomersCreateTagGroupResponses = {
+    /**
+     * Successful Response
+     */
+    201: TagGroupOut;
+};
+
+export type CustomersCreateTagGroupResponse = CustomersCreateTagGroupResponses[keyof CustomersCreateTagGroupResponses];
+
+export type CustomersAddTagData = {
+    body: TagCreate;
+    path: {
+        /**
+         * Group Id
+         */
+        group_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tags/groups/{group_id}/tags';
+};
+
+export type CustomersAddTagErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CustomersAddTagError = CustomersAddTagErrors[keyof CustomersAddTagErrors];
+
+export type CustomersAddTagResponses = {
+    /**
+     * Successful Response
+     */
+    201: TagOut;
+};
+
+export type CustomersAddTagResponse = CustomersAddTagResponses[keyof CustomersAddTagResponses];
+
+export type CustomersDeleteTagData = {
+    body?: never;
+    path: {
+        /**
+         * Tag Id
+         */
+        tag_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tags/{tag_id}';
+};
+
+export type CustomersDeleteTagErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CustomersDeleteTagError = CustomersDeleteTagErrors[keyof CustomersDeleteTagErrors];
+
+export type CustomersDeleteTagResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type CustomersDeleteTagResponse = CustomersDeleteTagResponses[keyof CustomersDeleteTagResponses];
+
+export type CustomersRenameTagData = {
+    body: TagRename;
+    path: {
+        /**
+         * Tag Id
+         */
+        tag_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tags/{tag_id}';
+};
+
+export type CustomersRenameTagErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CustomersRenameTagError = CustomersRenameTagErrors[keyof CustomersRenameTagErrors];
+
+export type CustomersRenameTagResponses = {
+    /**
+     * Successful Response
+     */
+    200: TagOut;
+};
+
+export type CustomersRenameTagResponse = CustomersRenameTagResponses[keyof CustomersRenameTagResponses];
+
+export type PlatformsStartConnectionSyncData = {
+    body: SyncRequest;
+    path: {
+        /**
+         * Connection Id
+         */
+        connection_id: number;
+    };
+    query?: never;
+    url: '/api/v1/platforms/connections/{connection_id}/sync';
+};
+
+export type PlatformsStartConnectionSyncErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type PlatformsStartConnectionSyncError = PlatformsStartConnectionSyncErrors[keyof PlatformsStartConnectionSyncErrors];
+
+export type PlatformsStartConnectionSyncResponses = {
+    /**
+     * Successful Response
+     */
+    202: JobOut;
+};
+
+export type PlatformsStartConnectionSyncResponse = PlatformsStartConnectionSyncResponses[keyof PlatformsStartConnectionSyncResponses];
+
+export type AuthProvidersData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/auth/wecom/providers';
+};
+
+export type AuthProvidersResponses = {
+    /**
+     * Response Auth Providers
+     *
+     * Successful Response
+     */
+    200: Array<LoginProvider>;
+};
+
+export type AuthProvidersResponse = AuthProvidersResponses[keyof AuthProvidersResponses];
+
+export type AuthAuthorizeData = {
+    body?: never;
+    path: {
+        /**
+         * Connection Id
+         */
+        connection_id: number;
+    };
+    query?: {
+        /**
+         * Mode
+         */
+        mode?: 'qr' | 'oauth';
+    };
+    url: '/api/v1/auth/wecom/{connection_id}/authorize';
+};
+
+export type AuthAuthorizeErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type AuthAuthorizeError = AuthAuthorizeErrors[keyof AuthAuthorizeErrors];
+
+export type AuthCallbackData = {
+    body?: never;
+    path: {
+        /**
+         * Connection Id
+         */
+        connection_id: number;
+    };
+    query: {
+        /**
+         * Code
+         */
+        code: string;
+        /**
+         * State
+         */
+        state: string;
+    };
+    url: '/api/v1/auth/wecom/{connection_id}/callback';
+};
+
+export type AuthCallbackErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type AuthCallbackError = AuthCallbackErrors[keyof AuthCallbackErrors];
