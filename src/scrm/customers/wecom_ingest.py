@@ -85,6 +85,10 @@ def resolve_wecom_customers(
         session, scope.tenant_id, IdentityKind.WECHAT_UNIONID, "", (u for _, u in contacts if u)
     )
     created: set[str] = set()
+    # New people are created in one batch: one customer per unionid (or per external_userid without
+    # one), one INSERT round for all of them, then their identities.
+    new_customers: dict[str, Customer] = {}
+    waiting: dict[str, tuple[str | None, str]] = {}
     for external_userid, unionid in contacts:
         if external_userid in known:
             customer_id = known[external_userid]
@@ -92,17 +96,31 @@ def resolve_wecom_customers(
                 _add_identity(session, scope.tenant_id, customer_id, IdentityKind.WECHAT_UNIONID, "", unionid)
                 by_unionid[unionid] = customer_id
             continue
+        if external_userid in waiting:
+            continue
         if unionid and unionid in by_unionid:
-            customer_id = by_unionid[unionid]
-        else:
-            customer = Customer(tenant_id=scope.tenant_id, name="")
-            session.add(customer)
-            session.flush()
-            customer_id = customer.id
-            created.add(external_userid)
-            if unionid:
-                _add_identity(session, scope.tenant_id, customer_id, IdentityKind.WECHAT_UNIONID, "", unionid)
-                by_unionid[unionid] = customer_id
+            known[external_userid] = by_unionid[unionid]
+            _add_identity(
+                session,
+                scope.tenant_id,
+                known[external_userid],
+                IdentityKind.WECOM_EXTERNAL_USERID,
+                scope.corp_id,
+                external_userid,
+            )
+            continue
+        person = f"u:{unionid}" if unionid else f"e:{external_userid}"
+        if person not in new_customers:
+            new_customers[person] = Customer(tenant_id=scope.tenant_id, name="")
+            session.add(new_customers[person])
+        waiting[external_userid] = (unionid, person)
+    if new_customers:
+        session.flush()
+    for external_userid, (unionid, person) in waiting.items():
+        customer_id = new_customers[person].id
+        if unionid and unionid not in by_unionid:
+            _add_identity(session, scope.tenant_id, customer_id, IdentityKind.WECHAT_UNIONID, "", unionid)
+            by_unionid[unionid] = customer_id
         _add_identity(
             session,
             scope.tenant_id,
@@ -112,6 +130,7 @@ def resolve_wecom_customers(
             external_userid,
         )
         known[external_userid] = customer_id
+        created.add(external_userid)
     return known, created
 
 
