@@ -165,6 +165,8 @@ class CustomerBook:
         self._by_owner: dict[str, dict[str, None]] = {}
         self._by_unionid: dict[str, str] = {}
         self._relations = 0
+        # Positional paging over a member's live customers without copying them on every page.
+        self._owner_lists: dict[str, list[str]] = {}
 
     def _seeded_index(self, external_userid: str) -> int | None:
         if self.seeded is None:
@@ -208,7 +210,9 @@ class CustomerBook:
             position += 1
             if index not in self._materialised and self.seeded is not None:
                 found.append(self.seeded.external_userid(index))
-        live = list(self._by_owner.get(userid, {}))
+        live = self._owner_lists.get(userid)
+        if live is None:
+            live = self._owner_lists[userid] = list(self._by_owner.get(userid, {}))
         offset = position - len(seeded)
         while offset < len(live) and len(found) < limit:
             found.append(live[offset])
@@ -261,6 +265,7 @@ class CustomerBook:
             self._relations += 1
         follows[follow.userid] = follow
         self._by_owner.setdefault(follow.userid, {})[external_userid] = None
+        self._owner_lists.pop(follow.userid, None)
 
     def remove_follow(self, external_userid: str, userid: str) -> Follow | None:
         if self.editable(external_userid) is None:
@@ -269,4 +274,5 @@ class CustomerBook:
         if removed is not None:
             self._relations -= 1
             self._by_owner.get(userid, {}).pop(external_userid, None)
+            self._owner_lists.pop(userid, None)
         return removed
