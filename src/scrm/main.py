@@ -223,11 +223,12 @@ def create_app(
     from scrm.system.api import router as system_router
     from scrm.system.jobs_api import router as jobs_router
 
+    # Platform callbacks first: routes match in order, and callbacks are the hottest path we serve.
+    app.include_router(wecom_callbacks_router)
     app.include_router(identity_router)
     app.include_router(system_router)
     app.include_router(jobs_router)
     app.include_router(platforms_router)
-    app.include_router(wecom_callbacks_router)
     app.include_router(staff_router)
     app.include_router(customers_router)
     app.include_router(sync_router)

@@ -43,21 +43,32 @@ class ConnectionCache(Generic[T]):
         with _ALL_CACHES_LOCK:
             _ALL_CACHES.add(self)  # type: ignore[arg-type]
 
-    def get_or_load(self, connection_id: int, load: Callable[[], T | None]) -> T | None:
-        """The cached value for `connection_id`, or `load()`'s (None = no such connection), cached."""
-        now = self._clock()
+    def get(self, connection_id: int) -> tuple[bool, T | None]:
+        """(True, value) when a live entry exists (value None: known not to exist), else (False, None)."""
         with self._lock:
             entry = self._entries.get(connection_id)
-        if entry is not None and entry[0] > now:
-            return entry[1]
+        if entry is not None and entry[0] > self._clock():
+            return True, entry[1]
+        return False, None
+
+    def get_or_load(self, connection_id: int, load: Callable[[], T | None]) -> T | None:
+        """The cached value for `connection_id`, or `load()`'s (None = no such connection), cached."""
+        hit, value = self.get(connection_id)
+        if hit:
+            return value
         value = load()
+        self.put(connection_id, value)
+        return value
+
+    def put(self, connection_id: int, value: T | None) -> None:
+        """Cache `value` (None: no such connection, kept for the shorter miss TTL)."""
+        now = self._clock()
         ttl = self.ttl_seconds if value is not None else self.miss_ttl_seconds
         with self._lock:
             if len(self._entries) >= self.max_entries:
                 self._evict_expired(now)
             if len(self._entries) < self.max_entries:
                 self._entries[connection_id] = (now + ttl, value)
-        return value
 
     def _evict_expired(self, now: float) -> None:
         for key in [key for key, (expires, _) in self._entries.items() if expires <= now]:
