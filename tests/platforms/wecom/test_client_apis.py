@@ -74,18 +74,16 @@ def test_batch_get_by_user_follows_the_cursor_and_splits_userids(state: SharedSt
 
 
 def test_get_external_contact_merges_follower_pages(state: SharedState) -> None:
-    with start_simulator(sim_config(staff=many_staff(7), follow_user_page_size=3)) as running:
+    # WeCom pages follow_user by 500: a customer of 1001 members takes three calls.
+    with start_simulator(sim_config(staff=many_staff(1001))) as running:
         client = make_client(running, state)
+        members = [f"user{index:03d}" for index in range(1001)]
         with httpx.Client(base_url=running.base_url) as control_client:
-            created = control_client.post(
-                "/_sim/customers", json={"userids": [f"user{index:03d}" for index in range(7)]}
-            ).json()
+            created = control_client.post("/_sim/customers", json={"userids": members}).json()
             (external_userid,) = created["external_userids"]
             merged = client.get_external_contact(external_userid)
             assert merged["external_contact"]["external_userid"] == external_userid
-            assert [item["userid"] for item in merged["follow_user"]] == [
-                f"user{index:03d}" for index in range(7)
-            ]
+            assert [item["userid"] for item in merged["follow_user"]] == members
             assert len(api_requests(control_client, "externalcontact/get")) == 3
 
 
