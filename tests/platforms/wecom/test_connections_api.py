@@ -4,11 +4,8 @@ audit, and the live connection test."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,6 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from scrm.identity.models import AuditEntry, Role
 from scrm.platforms.models import PlatformConnection
 from scrm.platforms.service import get_connection_secrets, load_wecom_config, secret_box
+from scrm.platforms.wecom.crypto import generate_encoding_aes_key
+from scrm.platforms.wecom.simulator import SimulatorConfig, start_simulator
 from tests.conftest import TEST_SECRET_KEY, Persona, _make_persona
 from tests.platforms.wecom.conftest import CORP_ID, create_wecom_connection
 
@@ -314,52 +313,36 @@ def test_platform_types_describe_the_config_form(api: SecretWatch, owner: Person
     assert "corp_id" in wecom["config_schema"]["properties"]
 
 
-# --- the connection test, against a stub gettoken ----------------------------------------------
-
-
-class _GetTokenStub(BaseHTTPRequestHandler):
-    expected_secrets: tuple[str, ...] = (CONTACT_SECRET,)
-
-    def do_GET(self) -> None:
-        url = urlparse(self.path)
-        query = parse_qs(url.query)
-        if url.path != "/cgi-bin/gettoken":
-            body: dict[str, Any] = {"errcode": 404, "errmsg": "not here"}
-        elif query.get("corpsecret", [""])[0] in self.expected_secrets and query.get("corpid") == [CORP_ID]:
-            body = {"errcode": 0, "errmsg": "ok", "access_token": "ACCESS", "expires_in": 7200}
-        else:
-            body = {"errcode": 40001, "errmsg": "invalid credential"}
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
+# --- the connection test, against the WeCom simulator over loopback HTTP --------------------------
 
 
 @pytest.fixture
 def wecom_api() -> Iterator[str]:
-    """A loopback gettoken that knows the contact secret (the simulator needs a full corp)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _GetTokenStub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    """The WeCom simulator for our corp, knowing the contact secret and an app's secret."""
+    config = SimulatorConfig(
+        corp_id=CORP_ID,
+        contact_secret=CONTACT_SECRET,
+        app_secret=APP_SECRET,
+        agent_id=1000002,
+        token="SimToken",
+        encoding_aes_key=generate_encoding_aes_key(),
+    )
+    with start_simulator(config) as running:
+        yield running.base_url
 
 
 def test_the_connection_test_fetches_a_token_and_records_failures(
     api: SecretWatch, owner: Persona, wecom_api: str, committing_factory: Factory
 ) -> None:
-    created = create_wecom_connection(api.client, owner, api_base_url=wecom_api)
+    created = create_wecom_connection(
+        api.client, owner, api_base_url=wecom_api, agent_id=1000002, app_secret=APP_SECRET
+    )
     path = f"{URL}/{created['id']}"
 
     result = api.post(f"{path}/test", headers=owner.headers)
     assert result.status_code == 200
-    assert result.json()["ok"] is True
+    assert result.json()["ok"] is True, result.json()
+    assert "app 1000002 secret" in result.json()["detail"]
     assert result.json()["latency_ms"] > 0
 
     api.patch(path, json={"config": {"contact_secret": "wrong-secret-000"}}, headers=owner.headers)
