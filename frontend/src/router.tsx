@@ -13,6 +13,13 @@ const RolesPage = lazy(() => import('./pages/RolesPage'))
 const ApiKeysPage = lazy(() => import('./pages/ApiKeysPage'))
 const AuditLogPage = lazy(() => import('./pages/AuditLogPage'))
 const SystemPage = lazy(() => import('./pages/SystemPage'))
+const WecomLoginPage = lazy(() => import('./pages/WecomLoginPage'))
+const ConnectionsPage = lazy(() => import('./pages/ConnectionsPage'))
+const ConnectionDetailPage = lazy(() => import('./pages/ConnectionDetailPage'))
+const WecomMembersPage = lazy(() => import('./pages/WecomMembersPage'))
+const CustomersPage = lazy(() => import('./pages/CustomersPage'))
+const CustomerDetailPage = lazy(() => import('./pages/CustomerDetailPage'))
+const TagsPage = lazy(() => import('./pages/TagsPage'))
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { token } = useAuth()
@@ -31,6 +38,7 @@ function page(node: ReactNode, perm?: string) {
 
 export const router = createBrowserRouter([
   { path: '/login', element: <LoginPage />, errorElement: <RouteError /> },
+  { path: '/login/wecom', element: page(<WecomLoginPage />), errorElement: <RouteError /> },
   {
     path: '/',
     errorElement: <RouteError />,
@@ -43,8 +51,15 @@ export const router = createBrowserRouter([
       { index: true, element: page(<HomePage />) },
       { path: 'org', element: <Navigate to="/org/users" replace /> },
       { path: 'org/users', element: page(<StaffPage />, PERM.usersView) },
+      { path: 'org/wecom-members', element: page(<WecomMembersPage />, PERM.usersView) },
       { path: 'org/roles', element: page(<RolesPage />, PERM.rolesManage) },
       { path: 'org/api-keys', element: page(<ApiKeysPage />, PERM.apiKeysManage) },
+      { path: 'customers', element: page(<CustomersPage />, PERM.customersView) },
+      { path: 'customers/tags', element: page(<TagsPage />, PERM.customersView) },
+      { path: 'customers/:id', element: page(<CustomerDetailPage />, PERM.customersView) },
+      { path: 'settings', element: <Navigate to="/settings/connections" replace /> },
+      { path: 'settings/connections', element: page(<ConnectionsPage />, PERM.connectionsView) },
+      { path: 'settings/connections/:id', element: page(<ConnectionDetailPage />, PERM.connectionsView) },
       { path: 'audit', element: page(<AuditLogPage />, PERM.auditView) },
       { path: 'system', element: page(<SystemPage />, PERM.systemView) },
       { path: '*', element: <NotFound /> },

@@ -4,6 +4,7 @@ import {
   identityCreateRole,
   identityCreateUser,
   identityDeleteRole,
+  identityGetUser,
   identityListApiKeys,
   identityListAuditLog,
   identityListDepartments,
@@ -20,6 +21,7 @@ import type { ApiKeyCreate, AuditQuery, DepartmentCreate, PageParams, RoleCreate
 const t = { throwOnError: true } as const
 
 export const listUsers = (query: UserQuery = {}) => unwrap(identityListUsers({ query, ...t }))
+export const getUser = (id: number) => unwrap(identityGetUser({ path: { user_id: id }, ...t }))
 export const createUser = (body: UserCreate) => unwrap(identityCreateUser({ body, ...t }))
 export const updateUser = (id: number, body: UserUpdate) => unwrap(identityUpdateUser({ path: { user_id: id }, body, ...t }))
 

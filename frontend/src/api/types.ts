@@ -1,7 +1,12 @@
 // Names the pages use for the API's shapes. All come from the generated client (src/client/types.gen.ts).
 import type {
+  CustomersListCustomersData,
   IdentityListAuditLogData,
   IdentityListUsersData,
+  JobsListJobsData,
+  PlatformsListConnectionsData,
+  StaffListStaffData,
+  SyncRequest,
   TimerOut,
 } from '../client'
 
@@ -10,6 +15,26 @@ export type {
   ApiKeyCreated,
   ApiKeyOut as ApiKey,
   AuditEntryOut as AuditEntry,
+  ConnectionCreate,
+  ConnectionOut as Connection,
+  ConnectionStatus,
+  ConnectionTestOut as ConnectionTestResult,
+  ConnectionUpdate,
+  CustomerDetailOut as CustomerDetail,
+  CustomerOut as Customer,
+  FollowOut as Follow,
+  IdentityOut as CustomerIdentity,
+  JobOut as Job,
+  LoginProvider,
+  PlatformKind,
+  PlatformTypeOut as PlatformType,
+  StaffDepartmentOut as WecomDepartment,
+  StaffOut as WecomStaff,
+  TagBrief,
+  TagGroupCreate,
+  TagGroupOut as TagGroup,
+  TagOut as CorpTag,
+  TimelineOut as TimelineEntry,
   DataScope,
   DeadLetterKind,
   DeadLetterOut as DeadLetter,
@@ -42,3 +67,16 @@ export interface PageParams {
 
 export type UserQuery = NonNullable<IdentityListUsersData['query']>
 export type AuditQuery = NonNullable<IdentityListAuditLogData['query']>
+
+export type ConnectionQuery = NonNullable<PlatformsListConnectionsData['query']>
+export type JobQuery = NonNullable<JobsListJobsData['query']>
+export type CustomerQuery = NonNullable<CustomersListCustomersData['query']>
+export type WecomStaffQuery = NonNullable<StaffListStaffData['query']>
+export type SyncMode = NonNullable<SyncRequest['mode']>
+
+/** `JobOut.status` as the API documents it. */
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
+export const JOB_ACTIVE: readonly string[] = ['queued', 'running']
+
+/** `FollowOut.status`. */
+export type FollowStatus = 'active' | 'deleted_by_staff' | 'deleted_by_customer' | 'gone'

@@ -11,6 +11,8 @@ interface AuthState {
   /** true once a 401 sent the user back to the login page (shows a notice there) */
   expired: boolean
   login: (email: string, password: string) => Promise<void>
+  /** Start a session from a token obtained elsewhere (WeCom login). */
+  loginWithToken: (token: string) => void
   logout: () => void
   switchTenant: (tenantId: number) => Promise<void>
   can: (code: string) => boolean
@@ -58,6 +60,16 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     [queryClient],
   )
 
+  const loginWithToken = useCallback(
+    (accessToken: string) => {
+      queryClient.clear()
+      setToken(accessToken)
+      setExpired(false)
+      setTokenState(accessToken)
+    },
+    [queryClient],
+  )
+
   const logout = useCallback(() => {
     setToken(null)
     setTokenState(null)
@@ -86,11 +98,12 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       meError: meQuery.error,
       expired,
       login,
+      loginWithToken,
       logout,
       switchTenant,
       can,
     }),
-    [token, meQuery.data, meQuery.isLoading, meQuery.error, expired, login, logout, switchTenant, can],
+    [token, meQuery.data, meQuery.isLoading, meQuery.error, expired, login, loginWithToken, logout, switchTenant, can],
   )
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>
 }

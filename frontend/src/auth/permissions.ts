@@ -6,6 +6,10 @@ export const PERM = {
   auditView: 'identity.audit.view',
   systemView: 'system.view',
   systemManage: 'system.manage',
+  connectionsView: 'platforms.connections.view',
+  connectionsManage: 'platforms.connections.manage',
+  customersView: 'customers.view',
+  tagsManage: 'customers.tags.manage',
 } as const
 
 /** `*` grants everything; `domain.*` grants every code under that prefix. */

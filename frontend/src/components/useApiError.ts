@@ -14,6 +14,20 @@ export function errorText(err: unknown, t: (k: string) => string): string {
   return t('errors.generic')
 }
 
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === 'object' && !Array.isArray(v)
+}
+
+/** True when `path` names a registered field (a key whose value is not a nested group) of the form values. */
+function hasLeaf(values: Record<string, unknown>, path: string[]): boolean {
+  let node: unknown = values
+  for (const key of path) {
+    if (!isPlainObject(node) || !(key in node)) return false
+    node = node[key]
+  }
+  return !isPlainObject(node)
+}
+
 /**
  * Returns `show(err, form?)`: puts the API's field `errors` next to the matching form fields and shows
  * the problem's `detail` as a message.
@@ -25,12 +39,14 @@ export function useApiError() {
     (err: unknown, form?: FormInstance) => {
       let text = errorText(err, t)
       if (form && err instanceof ApiError && err.errors.length) {
-        const known = new Set(Object.keys(form.getFieldsValue() ?? {}))
-        const onFields = err.errors.filter((e) => known.has(e.field))
+        // "config.corp_id" → the nested form field ['config', 'corp_id'], when the form has it
+        const values = (form.getFieldsValue() ?? {}) as Record<string, unknown>
+        const onField = (field: string) => hasLeaf(values, field.split('.'))
+        const onFields = err.errors.filter((e) => onField(e.field))
         if (onFields.length) {
-          form.setFields(onFields.map((e) => ({ name: e.field, errors: [e.message] })))
+          form.setFields(onFields.map((e) => ({ name: e.field.split('.'), errors: [e.message] })))
         }
-        const rest = err.errors.filter((e) => !known.has(e.field))
+        const rest = err.errors.filter((e) => !onField(e.field))
         if (rest.length) text = [err.detail, rest.map((e) => `${e.field}: ${e.message}`).join('; ')].filter(Boolean).join(' — ')
       }
       void message.error({ content: text, key: 'api-error', className: 'api-error-message' })

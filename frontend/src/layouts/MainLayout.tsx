@@ -1,18 +1,23 @@
 import {
   ApartmentOutlined,
+  ApiOutlined,
   AuditOutlined,
+  ContactsOutlined,
   DashboardOutlined,
   DownOutlined,
   HomeOutlined,
   KeyOutlined,
   LogoutOutlined,
   SafetyCertificateOutlined,
+  SettingOutlined,
+  TagsOutlined,
   TeamOutlined,
   UserOutlined,
+  WechatWorkOutlined,
 } from '@ant-design/icons'
 import { App, Avatar, Button, Dropdown, Flex, Layout, Menu, Result, Select, Spin, Typography } from 'antd'
 import type { MenuProps } from 'antd'
-import { useState } from 'react'
+import { useState, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Outlet, useLocation, useNavigate } from 'react-router-dom'
 import { useAuth } from '../auth/AuthContext'
@@ -24,6 +29,22 @@ const { Header, Sider, Content } = Layout
 
 function label(text: string, testId: string) {
   return <span data-testid={testId}>{text}</span>
+}
+
+type MenuItem = NonNullable<MenuProps['items']>[number]
+
+function group(key: string, icon: ReactNode, text: string, testId: string, children: (MenuItem | false)[]): MenuItem | null {
+  const kids = children.filter(Boolean) as MenuItem[]
+  return kids.length ? { key, icon, label: label(text, testId), children: kids } : null
+}
+
+/** Route keys of the menu, longest first, so /customers/12 selects /customers and /customers/tags itself. */
+const MENU_ROUTES = ['/customers/tags', '/customers', '/org/users', '/org/wecom-members', '/org/roles', '/org/api-keys', '/settings/connections', '/audit', '/system']
+
+function selectedKey(pathname: string): string {
+  if (pathname === '/') return '/'
+  const path = pathname.replace(/\/$/, '')
+  return MENU_ROUTES.find((k) => path === k || path.startsWith(`${k}/`)) ?? path
 }
 
 export default function MainLayout() {
@@ -61,32 +82,44 @@ export default function MainLayout() {
     )
   }
 
-  const orgChildren: MenuProps['items'] = [
-    can(PERM.usersView) && { key: '/org/users', icon: <TeamOutlined />, label: label(t('layout.users'), 'menu-users') },
-    can(PERM.rolesManage) && {
-      key: '/org/roles',
-      icon: <SafetyCertificateOutlined />,
-      label: label(t('layout.roles'), 'menu-roles'),
-    },
-    can(PERM.apiKeysManage) && {
-      key: '/org/api-keys',
-      icon: <KeyOutlined />,
-      label: label(t('layout.apiKeys'), 'menu-api-keys'),
-    },
-  ].filter(Boolean) as MenuProps['items']
-
   const items: MenuProps['items'] = [
     { key: '/', icon: <HomeOutlined />, label: label(t('layout.home'), 'menu-home') },
-    orgChildren && orgChildren.length
-      ? { key: 'org', icon: <ApartmentOutlined />, label: label(t('layout.org'), 'menu-org'), children: orgChildren }
-      : null,
+    group('customers', <ContactsOutlined />, t('layout.customersGroup'), 'menu-customers-group', [
+      can(PERM.customersView) && { key: '/customers', icon: <TeamOutlined />, label: label(t('layout.customers'), 'menu-customers') },
+      can(PERM.customersView) && { key: '/customers/tags', icon: <TagsOutlined />, label: label(t('layout.tags'), 'menu-tags') },
+    ]),
+    group('org', <ApartmentOutlined />, t('layout.org'), 'menu-org', [
+      can(PERM.usersView) && { key: '/org/users', icon: <UserOutlined />, label: label(t('layout.users'), 'menu-users') },
+      can(PERM.usersView) && {
+        key: '/org/wecom-members',
+        icon: <WechatWorkOutlined />,
+        label: label(t('layout.wecomMembers'), 'menu-wecom-members'),
+      },
+      can(PERM.rolesManage) && {
+        key: '/org/roles',
+        icon: <SafetyCertificateOutlined />,
+        label: label(t('layout.roles'), 'menu-roles'),
+      },
+      can(PERM.apiKeysManage) && {
+        key: '/org/api-keys',
+        icon: <KeyOutlined />,
+        label: label(t('layout.apiKeys'), 'menu-api-keys'),
+      },
+    ]),
     can(PERM.auditView) ? { key: '/audit', icon: <AuditOutlined />, label: label(t('layout.audit'), 'menu-audit') } : null,
+    group('settings', <SettingOutlined />, t('layout.settingsGroup'), 'menu-settings-group', [
+      can(PERM.connectionsView) && {
+        key: '/settings/connections',
+        icon: <ApiOutlined />,
+        label: label(t('layout.connections'), 'menu-connections'),
+      },
+    ]),
     can(PERM.systemView)
       ? { key: '/system', icon: <DashboardOutlined />, label: label(t('layout.system'), 'menu-system') }
       : null,
   ].filter(Boolean)
 
-  const selected = location.pathname === '/' ? '/' : location.pathname.replace(/\/$/, '')
+  const selected = selectedKey(location.pathname)
 
   const onSwitchTenant = async (tenantId: number) => {
     if (tenantId === me.tenant.id) return
@@ -138,7 +171,7 @@ export default function MainLayout() {
           mode="inline"
           items={items}
           selectedKeys={[selected]}
-          defaultOpenKeys={['org']}
+          defaultOpenKeys={['customers', 'org', 'settings']}
           onClick={({ key }) => navigate(key)}
         />
       </Sider>

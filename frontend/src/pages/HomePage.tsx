@@ -1,5 +1,9 @@
 import {
+  ApiOutlined,
   AuditOutlined,
+  ContactsOutlined,
+  TagsOutlined,
+  WechatWorkOutlined,
   DashboardOutlined,
   KeyOutlined,
   SafetyCertificateOutlined,
@@ -34,6 +38,10 @@ export default function HomePage() {
   if (!me) return null
 
   const shortcuts: Shortcut[] = [
+    { to: '/customers', perm: PERM.customersView, icon: <ContactsOutlined />, title: t('layout.customers'), desc: t('home.customersDesc'), testId: 'home-link-customers' },
+    { to: '/customers/tags', perm: PERM.customersView, icon: <TagsOutlined />, title: t('layout.tags'), desc: t('home.tagsDesc'), testId: 'home-link-tags' },
+    { to: '/org/wecom-members', perm: PERM.usersView, icon: <WechatWorkOutlined />, title: t('layout.wecomMembers'), desc: t('home.wecomMembersDesc'), testId: 'home-link-wecom-members' },
+    { to: '/settings/connections', perm: PERM.connectionsView, icon: <ApiOutlined />, title: t('layout.connections'), desc: t('home.connectionsDesc'), testId: 'home-link-connections' },
     { to: '/org/users', perm: PERM.usersView, icon: <TeamOutlined />, title: t('layout.users'), desc: t('home.usersDesc'), testId: 'home-link-users' },
     { to: '/org/roles', perm: PERM.rolesManage, icon: <SafetyCertificateOutlined />, title: t('layout.roles'), desc: t('home.rolesDesc'), testId: 'home-link-roles' },
     { to: '/org/api-keys', perm: PERM.apiKeysManage, icon: <KeyOutlined />, title: t('layout.apiKeys'), desc: t('home.apiKeysDesc'), testId: 'home-link-api-keys' },

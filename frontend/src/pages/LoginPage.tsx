@@ -1,9 +1,10 @@
-import { LockOutlined, MailOutlined } from '@ant-design/icons'
-import { Alert, Button, Card, Form, Input, Typography } from 'antd'
+import { LockOutlined, MailOutlined, WechatWorkOutlined } from '@ant-design/icons'
+import { useQuery } from '@tanstack/react-query'
+import { Alert, Button, Card, Divider, Form, Input, Space, Typography } from 'antd'
 import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Navigate, useNavigate, useSearchParams } from 'react-router-dom'
-import { ApiError } from '../api'
+import { ApiError, inWecomClient, listWecomLoginProviders, wecomAuthorizeUrl } from '../api'
 import { useAuth } from '../auth/AuthContext'
 import { LanguageSwitch } from '../components/LanguageSwitch'
 import { errorText } from '../components/useApiError'
@@ -13,7 +14,10 @@ interface LoginForm {
   password: string
 }
 
-function safeNext(next: string | null): string {
+export const WECOM_NEXT_KEY = 'scrm.wecomNext'
+const WECOM_ERRORS = ['state', 'code', 'not_linked', 'inactive', 'disabled', 'not_member']
+
+export function safeNext(next: string | null): string {
   // only same-site paths, never "//evil.example"
   return next && next.startsWith('/') && !next.startsWith('//') ? next : '/'
 }
@@ -27,8 +31,19 @@ export default function LoginPage() {
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
   const next = safeNext(params.get('next'))
+  const wecomError = params.get('wecom_error')
+  const providers = useQuery({ queryKey: ['wecom-login-providers'], queryFn: listWecomLoginProviders, staleTime: 300_000, retry: false })
 
   if (token && !busy) return <Navigate to={next} replace />
+
+  const wecomLogin = (connectionId: number) => {
+    try {
+      sessionStorage.setItem(WECOM_NEXT_KEY, next)
+    } catch {
+      /* private mode: land on the home page */
+    }
+    window.location.assign(wecomAuthorizeUrl(connectionId, inWecomClient() ? 'oauth' : 'qr'))
+  }
 
   const onFinish = async (v: LoginForm) => {
     setBusy(true)
@@ -66,6 +81,17 @@ export default function LoginPage() {
         {expired && !error ? (
           <Alert type="info" showIcon message={t('errors.sessionExpired')} style={{ marginBottom: 16 }} data-testid="login-expired" />
         ) : null}
+        {wecomError && !error ? (
+          <Alert
+            type="error"
+            showIcon
+            message={t('login.wecomFailed')}
+            description={t(`login.wecomErrors.${WECOM_ERRORS.includes(wecomError) ? wecomError : 'unknown'}`, { code: wecomError })}
+            style={{ marginBottom: 16 }}
+            data-testid="login-wecom-error"
+            data-code={wecomError}
+          />
+        ) : null}
         {error ? (
           <Alert type="error" showIcon message={t('login.failed')} description={error} style={{ marginBottom: 16 }} data-testid="login-error" />
         ) : null}
@@ -93,6 +119,27 @@ export default function LoginPage() {
             {t('login.submit')}
           </Button>
         </Form>
+        {providers.data?.length ? (
+          <>
+            <Divider plain style={{ margin: '20px 0 16px' }}>
+              <Typography.Text type="secondary">{t('login.or')}</Typography.Text>
+            </Divider>
+            <Space direction="vertical" style={{ width: '100%' }} data-testid="wecom-login-providers">
+              {providers.data.map((p) => (
+                <Button
+                  key={p.connection_id}
+                  block
+                  size="large"
+                  icon={<WechatWorkOutlined style={{ color: '#2a7cf6' }} />}
+                  onClick={() => wecomLogin(p.connection_id)}
+                  data-testid={`wecom-login-${p.connection_id}`}
+                >
+                  {t('login.wecomButton', { name: p.name })}
+                </Button>
+              ))}
+            </Space>
+          </>
+        ) : null}
       </Card>
     </div>
   )

@@ -1,0 +1,298 @@
+import {
+  ArrowLeftOutlined,
+  CloudDownloadOutlined,
+  DeleteOutlined,
+  DisconnectOutlined,
+  UserAddOutlined,
+  ClockCircleOutlined,
+} from '@ant-design/icons'
+import { useQuery } from '@tanstack/react-query'
+import { Card, Col, Descriptions, Empty, Flex, Row, Space, Table, Tag, Timeline, Tooltip, Typography } from 'antd'
+import type { TableColumnsType } from 'antd'
+import type { ReactNode } from 'react'
+import { useTranslation } from 'react-i18next'
+import { Link, useLocation, useNavigate, useParams } from 'react-router-dom'
+import { getCustomer, type CustomerDetail, type CustomerIdentity, type Follow, type TimelineEntry } from '../api'
+import { useConnectionOptions } from '../components/connections'
+import { CopyField } from '../components/CopyField'
+import { ChannelTag, CustomerAvatar, FollowStatusTag, GenderIcon, TagList, useAddWay } from '../components/customers'
+import { ErrorState, NotFound, PageLoading } from '../components/states'
+import { formatDateTime, formatRelative } from '../utils/format'
+import { tid } from '../utils/testid'
+import { addedAt } from './CustomersPage'
+
+const TIMELINE_STYLE: Record<string, { color: string; icon: ReactNode }> = {
+  'wecom.added': { color: 'green', icon: <UserAddOutlined /> },
+  'wecom.half_added': { color: 'green', icon: <UserAddOutlined /> },
+  'wecom.deleted_by_customer': { color: 'red', icon: <DeleteOutlined /> },
+  'wecom.deleted_by_staff': { color: 'red', icon: <DeleteOutlined /> },
+  'wecom.gone': { color: 'gray', icon: <DisconnectOutlined /> },
+  'wecom.synced': { color: 'blue', icon: <CloudDownloadOutlined /> },
+}
+
+export default function CustomerDetailPage() {
+  const { id: idParam } = useParams()
+  const id = Number(idParam)
+  const { t } = useTranslation()
+  const location = useLocation()
+  const navigate = useNavigate()
+  const customer = useQuery({ queryKey: ['customers', 'detail', id], queryFn: () => getCustomer(id), enabled: Number.isInteger(id) && id > 0 })
+
+  if (!Number.isInteger(id) || id <= 0) return <NotFound />
+  if (customer.isLoading) return <PageLoading />
+  if (customer.error || !customer.data) return <ErrorState error={customer.error} onRetry={() => void customer.refetch()} />
+  const c = customer.data
+
+  return (
+    <>
+      <Link
+        to="/customers"
+        data-testid="customer-back"
+        onClick={(e) => {
+          // back to the list as it was (filters, loaded pages) when we came from it
+          if ((location.state as { fromList?: boolean } | null)?.fromList) {
+            e.preventDefault()
+            navigate(-1)
+          }
+        }}
+      >
+        <ArrowLeftOutlined /> {t('customers.title')}
+      </Link>
+      <div style={{ height: 12 }} />
+      <CustomerHeader c={c} />
+      <Row gutter={[16, 16]} style={{ marginTop: 16 }}>
+        <Col xs={24} xl={15}>
+          <Space direction="vertical" size={16} style={{ width: '100%' }}>
+            <FollowsCard follows={c.follow_staff} />
+            <IdentitiesCard identities={c.identities} />
+          </Space>
+        </Col>
+        <Col xs={24} xl={9}>
+          <TimelineCard entries={c.timeline} />
+        </Col>
+      </Row>
+    </>
+  )
+}
+
+function CustomerHeader({ c }: { c: CustomerDetail }) {
+  const { t } = useTranslation()
+  const active = c.follow_staff.filter((f) => f.status === 'active').length
+  return (
+    <Card data-testid="customer-header">
+      <Flex gap={20} align="center" wrap>
+        <CustomerAvatar src={c.avatar_url} size={72} />
+        <div style={{ flex: 1, minWidth: 240 }}>
+          <Space align="center">
+            <Typography.Title level={3} style={{ margin: 0 }} data-testid="customer-name">
+              {c.name || t('customers.unnamed')}
+            </Typography.Title>
+            <GenderIcon gender={c.gender} />
+            {c.corp_name ? <Tag>@{c.corp_name}</Tag> : null}
+          </Space>
+          <div style={{ marginTop: 8 }}>
+            <TagList tags={c.tags} testId="customer-tags" />
+          </div>
+        </div>
+        <Descriptions
+          size="small"
+          column={1}
+          style={{ width: 320 }}
+          items={[
+            { key: 'gender', label: t('customers.genderLabel'), children: t(`customers.gender.${c.gender}`, { defaultValue: t('customers.gender.0') }) },
+            { key: 'added', label: t('customers.addedAt'), children: formatDateTime(addedAt(c)) },
+            {
+              key: 'follows',
+              label: t('customers.followCount'),
+              children: (
+                <span data-testid="customer-follow-count" data-value={active}>
+                  {t('customers.followCountValue', { active, total: c.follow_staff.length })}
+                </span>
+              ),
+            },
+          ]}
+        />
+      </Flex>
+    </Card>
+  )
+}
+
+function FollowsCard({ follows }: { follows: Follow[] }) {
+  const { t } = useTranslation()
+  const addWay = useAddWay()
+  const { connections, nameOf } = useConnectionOptions()
+  const columns: TableColumnsType<Follow> = [
+    {
+      title: t('customers.staff'),
+      key: 'staff',
+      width: 150,
+      render: (_, f) => (
+        <span>
+          <div>{f.staff_name || f.staff_userid}</div>
+          <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+            {f.staff_userid}
+          </Typography.Text>
+        </span>
+      ),
+    },
+    {
+      title: t('customers.remark'),
+      key: 'remark',
+      render: (_, f) =>
+        f.remark || f.description ? (
+          <span>
+            {f.remark ? <div>{f.remark}</div> : null}
+            {f.description ? (
+              <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+                {f.description}
+              </Typography.Text>
+            ) : null}
+          </span>
+        ) : (
+          <span className="muted">—</span>
+        ),
+    },
+    {
+      title: t('customers.source'),
+      key: 'source',
+      width: 170,
+      render: (_, f) => (
+        <Space size={4} wrap>
+          <ChannelTag follow={f} />
+          {f.add_way != null ? <Typography.Text type="secondary">{addWay(f.add_way)}</Typography.Text> : null}
+        </Space>
+      ),
+    },
+    { title: t('common.status'), dataIndex: 'status', width: 130, render: (v: string, f) => <FollowStatusTag status={v} testId={`follow-status-${f.staff_userid}`} /> },
+    { title: t('customers.tags'), key: 'tags', render: (_, f) => <TagList tags={f.tags} /> },
+    {
+      title: t('customers.followedAt'),
+      key: 'at',
+      width: 170,
+      render: (_, f) => (
+        <span>
+          <div>{formatDateTime(f.followed_at)}</div>
+          {f.deleted_at ? (
+            <Typography.Text type="danger" style={{ fontSize: 12 }}>
+              {t('customers.deletedAt', { time: formatDateTime(f.deleted_at) })}
+            </Typography.Text>
+          ) : null}
+        </span>
+      ),
+    },
+  ]
+  if (connections.length > 1) columns.splice(1, 0, { title: t('customers.connection'), dataIndex: 'connection_id', width: 140, render: (v: number) => nameOf(v) })
+  return (
+    <Card title={t('customers.followStaff')} size="small">
+      <Table<Follow>
+        rowKey={(f) => `${f.connection_id}-${f.staff_userid}`}
+        size="small"
+        columns={columns}
+        dataSource={follows}
+        pagination={false}
+        scroll={{ x: 800 }}
+        data-testid="customer-follows"
+        onRow={(f) => ({ ...tid(`customer-follow-row-${f.staff_userid}`) })}
+        locale={{ emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('customers.noFollows')} /> }}
+      />
+    </Card>
+  )
+}
+
+function IdentitiesCard({ identities }: { identities: CustomerIdentity[] }) {
+  const { t } = useTranslation()
+  return (
+    <Card title={t('customers.identities')} size="small" data-testid="customer-identities">
+      {identities.length ? (
+        <Descriptions
+          column={1}
+          size="small"
+          bordered
+          styles={{ label: { width: 220 } }}
+          items={identities.map((i, n) => ({
+            key: `${i.kind}-${i.namespace}-${n}`,
+            label: (
+              <span>
+                <div>{t(`customers.identityKind.${i.kind}`, { defaultValue: i.kind })}</div>
+                {i.namespace ? (
+                  <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+                    {i.kind === 'wecom_external_userid' ? t('customers.inCorp', { corp: i.namespace }) : i.namespace}
+                  </Typography.Text>
+                ) : null}
+              </span>
+            ),
+            children:
+              i.kind === 'phone' ? (
+                <Tooltip title={t('customers.phoneHidden')}>
+                  <span data-testid={`customer-identity-${i.kind}`}>{i.value}</span>
+                </Tooltip>
+              ) : (
+                <CopyField value={i.value} testId={`customer-identity-${i.kind}${n ? `-${n}` : ''}`} />
+              ),
+          }))}
+        />
+      ) : (
+        <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('customers.noIdentities')} />
+      )}
+    </Card>
+  )
+}
+
+/** A localised line for known event kinds; the server's (Chinese) summary otherwise. */
+function useTimelineText() {
+  const { t, i18n } = useTranslation()
+  return (e: TimelineEntry): string => {
+    const d = (e.detail ?? {}) as Record<string, unknown>
+    const userid = typeof d.userid === 'string' ? d.userid : ''
+    const key = `customers.timelineKinds.${e.kind}`
+    if (i18n.language !== 'en' || !i18n.exists(key)) return e.summary
+    let text = t(key, { userid })
+    if (typeof d.state === 'string' && d.state) text += ` ${t('customers.timelineVia', { state: d.state })}`
+    if (typeof d.source === 'string' && d.source) text += ` (${d.source})`
+    return text
+  }
+}
+
+function TimelineCard({ entries }: { entries: TimelineEntry[] }) {
+  const { t } = useTranslation()
+  const text = useTimelineText()
+  return (
+    <Card
+      title={
+        <Space>
+          <ClockCircleOutlined />
+          {t('customers.timeline')}
+        </Space>
+      }
+      size="small"
+      data-testid="customer-timeline"
+      data-count={entries.length}
+    >
+      {entries.length ? (
+        <Timeline
+          style={{ marginTop: 8 }}
+          items={entries.map((e, i) => {
+            const style = TIMELINE_STYLE[e.kind] ?? { color: 'blue', icon: undefined }
+            return {
+              key: `${e.occurred_at}-${i}`,
+              color: style.color,
+              dot: style.icon,
+              children: (
+                <div data-testid="customer-timeline-item" data-kind={e.kind}>
+                  <div>{text(e)}</div>
+                  <Tooltip title={formatDateTime(e.occurred_at)}>
+                    <Typography.Text type="secondary" className="customer-timeline-detail">
+                      {formatDateTime(e.occurred_at)} · {formatRelative(e.occurred_at)}
+                    </Typography.Text>
+                  </Tooltip>
+                </div>
+              ),
+            }
+          })}
+        />
+      ) : (
+        <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('customers.noTimeline')} data-testid="customer-timeline-empty" />
+      )}
+    </Card>
+  )
+}
