@@ -139,6 +139,16 @@ class InboxWriter:
         return self.submit(item).result(timeout)
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        except BaseException:
+            # Not expected (`_write` handles storage errors); never leave submitters without a writer.
+            log.exception("inbox writer thread died; the next callback starts a new one")
+            with self._lock:
+                self._running = False
+            raise
+
+    def _loop(self) -> None:
         while True:
             try:
                 first = self._queue.get(timeout=self.idle_exit_seconds)
