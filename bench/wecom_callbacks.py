@@ -350,11 +350,18 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench.wecom_callbacks", description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per phase")
     parser.add_argument("--connections", type=int, default=32, help="keep-alive connections at peak")
-    parser.add_argument("--requests", type=int, default=60000, help="pre-built requests for the peak phase")
+    parser.add_argument(
+        "--requests", type=int, default=None, help="pre-built requests for the peak phase (default: 15 000/s)"
+    )
     parser.add_argument("--retry-every", type=int, default=20, help="every n-th request re-sends an event")
     args = parser.parse_args(argv)
+    if args.requests is None:
+        args.requests = int(15000 * args.duration)
 
-    print(f"WeCom callback intake, one uvicorn process, SQLite file, worker off; {os.cpu_count()} CPUs")
+    print(
+        f"WeCom callback intake, one uvicorn process, SQLite file, worker off; {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.2f} before the run"
+    )
     with sqlite_database() as url:
         engine, factory, tenant_id = prepare_database(url)
         key = generate_encoding_aes_key()
@@ -417,6 +424,7 @@ def main(argv: list[str] | None = None) -> None:
         for note in figures.notes:
             print(f"  note: {note}")
     print()
+    print(f"load average after the run: {os.getloadavg()[0]:.2f} (other processes share these CPUs)")
     print(
         f"receiver: {len(acknowledged):,} callbacks acknowledged "
         f"({distinct:,} distinct events, {retries:,} retries); {rows:,} inbox rows -> "
