@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from scrm.core.clock import utcnow
@@ -60,14 +60,27 @@ def _identities(
     return {value: customer_id for value, customer_id in rows}
 
 
-def _add_identity(
-    session: Session, tenant_id: int, customer_id: int, kind: str, namespace: str, value: str
-) -> None:
-    session.add(
-        CustomerIdentity(
-            tenant_id=tenant_id, customer_id=customer_id, kind=kind, namespace=namespace, value=value
+class _IdentityBatch:
+    """Identities to insert, written with one executemany INSERT."""
+
+    def __init__(self, tenant_id: int) -> None:
+        self.tenant_id = tenant_id
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, customer_id: int, kind: str, namespace: str, value: str) -> None:
+        self.rows.append(
+            {
+                "tenant_id": self.tenant_id,
+                "customer_id": customer_id,
+                "kind": kind,
+                "namespace": namespace,
+                "value": value,
+            }
         )
-    )
+
+    def write(self, session: Session) -> None:
+        if self.rows:
+            session.execute(insert(CustomerIdentity), self.rows)
 
 
 def resolve_wecom_customers(
@@ -85,52 +98,45 @@ def resolve_wecom_customers(
         session, scope.tenant_id, IdentityKind.WECHAT_UNIONID, "", (u for _, u in contacts if u)
     )
     created: set[str] = set()
+    identities = _IdentityBatch(scope.tenant_id)
     # New people are created in one batch: one customer per unionid (or per external_userid without
-    # one), one INSERT round for all of them, then their identities.
-    new_customers: dict[str, Customer] = {}
+    # one), one INSERT for all of them, then one for their identities.
+    new_people: dict[str, None] = {}  # insertion-ordered set
     waiting: dict[str, tuple[str | None, str]] = {}
     for external_userid, unionid in contacts:
         if external_userid in known:
             customer_id = known[external_userid]
             if unionid and unionid not in by_unionid:
-                _add_identity(session, scope.tenant_id, customer_id, IdentityKind.WECHAT_UNIONID, "", unionid)
+                identities.add(customer_id, IdentityKind.WECHAT_UNIONID, "", unionid)
                 by_unionid[unionid] = customer_id
             continue
         if external_userid in waiting:
             continue
         if unionid and unionid in by_unionid:
             known[external_userid] = by_unionid[unionid]
-            _add_identity(
-                session,
-                scope.tenant_id,
-                known[external_userid],
-                IdentityKind.WECOM_EXTERNAL_USERID,
-                scope.corp_id,
-                external_userid,
+            identities.add(
+                known[external_userid], IdentityKind.WECOM_EXTERNAL_USERID, scope.corp_id, external_userid
             )
             continue
         person = f"u:{unionid}" if unionid else f"e:{external_userid}"
-        if person not in new_customers:
-            new_customers[person] = Customer(tenant_id=scope.tenant_id, name="")
-            session.add(new_customers[person])
+        new_people.setdefault(person, None)
         waiting[external_userid] = (unionid, person)
-    if new_customers:
-        session.flush()
+    new_ids: dict[str, int] = {}
+    if new_people:
+        inserted = session.execute(
+            insert(Customer).returning(Customer.id, sort_by_parameter_order=True),
+            [{"tenant_id": scope.tenant_id, "name": ""} for _ in new_people],
+        ).scalars()
+        new_ids = dict(zip(new_people, inserted, strict=True))
     for external_userid, (unionid, person) in waiting.items():
-        customer_id = new_customers[person].id
+        customer_id = new_ids[person]
         if unionid and unionid not in by_unionid:
-            _add_identity(session, scope.tenant_id, customer_id, IdentityKind.WECHAT_UNIONID, "", unionid)
+            identities.add(customer_id, IdentityKind.WECHAT_UNIONID, "", unionid)
             by_unionid[unionid] = customer_id
-        _add_identity(
-            session,
-            scope.tenant_id,
-            customer_id,
-            IdentityKind.WECOM_EXTERNAL_USERID,
-            scope.corp_id,
-            external_userid,
-        )
+        identities.add(customer_id, IdentityKind.WECOM_EXTERNAL_USERID, scope.corp_id, external_userid)
         known[external_userid] = customer_id
         created.add(external_userid)
+    identities.write(session)
     return known, created
 
 
@@ -151,69 +157,112 @@ def _relations(
 
 
 def _apply_follow(relation: FollowRelation, follow: dict[str, Any]) -> None:
-    relation.remark = follow.get("remark") or None
-    relation.description = follow.get("description") or None
-    relation.add_way = follow.get("add_way")
-    relation.state = follow.get("state") or relation.state
-    relation.oper_userid = follow.get("oper_userid") or None
-    relation.followed_at = _from_epoch(follow.get("createtime")) or relation.followed_at
+    for column, value in _follow_values(follow).items():
+        setattr(relation, column, value)
+
+
+def _follow_values(follow: dict[str, Any]) -> dict[str, Any]:
+    """The relation columns a WeCom follow_info/follow_user entry sets (absent ones are left alone)."""
+    values: dict[str, Any] = {
+        "remark": follow.get("remark") or None,
+        "description": follow.get("description") or None,
+        "add_way": follow.get("add_way"),
+        "oper_userid": follow.get("oper_userid") or None,
+        "status": FollowStatus.ACTIVE,
+        "deleted_at": None,
+        "delete_source": None,
+    }
+    if follow.get("state"):
+        values["state"] = follow["state"]
+    followed_at = _from_epoch(follow.get("createtime"))
+    if followed_at is not None:
+        values["followed_at"] = followed_at
     if "tag_id" in follow:
-        relation.tag_ids = sorted(str(tag) for tag in follow.get("tag_id") or [])
+        values["tag_ids"] = sorted(str(tag) for tag in follow.get("tag_id") or [])
     elif "tags" in follow:
-        relation.tag_ids = sorted(str(tag["tag_id"]) for tag in follow.get("tags") or [] if tag.get("tag_id"))
-    relation.status = FollowStatus.ACTIVE
-    relation.deleted_at = None
-    relation.delete_source = None
+        values["tag_ids"] = sorted(
+            str(tag["tag_id"]) for tag in follow.get("tags") or [] if tag.get("tag_id")
+        )
+    return values
 
 
 def apply_contacts(session: Session, scope: WeComScope, items: Sequence[dict[str, Any]]) -> int:
     """Apply a page of `batch/get_by_user` items (`{external_contact, follow_info}`) or of `get`
-    answers (`{external_contact, follow_user: [...]}`). Returns how many contacts were applied."""
+    answers (`{external_contact, follow_user: [...]}`). Returns how many contacts were applied.
+
+    A sync applies a hundred thousand of these, so it writes with a handful of executemany
+    statements per page rather than object by object.
+    """
     pairs = [
         (str(item["external_contact"]["external_userid"]), item["external_contact"].get("unionid") or None)
         for item in items
     ]
     customer_ids, created = resolve_wecom_customers(session, scope, pairs)
-    customers = {
-        customer.id: customer
-        for customer in session.scalars(select(Customer).where(Customer.id.in_(set(customer_ids.values()))))
+    existing = {
+        (customer_id, staff_userid): relation_id
+        for relation_id, customer_id, staff_userid in session.execute(
+            select(FollowRelation.id, FollowRelation.customer_id, FollowRelation.staff_userid).where(
+                FollowRelation.tenant_id == scope.tenant_id,
+                FollowRelation.connection_id == scope.connection_id,
+                FollowRelation.customer_id.in_(set(customer_ids.values())),
+            )
+        )
     }
-    relations = _relations(session, scope, customer_ids.values())
+    profiles: dict[int, dict[str, Any]] = {}
+    new_relations: dict[tuple[int, str], dict[str, Any]] = {}
+    changed_relations: dict[int, dict[str, Any]] = {}
+    timeline: list[dict[str, Any]] = []
     for item in items:
         contact = item["external_contact"]
         external_userid = str(contact["external_userid"])
-        customer = customers[customer_ids[external_userid]]
-        customer.name = contact.get("name") or customer.name
-        customer.avatar_url = contact.get("avatar") or customer.avatar_url
-        customer.gender = int(contact.get("gender") or customer.gender or 0)
-        customer.customer_type = contact.get("type") or customer.customer_type
-        customer.corp_name = contact.get("corp_name") or customer.corp_name
+        customer_id = customer_ids[external_userid]
+        profile = profiles.setdefault(customer_id, {"id": customer_id})
+        for column, field in (
+            ("name", "name"),
+            ("avatar_url", "avatar"),
+            ("corp_name", "corp_name"),
+            ("customer_type", "type"),
+            ("gender", "gender"),
+        ):
+            if contact.get(field) not in (None, ""):
+                profile[column] = contact[field]
         follows = item.get("follow_user") or ([item["follow_info"]] if item.get("follow_info") else [])
         for follow in follows:
-            key = (customer.id, str(follow["userid"]))
-            relation = relations.get(key)
-            if relation is None:
-                relation = FollowRelation(
-                    tenant_id=scope.tenant_id,
-                    connection_id=scope.connection_id,
-                    customer_id=customer.id,
-                    staff_userid=key[1],
-                    external_userid=external_userid,
-                )
-                session.add(relation)
-                relations[key] = relation
-            _apply_follow(relation, follow)
+            key = (customer_id, str(follow["userid"]))
+            values = _follow_values(follow)
+            if key in existing:
+                changed_relations[existing[key]] = {"id": existing[key], **values}
+            else:
+                new_relations[key] = {
+                    "tenant_id": scope.tenant_id,
+                    "connection_id": scope.connection_id,
+                    "customer_id": customer_id,
+                    "staff_userid": key[1],
+                    "external_userid": external_userid,
+                    "tag_ids": [],
+                    **values,
+                }
         if external_userid in created:
-            session.add(
-                TimelineEntry(
-                    tenant_id=scope.tenant_id,
-                    customer_id=customer.id,
-                    kind="wecom.synced",
-                    summary="从企业微信同步",
-                    detail={"external_userid": external_userid},
-                )
+            timeline.append(
+                {
+                    "tenant_id": scope.tenant_id,
+                    "customer_id": customer_id,
+                    "kind": "wecom.synced",
+                    "summary": "从企业微信同步",
+                    "detail": {"external_userid": external_userid},
+                }
             )
-    session.flush()
+    updates = [profile for profile in profiles.values() if len(profile) > 1]
+    if updates:
+        session.execute(update(Customer), updates)
+    if changed_relations:
+        session.execute(update(FollowRelation), list(changed_relations.values()))
+    if new_relations:
+        # executemany wants one shape; absent optional columns are filled with their defaults.
+        shape = {"state": None, "followed_at": None}
+        session.execute(insert(FollowRelation), [{**shape, **row} for row in new_relations.values()])
+    if timeline:
+        session.execute(insert(TimelineEntry), timeline)
     return len(items)
 
 
