@@ -7,6 +7,7 @@ For each database (SQLite with the embedded worker thread; PostgreSQL with worke
 - publish: `publish_many` in batches of --batch events per transaction, no worker running;
 - dispatch: the worker(s) draining those rows (rate from the first to the last processed_at);
 - end-to-end: publishing another N while the worker(s) run, until the last one is done.
+The queue tables are ANALYZEd after loading, as autovacuum would do on a running system.
 Figures only; nothing is asserted. Each run uses a fresh throw-away database.
 """
 
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bench.support import (
     DEFAULT_POSTGRES_URL,
     StartWorkers,
+    analyze_queue_tables,
     peak_rss_mb,
     postgres_database,
     prepare_database,
@@ -118,6 +120,7 @@ def run_one(
     try:
         floor = _insert_floor(factory, tenant_id, events, batch)
         published = _publish(factory, tenant_id, events, batch)
+        analyze_queue_tables(factory)
         with start_workers(url, factory):
             wait_for(lambda: _done_count(factory) >= events, timeout=3600, poll=0.1)
             drained = _processed_span(factory)

@@ -9,7 +9,8 @@ beside two baselines measured in the same run:
   any scheduler in this Python process could do on this machine;
 - the claim cost: the mean time of one claim statement against the loaded table.
 Timers are bulk-inserted (not through `schedule()`, whose own rate is printed from a smaller sample)
-into a fresh database, with the window starting after the insert is expected to finish. Figures only.
+into a fresh database, with the window starting after the insert is expected to finish, and ANALYZEd
+as autovacuum would do on a running system. Figures only.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bench.support import (
     DEFAULT_POSTGRES_URL,
     StartWorkers,
+    analyze_queue_tables,
     peak_rss_mb,
     percentile,
     postgres_database,
@@ -128,6 +130,7 @@ def _calibrate(factory: sessionmaker[Session]) -> tuple[float, float, float]:
     with factory.begin() as session:
         session.execute(delete(Timer))
     _insert(factory, [utcnow() - timedelta(seconds=1)] * bulk)
+    analyze_queue_tables(factory)
     claims = 20
     started = time.perf_counter()
     for _ in range(claims):
@@ -151,6 +154,7 @@ def run_one(label: str, url: str, offsets: list[float], start_workers: StartWork
             window_start = utcnow() + timedelta(seconds=2 + 1.5 * count / inserted_rate)
             due_times = [window_start + timedelta(seconds=offset) for offset in offsets]
             inserted_in = _insert(factory, due_times)
+            analyze_queue_tables(factory)
             overdue_late = sum(1 for due in due_times if due < utcnow())
             window_end = window_start + timedelta(seconds=offsets[-1])
             patience = (window_end - utcnow()).total_seconds() + 300

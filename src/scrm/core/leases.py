@@ -34,7 +34,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import RowMapping, Table, Update, and_, bindparam, func, or_, select, text, update
+from sqlalchemy import RowMapping, Table, Update, and_, bindparam, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -135,9 +135,16 @@ def claim(
     """Lease up to `limit` due rows to `worker_id`, oldest `available_at` first (then id). The caller
     commits."""
     columns = queue.table.c
-    due = or_(
-        and_(columns.status == queue.ready_status, columns.available_at <= now),
-        and_(columns.status == queue.processing_status, columns.lease_until < now),
+    # Due: ready and available, or leased under an expired lease. A leased row was available when
+    # first claimed, so `available_at <= now` holds for both and is stated once, at the top: it bounds
+    # the walk along the claim-order index at `now`, where a filter inside the OR would make a claim
+    # that finds fewer than `limit` due rows read every future row (every scheduled timer).
+    due = and_(
+        columns.available_at <= now,
+        or_(
+            columns.status == queue.ready_status,
+            and_(columns.status == queue.processing_status, columns.lease_until < now),
+        ),
     )
     candidates = (
         select(columns.id)
@@ -166,8 +173,20 @@ def next_due_at(session: Session, queue: LeasedQueue) -> datetime | None:
     """The earliest time a row of `queue` becomes claimable: ready rows' `available_at`, or the
     expiry of a lease held now. None when the queue holds no unfinished work."""
     columns = queue.table.c
-    ready = select(func.min(columns.available_at)).where(columns.status == queue.ready_status)
-    leased = select(func.min(columns.lease_until)).where(columns.status == queue.processing_status)
+    # ORDER BY ... LIMIT 1 rather than min(): an index walk that stops at the first live entry, where
+    # the planner may turn min() into an aggregate over every entry, dead versions included.
+    ready = (
+        select(columns.available_at)
+        .where(columns.status == queue.ready_status)
+        .order_by(columns.available_at)
+        .limit(1)
+    )
+    leased = (
+        select(columns.lease_until)
+        .where(columns.status == queue.processing_status, columns.lease_until.is_not(None))
+        .order_by(columns.lease_until)
+        .limit(1)
+    )
     earliest = session.execute(select(ready.scalar_subquery(), leased.scalar_subquery())).one()
     present = [as_utc(value) for value in earliest if value is not None]
     return min(present) if present else None
