@@ -33,6 +33,12 @@ export function JobStatusTag({ status, testId }: { status: string; testId?: stri
   )
 }
 
+/** The job's title in the console's language when its kind is known, else the server's. */
+export function useJobTitle() {
+  const { t, i18n } = useTranslation()
+  return (job: Pick<Job, 'kind' | 'title'>) => (i18n.exists(`jobs.kinds.${job.kind}`) ? t(`jobs.kinds.${job.kind}`) : job.title)
+}
+
 /** Seconds between two instants, "12.3 s" / "2 min 5 s". */
 function duration(from?: string | null, to?: string | null): string | null {
   if (!from) return null
@@ -68,6 +74,7 @@ export function JobProgress({ jobId, initial, onSettled }: { jobId: number; init
   const showError = useApiError()
   const queryClient = useQueryClient()
   const job = useJob(jobId, initial)
+  const jobTitle = useJobTitle()
   const settledRef = useRef<number | null>(null)
   const j = job.data
   useEffect(() => {
@@ -100,7 +107,7 @@ export function JobProgress({ jobId, initial, onSettled }: { jobId: number; init
       <Flex justify="space-between" align="center" wrap gap={8} style={{ marginBottom: 8 }}>
         <Space wrap>
           <Typography.Text strong data-testid="job-title">
-            {j.title}
+            {jobTitle(j)}
           </Typography.Text>
           <JobStatusTag status={j.status} testId="job-status" />
           {took ? <Typography.Text type="secondary">{t('jobs.took', { duration: took })}</Typography.Text> : null}

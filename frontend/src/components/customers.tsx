@@ -38,12 +38,12 @@ export function GenderIcon({ gender }: { gender: number }) {
 }
 
 export function CustomerAvatar({ src, size }: { src?: string | null; size?: number | 'small' | 'large' | 'default' }) {
-  return <Avatar src={src || undefined} icon={<UserOutlined />} size={size} />
+  return <Avatar src={src || undefined} icon={<UserOutlined />} size={size} style={{ backgroundColor: '#d9d9d9', flex: 'none' }} />
 }
 
-export function TagList({ tags, max, testId }: { tags: TagBrief[]; max?: number; testId?: string }) {
+export function TagList({ tags, max, testId, emptyText }: { tags: TagBrief[]; max?: number; testId?: string; emptyText?: string }) {
   const { t } = useTranslation()
-  if (!tags.length) return <span className="muted">—</span>
+  if (!tags.length) return <span className="muted" data-testid={testId}>{emptyText ?? '—'}</span>
   const shown = max ? tags.slice(0, max) : tags
   const rest = tags.length - shown.length
   return (

@@ -86,7 +86,7 @@ const en: Messages = {
     customersGroup: 'Customers',
     customers: 'Customer list',
     tags: 'Customer tags',
-    settingsGroup: 'Settings · Integrations',
+    settingsGroup: 'Integrations',
     connections: 'Connections',
     roles: 'Roles',
     apiKeys: 'API keys',
@@ -418,6 +418,13 @@ const en: Messages = {
     cancelRequested: 'Cancellation requested',
     cancelledHint: 'The job was cancelled; work already done is kept.',
     startedBy: 'Started by {{who}} at {{time}}',
+    createdBy: 'Started by',
+    kinds: {
+      wecom: {
+        full_sync: 'WeCom full sync',
+        incremental_sync: 'WeCom incremental sync',
+      },
+    },
     kind: 'Job',
     progress: 'Progress',
     message: 'Message',
@@ -438,6 +445,7 @@ const en: Messages = {
     linkedUser: 'Console account',
     notLinked: 'Not linked',
     syncedAt: 'Synced',
+    syncedAtValue: 'Synced {{time}}',
     status: {
       active: 'Active',
       disabled: 'Disabled',
@@ -535,6 +543,7 @@ const en: Messages = {
     followedAt: 'Added',
     deletedAt: 'deleted {{time}}',
     noFollows: 'Nobody follows this customer',
+    noTags: 'No tags',
     identities: 'Identities',
     identityKind: {
       wecom_external_userid: 'WeCom external_userid',
@@ -551,12 +560,14 @@ const en: Messages = {
     noTimeline: 'No activity yet',
     timelineVia: '(channel {{state}})',
     timelineKinds: {
-      'wecom.synced': 'Imported from WeCom',
-      'wecom.added': 'Added staff member {{userid}}',
-      'wecom.half_added': 'Added staff member {{userid}} (not yet verified)',
-      'wecom.deleted_by_customer': 'Deleted staff member {{userid}}',
-      'wecom.deleted_by_staff': 'Deleted by staff member {{userid}}',
-      'wecom.gone': 'Relation with staff member {{userid}} no longer exists (found by a sync)',
+      wecom: {
+        synced: 'Imported from WeCom',
+        added: 'Added staff member {{userid}}',
+        half_added: 'Added staff member {{userid}} (not yet verified)',
+        deleted_by_customer: 'Deleted staff member {{userid}}',
+        deleted_by_staff: 'Deleted by staff member {{userid}}',
+        gone: 'Relation with staff member {{userid}} no longer exists (found by a sync)',
+      },
     },
   },
   tags: {

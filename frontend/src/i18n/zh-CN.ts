@@ -416,6 +416,13 @@ const zhCN = {
     cancelRequested: '已请求取消',
     cancelledHint: '任务已取消，已完成的部分已保留。',
     startedBy: '{{who}} 于 {{time}} 发起',
+    createdBy: '发起人',
+    kinds: {
+      wecom: {
+        full_sync: '企业微信全量同步',
+        incremental_sync: '企业微信增量同步',
+      },
+    },
     kind: '任务',
     progress: '进度',
     message: '说明',
@@ -436,6 +443,7 @@ const zhCN = {
     linkedUser: '后台账号',
     notLinked: '未关联',
     syncedAt: '同步时间',
+    syncedAtValue: '同步于 {{time}}',
     status: {
       active: '已激活',
       disabled: '已禁用',
@@ -533,6 +541,7 @@ const zhCN = {
     followedAt: '添加时间',
     deletedAt: '删除于 {{time}}',
     noFollows: '没有跟进员工',
+    noTags: '暂无标签',
     identities: '身份标识',
     identityKind: {
       wecom_external_userid: '企业微信 external_userid',
@@ -549,12 +558,14 @@ const zhCN = {
     noTimeline: '还没有动态',
     timelineVia: '（渠道 {{state}}）',
     timelineKinds: {
-      'wecom.synced': '从企业微信同步',
-      'wecom.added': '添加了员工 {{userid}}',
-      'wecom.half_added': '添加了员工 {{userid}}（未通过验证）',
-      'wecom.deleted_by_customer': '删除了员工 {{userid}}',
-      'wecom.deleted_by_staff': '被员工 {{userid}} 删除',
-      'wecom.gone': '与员工 {{userid}} 的好友关系已不存在（同步发现）',
+      wecom: {
+        synced: '从企业微信同步',
+        added: '添加了员工 {{userid}}',
+        half_added: '添加了员工 {{userid}}（未通过验证）',
+        deleted_by_customer: '删除了员工 {{userid}}',
+        deleted_by_staff: '被员工 {{userid}} 删除',
+        gone: '与员工 {{userid}} 的好友关系已不存在（同步发现）',
+      },
     },
   },
   tags: {

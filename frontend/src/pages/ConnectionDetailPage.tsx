@@ -31,7 +31,7 @@ import { useAuth } from '../auth/AuthContext'
 import { PERM } from '../auth/permissions'
 import { CallbackCredentials, ConnectionStatusBadge, WecomConnectionModal } from '../components/connections'
 import { JsonBlock } from '../components/JsonBlock'
-import { isJobActive, JobProgress, JobStatusTag, useJob } from '../components/JobProgress'
+import { isJobActive, JobProgress, JobStatusTag, useJob, useJobTitle } from '../components/JobProgress'
 import { LoadMore } from '../components/LoadMore'
 import { PageHeader } from '../components/PageHeader'
 import { ErrorState, NotFound, PageLoading } from '../components/states'
@@ -53,6 +53,7 @@ export default function ConnectionDetailPage() {
   const [editing, setEditing] = useState(false)
   const [testResult, setTestResult] = useState<ConnectionTestResult | null>(null)
   const [startedJob, setStartedJob] = useState<Job | null>(null)
+  const jobTitle = useJobTitle()
 
   const conn = useQuery({ queryKey: ['connection', id], queryFn: () => getConnection(id), enabled: Number.isInteger(id) && id > 0 })
   const jobs = useCursorList(['jobs', 'connection', id], (cursor) => listJobs({ connection_id: id, limit: 10, cursor }), {
@@ -126,7 +127,7 @@ export default function ConnectionDetailPage() {
 
   const jobColumns: TableColumnsType<Job> = [
     { title: 'ID', dataIndex: 'id', width: 70 },
-    { title: t('jobs.kind'), dataIndex: 'title' },
+    { title: t('jobs.kind'), dataIndex: 'title', render: (_, j) => jobTitle(j) },
     { title: t('common.status'), dataIndex: 'status', width: 100, render: (v: string, j) => <JobStatusTag status={v} testId={`job-row-status-${j.id}`} /> },
     {
       title: t('jobs.progress'),
@@ -140,7 +141,7 @@ export default function ConnectionDetailPage() {
       ellipsis: true,
       render: (_, j) => (j.error ? <Typography.Text type="danger">{j.error}</Typography.Text> : (j.message ?? '—')),
     },
-    { title: t('jobs.startedBy'), dataIndex: 'created_by', width: 160, ellipsis: true, render: (v?: string | null) => v || '—' },
+    { title: t('jobs.createdBy'), dataIndex: 'created_by', width: 160, ellipsis: true, render: (v?: string | null) => v || '—' },
     { title: t('jobs.createdAt'), dataIndex: 'created_at', width: 170, render: (v: string) => formatDateTime(v) },
     { title: t('jobs.finishedAt'), dataIndex: 'finished_at', width: 170, render: (v?: string | null) => formatDateTime(v) },
   ]
@@ -194,7 +195,7 @@ export default function ConnectionDetailPage() {
         }
       />
       {disabled ? <Alert type="warning" showIcon style={{ marginBottom: 16 }} message={t('connections.disabledHint')} data-testid="connection-disabled-hint" /> : null}
-      {c.last_error ? (
+      {c.last_error && !(testResult && !testResult.ok) ? (
         <Alert
           type="error"
           showIcon
@@ -229,7 +230,7 @@ export default function ConnectionDetailPage() {
             <Descriptions
               column={1}
               size="small"
-              styles={{ label: { width: 160 } }}
+              styles={{ label: { width: 180 } }}
               items={[
                 { key: 'corp', label: 'CorpID', children: <Typography.Text code copyable>{String(cfg.corp_id ?? '—')}</Typography.Text> },
                 { key: 'contact', label: t('connections.contactSecret'), children: secretFlag(cfg.has_contact_secret) },

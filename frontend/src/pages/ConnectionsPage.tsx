@@ -37,6 +37,7 @@ export default function ConnectionsPage() {
     {
       title: t('connections.name'),
       dataIndex: 'name',
+      width: 260,
       render: (v: string, c) => (
         <Link to={`/settings/connections/${c.id}`} data-testid={`connection-link-${c.id}`}>
           {v}

@@ -61,13 +61,13 @@ export default function CustomerDetailPage() {
       <div style={{ height: 12 }} />
       <CustomerHeader c={c} />
       <Row gutter={[16, 16]} style={{ marginTop: 16 }}>
-        <Col xs={24} xl={15}>
-          <Space direction="vertical" size={16} style={{ width: '100%' }}>
-            <FollowsCard follows={c.follow_staff} />
-            <IdentitiesCard identities={c.identities} />
-          </Space>
+        <Col xs={24}>
+          <FollowsCard follows={c.follow_staff} />
         </Col>
-        <Col xs={24} xl={9}>
+        <Col xs={24} xl={12}>
+          <IdentitiesCard identities={c.identities} />
+        </Col>
+        <Col xs={24} xl={12}>
           <TimelineCard entries={c.timeline} />
         </Col>
       </Row>
@@ -91,7 +91,7 @@ function CustomerHeader({ c }: { c: CustomerDetail }) {
             {c.corp_name ? <Tag>@{c.corp_name}</Tag> : null}
           </Space>
           <div style={{ marginTop: 8 }}>
-            <TagList tags={c.tags} testId="customer-tags" />
+            <TagList tags={c.tags} testId="customer-tags" emptyText={t('customers.noTags')} />
           </div>
         </div>
         <Descriptions
@@ -208,7 +208,7 @@ function IdentitiesCard({ identities }: { identities: CustomerIdentity[] }) {
           column={1}
           size="small"
           bordered
-          styles={{ label: { width: 220 } }}
+          styles={{ label: { width: 190 } }}
           items={identities.map((i, n) => ({
             key: `${i.kind}-${i.namespace}-${n}`,
             label: (

@@ -15,6 +15,12 @@ import { tid } from '../utils/testid'
 
 const SYNC_POLL_MS = 2000
 
+/** The one active WeCom connection, when there is exactly one: the obvious default. */
+function soleActive(connections: { id: number; status: string; platform: string }[]): number | undefined {
+  const active = connections.filter((c) => c.status !== 'disabled' && c.platform === 'wecom')
+  return active.length === 1 ? active[0].id : undefined
+}
+
 const groupSyncing = (g: TagGroup) => !g.wecom_group_id
 const tagSyncing = (tag: CorpTag) => !tag.wecom_tag_id
 const anySyncing = (groups: TagGroup[] | undefined) => !!groups?.some((g) => groupSyncing(g) || g.tags.some(tagSyncing))
@@ -104,7 +110,7 @@ export default function TagsPage() {
           </>
         ) : (
           <Card>
-            <Empty image={<TagsOutlined style={{ fontSize: 48, color: '#bfbfbf' }} />} description={t('tags.empty')} data-testid="tags-empty">
+            <Empty image={<TagsOutlined style={{ fontSize: 48, color: '#bfbfbf' }} />} styles={{ image: { height: 56 } }} description={t('tags.empty')} data-testid="tags-empty">
               {manage ? (
                 <Button type="primary" icon={<PlusOutlined />} onClick={() => setCreating(true)}>
                   {t('tags.createGroup')}
@@ -114,7 +120,7 @@ export default function TagsPage() {
           </Card>
         )}
       </div>
-      {creating ? <CreateGroupModal defaultConnection={connectionId ?? (connections.length === 1 ? connections[0].id : undefined)} groups={list} onClose={() => setCreating(false)} /> : null}
+      {creating ? <CreateGroupModal defaultConnection={connectionId ?? soleActive(connections)} groups={list} onClose={() => setCreating(false)} /> : null}
     </>
   )
 }

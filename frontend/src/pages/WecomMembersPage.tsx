@@ -1,6 +1,6 @@
 import { ApartmentOutlined, DisconnectOutlined, LinkOutlined, ReloadOutlined, UserOutlined } from '@ant-design/icons'
 import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query'
-import { App, Avatar, Button, Card, Col, Empty, Flex, Form, Input, Modal, Popconfirm, Row, Segmented, Select, Space, Table, Tag, Tree, Typography } from 'antd'
+import { App, Avatar, Button, Card, Col, Empty, Flex, Form, Input, Modal, Popconfirm, Row, Segmented, Select, Space, Table, Tag, Tooltip, Tree, Typography } from 'antd'
 import type { TableColumnsType } from 'antd'
 import { useEffect, useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
@@ -109,17 +109,17 @@ export default function WecomMembersPage() {
       width: 220,
       render: (_, m) => (
         <Space>
-          <Avatar src={m.avatar_url || undefined} icon={<UserOutlined />} size="small" />
+          <Avatar src={m.avatar_url || undefined} icon={<UserOutlined />} style={{ backgroundColor: '#d9d9d9', flex: 'none' }} />
           <span>
             <div>{m.name}</div>
             <Typography.Text type="secondary" style={{ fontSize: 12 }}>
               {m.userid}
+              {m.position ? ` · ${m.position}` : ''}
             </Typography.Text>
           </span>
         </Space>
       ),
     },
-    { title: t('wecomMembers.position'), dataIndex: 'position', render: (v?: string | null) => v || <span className="muted">—</span> },
     {
       title: t('wecomMembers.departments'),
       dataIndex: 'department_ids',
@@ -135,26 +135,28 @@ export default function WecomMembersPage() {
         ),
     },
     ...(connections.length > 1
-      ? [{ title: t('wecomMembers.connection'), dataIndex: 'connection_id', render: (v: number) => nameOf(v) }]
+      ? [{ title: t('wecomMembers.connection'), dataIndex: 'connection_id', width: 150, render: (v: number) => nameOf(v) }]
       : []),
-    {
-      title: t('common.status'),
-      dataIndex: 'status',
-      width: 100,
-      render: (v: string, m) => (
-        <Tag color={v === 'active' ? 'green' : v === 'left' ? 'default' : 'orange'} data-testid={`member-status-${m.id}`}>
-          {t(`wecomMembers.status.${v}`, { defaultValue: v })}
-        </Tag>
-      ),
-    },
     {
       title: t('wecomMembers.customerContact'),
       dataIndex: 'has_customer_contact',
-      width: 110,
+      width: 100,
       render: (v: boolean, m) => (
         <Tag color={v ? 'blue' : 'default'} data-testid={`member-contact-${m.id}`} data-value={String(v)}>
           {v ? t('wecomMembers.contactOn') : t('wecomMembers.contactOff')}
         </Tag>
+      ),
+    },
+    {
+      title: t('common.status'),
+      dataIndex: 'status',
+      width: 90,
+      render: (v: string, m) => (
+        <Tooltip title={t('wecomMembers.syncedAtValue', { time: formatDateTime(m.synced_at) })}>
+          <Tag color={v === 'active' ? 'green' : v === 'left' ? 'default' : 'orange'} data-testid={`member-status-${m.id}`} data-status={v}>
+            {t(`wecomMembers.status.${v}`, { defaultValue: v })}
+          </Tag>
+        </Tooltip>
       ),
     },
     {
@@ -178,7 +180,6 @@ export default function WecomMembersPage() {
           </span>
         ),
     },
-    { title: t('wecomMembers.syncedAt'), dataIndex: 'synced_at', width: 170, render: (v?: string | null) => formatDateTime(v) },
   ]
   if (manage) {
     columns.push({
@@ -291,7 +292,7 @@ export default function WecomMembersPage() {
               dataSource={members.items}
               loading={members.isLoading}
               pagination={false}
-              scroll={{ x: 1200 }}
+              scroll={{ x: 900 }}
               data-testid="wecom-members-table"
               onRow={(m) => ({ ...tid(`member-row-${m.id}`) })}
               locale={{
