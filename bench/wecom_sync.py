@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import argparse
 import resource
+import socket
+import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -36,13 +39,41 @@ from scrm.platforms.runtime import configure_platform_runtime
 from scrm.platforms.schemas import ConnectionCreate
 from scrm.platforms.service import create_connection, secret_box
 from scrm.platforms.wecom.crypto import generate_encoding_aes_key
-from scrm.platforms.wecom.simulator.app import start_simulator
-from scrm.platforms.wecom.simulator.config import SimulatorConfig, StaffSeed
 from scrm.platforms.wecom.sync import start_sync
 from scrm.registry import build_registry
 from scrm.settings import Environment, load_settings
 
 CORP = "wwbenchsync00001"
+
+
+class SimulatorProcess:
+    """`scrm simulate wecom` in a subprocess on a free port, stopped with `stop()`."""
+
+    def __init__(self, *options: str) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "scrm.cli", "simulate", "wecom", "--port", str(port), *options],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{self.base_url}/_sim/state", timeout=2)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("the WeCom simulator did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
 SECRET = "bench-contact-secret"
 
 
@@ -58,18 +89,27 @@ def run_scenario(contacts: int, rate_per_minute: int, staff: int) -> dict[str, f
         registry = build_registry()
         factory = make_session_factory(make_engine(url))
         configure_platform_runtime(settings, factory)
-        simulator = start_simulator(
-            SimulatorConfig(
-                corp_id=CORP,
-                contact_secret=SECRET,
-                token="benchtoken",
-                encoding_aes_key=generate_encoding_aes_key(),
-                staff=[StaffSeed(userid=f"guide{index:03d}") for index in range(staff)],
-                customers=contacts,
-                seed=1,
-                rate_limit_per_minute=rate_per_minute,
-                rate_limit_per_hour=max(rate_per_minute * 60, 150_000),
-            )
+        # The simulator runs in its own process, as WeCom would be on another machine: its work must
+        # not share this process's interpreter lock with the sync being measured.
+        simulator = SimulatorProcess(
+            "--corp-id",
+            CORP,
+            "--contact-secret",
+            SECRET,
+            "--token",
+            "benchtoken",
+            "--aes-key",
+            generate_encoding_aes_key(),
+            "--staff",
+            ",".join(f"guide{index:03d}" for index in range(staff)),
+            "--customers",
+            str(contacts),
+            "--seed",
+            "1",
+            "--rate-limit-per-minute",
+            str(rate_per_minute),
+            "--rate-limit-per-hour",
+            str(max(rate_per_minute * 60, 150_000)),
         )
         try:
             from scrm.identity.service import create_tenant
