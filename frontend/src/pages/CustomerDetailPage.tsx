@@ -209,27 +209,32 @@ function IdentitiesCard({ identities }: { identities: CustomerIdentity[] }) {
           size="small"
           bordered
           styles={{ label: { width: 190 } }}
-          items={identities.map((i, n) => ({
-            key: `${i.kind}-${i.namespace}-${n}`,
-            label: (
-              <span>
-                <div>{t(`customers.identityKind.${i.kind}`, { defaultValue: i.kind })}</div>
-                {i.namespace ? (
-                  <Typography.Text type="secondary" style={{ fontSize: 12 }}>
-                    {i.kind === 'wecom_external_userid' ? t('customers.inCorp', { corp: i.namespace }) : i.namespace}
-                  </Typography.Text>
-                ) : null}
-              </span>
-            ),
-            children:
-              i.kind === 'phone' ? (
-                <Tooltip title={t('customers.phoneHidden')}>
-                  <span data-testid={`customer-identity-${i.kind}`}>{i.value}</span>
-                </Tooltip>
-              ) : (
-                <CopyField value={i.value} testId={`customer-identity-${i.kind}${n ? `-${n}` : ''}`} />
+          items={identities.map((i, n) => {
+            // customer-identity-{kind}, then -2, -3… for more of the same kind (one external_userid per corp)
+            const nth = identities.slice(0, n).filter((x) => x.kind === i.kind).length
+            const testId = `customer-identity-${i.kind}${nth ? `-${nth + 1}` : ''}`
+            return {
+              key: `${i.kind}-${i.namespace}-${n}`,
+              label: (
+                <span>
+                  <div>{t(`customers.identityKind.${i.kind}`, { defaultValue: i.kind })}</div>
+                  {i.namespace ? (
+                    <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+                      {i.kind === 'wecom_external_userid' ? t('customers.inCorp', { corp: i.namespace }) : i.namespace}
+                    </Typography.Text>
+                  ) : null}
+                </span>
               ),
-          }))}
+              children:
+                i.kind === 'phone' ? (
+                  <Tooltip title={t('customers.phoneHidden')}>
+                    <span data-testid={testId}>{i.value}</span>
+                  </Tooltip>
+                ) : (
+                  <CopyField value={i.value} testId={testId} />
+                ),
+            }
+          })}
         />
       ) : (
         <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('customers.noIdentities')} />
