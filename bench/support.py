@@ -56,6 +56,11 @@ def postgres_database(base_url: str) -> Iterator[str | None]:
         yield None
         return
     url = make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        autovacuum = connection.execute(text("SHOW autovacuum")).scalar()
+    if autovacuum != "on":
+        print(f"note: this PostgreSQL runs with autovacuum={autovacuum}: dead row versions of the queue")
+        print("      tables stay in their indexes for the whole run, as they would not in production.")
     try:
         yield url
     finally:

@@ -181,9 +181,16 @@ def next_due_at(session: Session, queue: LeasedQueue) -> datetime | None:
         .order_by(columns.available_at)
         .limit(1)
     )
+    # The claimed_by test (always true for a leased row) reads the heap, which keeps PostgreSQL on a
+    # plain index scan: an index-only scan cannot mark the entries of finished rows dead, so it would
+    # fetch every one of them again on each call until VACUUM.
     leased = (
         select(columns.lease_until)
-        .where(columns.status == queue.processing_status, columns.lease_until.is_not(None))
+        .where(
+            columns.status == queue.processing_status,
+            columns.lease_until.is_not(None),
+            columns.claimed_by.is_not(None),
+        )
         .order_by(columns.lease_until)
         .limit(1)
     )
