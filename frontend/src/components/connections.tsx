@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { Alert, App, Badge, Checkbox, Collapse, Descriptions, Divider, Form, Input, InputNumber, Modal, Select, Typography } from 'antd'
 import { useState, type CSSProperties } from 'react'
 import { useTranslation } from 'react-i18next'
-import { ApiError, createConnection, listConnections, updateConnection, type Connection, type ConnectionUpdate } from '../api'
+import { ApiError, createConnection, listConnections, listWecomLoginProviders, updateConnection, type Connection, type ConnectionUpdate } from '../api'
 import { useAuth } from '../auth/AuthContext'
 import { PERM } from '../auth/permissions'
 import { tid } from '../utils/testid'
@@ -20,19 +20,39 @@ export function ConnectionStatusBadge({ status, testId }: { status: string; test
   )
 }
 
-/** The workspace's connections for filters and pickers (empty without the permission to list them). */
+/** What a filter or picker needs of a connection. */
+export interface ConnectionChoice {
+  id: number
+  name: string
+  status: string
+  platform: string
+}
+
+/**
+ * The workspace's connections for filters and pickers. Without the permission to list connections,
+ * the public WeCom login providers (active WeCom connections with an app) stand in.
+ */
 export function useConnectionOptions() {
   const { can } = useAuth()
+  const full = can(PERM.connectionsView)
   const q = useQuery({
     queryKey: ['connections', 'options'],
     queryFn: () => listConnections({ limit: 200 }),
-    enabled: can(PERM.connectionsView),
+    enabled: full,
     staleTime: 60_000,
   })
-  const items = q.data?.items ?? []
+  const providers = useQuery({
+    queryKey: ['wecom-login-providers'],
+    queryFn: listWecomLoginProviders,
+    enabled: !full,
+    staleTime: 300_000,
+  })
+  const items: ConnectionChoice[] = full
+    ? (q.data?.items ?? [])
+    : (providers.data ?? []).map((p) => ({ id: p.connection_id, name: p.name, status: 'active', platform: 'wecom' }))
   const options = items.map((c) => ({ value: c.id, label: c.name, disabled: c.status === 'disabled' }))
   const nameOf = (id: number | null | undefined) => (id == null ? '' : (items.find((c) => c.id === id)?.name ?? `#${id}`))
-  return { connections: items, options, nameOf, loading: q.isLoading }
+  return { connections: items, options, nameOf, loading: full ? q.isLoading : providers.isLoading }
 }
 
 function isLoopback(url: string): boolean {

@@ -228,7 +228,13 @@ export default function CustomersPage() {
           data-testid="customers-table"
           locale={{
             emptyText: (
-              <Empty description={filtered ? t('customers.noMatch') : t('customers.empty')} data-testid="customers-empty" />
+              <Empty description={filtered ? t('customers.noMatch') : t('customers.empty')} data-testid="customers-empty">
+                {!filtered && can(PERM.connectionsView) ? (
+                  <Link to="/settings/connections">
+                    <Button type="primary">{t('layout.connections')}</Button>
+                  </Link>
+                ) : null}
+              </Empty>
             ),
           }}
         />

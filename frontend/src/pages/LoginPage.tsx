@@ -133,8 +133,9 @@ export default function LoginPage() {
                   icon={<WechatWorkOutlined style={{ color: '#2a7cf6' }} />}
                   onClick={() => wecomLogin(p.connection_id)}
                   data-testid={`wecom-login-${p.connection_id}`}
+                  title={t('login.wecomButton', { name: p.name })}
                 >
-                  {t('login.wecomButton', { name: p.name })}
+                  <span className="ellipsis">{t('login.wecomButton', { name: p.name })}</span>
                 </Button>
               ))}
             </Space>

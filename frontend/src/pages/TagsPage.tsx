@@ -7,7 +7,7 @@ import { useTranslation } from 'react-i18next'
 import { addTag, createTagGroup, deleteTag, listTagGroups, renameTag, type CorpTag, type TagGroup, type TagGroupCreate } from '../api'
 import { useAuth } from '../auth/AuthContext'
 import { PERM } from '../auth/permissions'
-import { ConnectionSelect, useConnectionOptions } from '../components/connections'
+import { ConnectionSelect, useConnectionOptions, type ConnectionChoice } from '../components/connections'
 import { PageHeader } from '../components/PageHeader'
 import { ErrorState } from '../components/states'
 import { useApiError } from '../components/useApiError'
@@ -16,7 +16,7 @@ import { tid } from '../utils/testid'
 const SYNC_POLL_MS = 2000
 
 /** The one active WeCom connection, when there is exactly one: the obvious default. */
-function soleActive(connections: { id: number; status: string; platform: string }[]): number | undefined {
+function soleActive(connections: ConnectionChoice[]): number | undefined {
   const active = connections.filter((c) => c.status !== 'disabled' && c.platform === 'wecom')
   return active.length === 1 ? active[0].id : undefined
 }

@@ -4,6 +4,7 @@ import { App, Avatar, Button, Card, Col, Empty, Flex, Form, Input, Modal, Popcon
 import type { TableColumnsType } from 'antd'
 import { useEffect, useMemo, useState } from 'react'
 import { useTranslation } from 'react-i18next'
+import { Link } from 'react-router-dom'
 import { getUser, linkStaffUser, listUsers, listWecomDepartments, listWecomStaff, type User, type WecomDepartment, type WecomStaff } from '../api'
 import { useAuth } from '../auth/AuthContext'
 import { PERM } from '../auth/permissions'
@@ -296,7 +297,15 @@ export default function WecomMembersPage() {
               data-testid="wecom-members-table"
               onRow={(m) => ({ ...tid(`member-row-${m.id}`) })}
               locale={{
-                emptyText: <Empty description={filtered ? t('wecomMembers.noMatch') : t('wecomMembers.empty')} data-testid="wecom-members-empty" />,
+                emptyText: (
+                  <Empty description={filtered ? t('wecomMembers.noMatch') : t('wecomMembers.empty')} data-testid="wecom-members-empty">
+                    {!filtered && can(PERM.connectionsView) ? (
+                      <Link to="/settings/connections">
+                        <Button type="primary">{t('layout.connections')}</Button>
+                      </Link>
+                    ) : null}
+                  </Empty>
+                ),
               }}
             />
             <LoadMore
