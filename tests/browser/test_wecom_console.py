@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 
 SYNC_TIMEOUT_MS = 60_000
 # The simulated corp hands out avatar URLs on WeCom's CDN, which a sandboxed browser cannot resolve.
-IGNORED_CONSOLE = ("ERR_NAME_NOT_RESOLVED", "ERR_INTERNET_DISCONNECTED", "ERR_CONNECTION_REFUSED")
+IGNORED_CONSOLE = ("ERR_NAME_NOT_RESOLVED", "ERR_INTERNET_DISCONNECTED")
 
 
 def log_in(page: Page) -> None:
