@@ -129,3 +129,29 @@ def test_development_generates_and_keeps_a_secret_key(tmp_path) -> None:
     second = load_settings(var_dir=tmp_path).resolved_secret_key
     assert first == second and len(first) >= 32
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_reads_do_not_wait_for_a_writer_on_sqlite(client, owner: Persona, engine) -> None:
+    """A GET answers while another connection holds SQLite's write lock (the worker mid-step);
+    had it needed the lock it would fail with "database is locked" after the busy timeout."""
+    import pytest
+
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's single-writer lock is what this is about")
+    with engine.connect() as writer:
+        writer.exec_driver_sql("DELETE FROM login_attempts")  # BEGIN IMMEDIATE: the lock is held now
+        assert client.get("/api/v1/me", headers=owner.headers).status_code == 200
+        assert client.get("/api/v1/users", headers=owner.headers).status_code == 200
+        writer.rollback()
+
+
+def test_api_key_use_is_recorded_on_reads_too(client, owner: Persona) -> None:
+    role_id = client.get("/api/v1/roles", headers=owner.headers).json()[0]["id"]
+    created = client.post(
+        "/api/v1/api-keys", headers=owner.headers, json={"name": "k", "role_id": role_id}
+    ).json()
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {created['secret']}"}).status_code == 200
+    )
+    listed = client.get("/api/v1/api-keys", headers=owner.headers).json()["items"][0]
+    assert listed["last_used_at"] is not None

@@ -88,11 +88,19 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "scrm_read_only"
+
+
 def _begin_immediate(connection: Any) -> None:
     # A deferred transaction that reads and then writes can fail at once with "database is locked"
     # when another connection wrote in between (busy_timeout does not cover lock upgrades).
     # Taking the write lock at BEGIN makes concurrent transactions queue instead of fail.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Transactions declared read-only (`read_only_session`) take no lock: in WAL mode they read a
+    # snapshot while a writer works, so a page never waits for the worker.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -113,6 +121,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+def mark_read_only(session: Session) -> None:
+    """Declare the session's coming transaction read-only. On SQLite it then starts without taking
+    the write lock; a write inside it may fail with "database is locked" (that is a bug to fix)."""
+    session.connection(execution_options={READ_ONLY: True})
 
 
 def is_postgresql(session_or_engine: Session | Engine) -> bool:

@@ -17,7 +17,7 @@ from datetime import timedelta
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from scrm.core.actors import Actor, ActorKind, DataScope
@@ -190,7 +190,6 @@ def _api_key_actor(session: Session, key: str, ip: str | None, user_agent: str |
     api_key, role = row
     if api_key.revoked_at is not None:
         raise Unauthenticated("API key has been revoked")
-    api_key.last_used_at = utcnow()
     return Actor(
         kind=ActorKind.API_KEY,
         tenant_id=api_key.tenant_id,
@@ -200,6 +199,19 @@ def _api_key_actor(session: Session, key: str, ip: str | None, user_agent: str |
         ip=ip,
         user_agent=user_agent,
         name=f"API key {api_key.name}",
+    )
+
+
+def touch_api_key(session: Session, api_key_id: int, *, every_seconds: int = 60) -> None:
+    """Record that a key was used, at most once a minute (it is shown in the console)."""
+    now = utcnow()
+    session.execute(
+        update(ApiKey)
+        .where(
+            ApiKey.id == api_key_id,
+            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - timedelta(seconds=every_seconds)),
+        )
+        .values(last_used_at=now)
     )
 
 

@@ -13,8 +13,9 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from scrm.core.actors import Actor
+from scrm.core.db import mark_read_only, session_scope
 from scrm.core.errors import Unauthenticated
-from scrm.identity.auth import actor_from_bearer
+from scrm.identity.auth import actor_from_bearer, touch_api_key
 from scrm.settings import Settings
 
 
@@ -23,8 +24,16 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+def _is_read_only(request: Request) -> bool:
+    """GET requests read; on SQLite they then never wait behind a writer such as the worker. The
+    redirect endpoints of external logins are GETs that write (the login is audited)."""
+    return request.method in ("GET", "HEAD") and not request.url.path.startswith("/api/v1/auth/")
+
+
 def db_session(request: Request) -> Iterator[Session]:
     session: Session = request.app.state.session_factory()
+    if _is_read_only(request):
+        mark_read_only(session)
     try:
         yield session
         session.commit()
@@ -48,13 +57,20 @@ def current_actor(request: Request, session: DbSession) -> Actor:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("send Authorization: Bearer <access token or API key>")
-    return actor_from_bearer(
+    actor = actor_from_bearer(
         session,
         token=token.strip(),
         secret_key=get_settings(request).resolved_secret_key,
         ip=client_ip(request),
         user_agent=request.headers.get("user-agent"),
     )
+    if actor.api_key_id is not None:
+        if _is_read_only(request):
+            with session_scope(request.app.state.session_factory) as writer:
+                touch_api_key(writer, actor.api_key_id)
+        else:
+            touch_api_key(session, actor.api_key_id)
+    return actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
