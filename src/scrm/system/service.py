@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime, timedelta
-from typing import cast
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -165,9 +164,8 @@ def list_upcoming_timers(
         statement = statement.where(
             or_(Timer.due_at > due_at, and_(Timer.due_at == due_at, Timer.id > last_id))
         )
-    # cast: tenant_select's annotation predates SQLAlchemy 2.1's Select typing.
-    timers = cast(
-        list[Timer], list(session.scalars(statement.order_by(Timer.due_at, Timer.id).limit(page.limit + 1)))
+    timers: list[Timer] = list(
+        session.scalars(statement.order_by(Timer.due_at, Timer.id).limit(page.limit + 1))
     )
     next_cursor = None
     if len(timers) > page.limit:
