@@ -216,6 +216,7 @@ def create_app(
     from scrm.customers.api import router as customers_router
     from scrm.identity.api import router as identity_router
     from scrm.platforms.api import router as platforms_router
+    from scrm.platforms.sync_api import names_router as connection_names_router
     from scrm.platforms.sync_api import router as sync_router
     from scrm.platforms.wecom.callbacks import router as wecom_callbacks_router
     from scrm.platforms.wecom.login import router as wecom_login_router
@@ -232,6 +233,7 @@ def create_app(
     app.include_router(staff_router)
     app.include_router(customers_router)
     app.include_router(sync_router)
+    app.include_router(connection_names_router)
     app.include_router(wecom_login_router)
     _install_console(app)
     return app

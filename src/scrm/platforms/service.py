@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from scrm.core.actors import Actor
 from scrm.core.clock import utcnow
-from scrm.core.errors import NotFound, ValidationFailed
+from scrm.core.errors import Conflict, NotFound, ValidationFailed
 from scrm.core.pagination import PageRequest, paginate
 from scrm.core.secrets import SecretBox
 from scrm.core.tenancy import require_in_tenant, tenant_select
@@ -198,6 +198,25 @@ def connection_out(
 # --- commands -------------------------------------------------------------------------------------
 
 
+def _refuse_duplicate_account(
+    session: Session, tenant_id: int, platform: PlatformKind, values: dict[str, Any]
+) -> None:
+    """One live connection per WeCom corp in a workspace: two would sync the same people twice."""
+    if platform != PlatformKind.WECOM:
+        return
+    live = session.scalars(
+        tenant_select(PlatformConnection, tenant_id).where(
+            PlatformConnection.platform == PlatformKind.WECOM,
+            PlatformConnection.status != ConnectionStatus.DISABLED,
+        )
+    )
+    if any(connection.config.get("corp_id") == values.get("corp_id") for connection in live):
+        raise Conflict(
+            f"corp {values.get('corp_id')} is already connected in this workspace",
+            field_errors=[{"field": "config.corp_id", "message": "already connected"}],
+        )
+
+
 def create_connection(
     session: Session, *, actor: Actor, data: ConnectionCreate, box: SecretBox
 ) -> PlatformConnection:
@@ -205,6 +224,7 @@ def create_connection(
     actor.require(PlatformPermission.CONNECTIONS_MANAGE)
     spec = _spec(data.platform)
     values = _validate_config(spec, data.config)
+    _refuse_duplicate_account(session, actor.tenant_id, data.platform, values)
     _fill_generated(data.platform, values)
     connection = PlatformConnection(
         tenant_id=actor.tenant_id,
@@ -371,3 +391,7 @@ def list_login_connections(session: Session) -> list[PlatformConnection]:
         .order_by(PlatformConnection.id)
     )
     return [connection for connection in connections if connection.config.get("agent_id") is not None]
+
+
+def list_connection_names(session: Session, *, tenant_id: int) -> list[PlatformConnection]:
+    return list(session.scalars(tenant_select(PlatformConnection, tenant_id).order_by(PlatformConnection.id)))

@@ -14,7 +14,7 @@ from scrm.identity.audit import record_audit
 from scrm.identity.deps import CurrentActor, DbSession
 from scrm.platforms.models import ConnectionStatus, PlatformKind
 from scrm.platforms.permissions import PlatformPermission
-from scrm.platforms.service import get_connection
+from scrm.platforms.service import get_connection, list_connection_names
 from scrm.platforms.wecom.sync import start_sync
 
 router = APIRouter(prefix="/api/v1/platforms/connections", tags=["platforms"])
@@ -48,3 +48,22 @@ def start_connection_sync(
             detail={"mode": body.mode, "job_id": job.id},
         )
     return JobOut.of(job)
+
+
+class ConnectionName(BaseModel):
+    id: int
+    name: str
+    platform: str
+    status: str
+
+
+names_router = APIRouter(prefix="/api/v1/platforms", tags=["platforms"])
+
+
+@names_router.get("/connection-names", response_model=list[ConnectionName])
+def connection_names(actor: CurrentActor, session: DbSession) -> list[ConnectionName]:
+    """Ids and names of the workspace's connections, for pickers (any member; no configuration)."""
+    return [
+        ConnectionName(id=c.id, name=c.name, platform=c.platform, status=c.status)
+        for c in list_connection_names(session, tenant_id=actor.tenant_id)
+    ]

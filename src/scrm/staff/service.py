@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Text, cast, or_, select, update
 from sqlalchemy.orm import Session
 
 from scrm.core.actors import Actor
@@ -102,6 +102,18 @@ def mark_left(session: Session, *, tenant_id: int, connection_id: int, userid: s
     )
 
 
+def _in_json_int_list(column: Any, value: int) -> Any:
+    """`value` is an element of the JSON integer list in `column`. The list is written by this module
+    with Python's json (`[1, 3]`), so matching its text form works alike on SQLite and PostgreSQL."""
+    text = cast(column, Text)
+    return or_(
+        text == f"[{value}]",
+        text.like(f"[{value},%"),
+        text.like(f"%, {value},%"),
+        text.like(f"%, {value}]"),
+    )
+
+
 def list_staff(
     session: Session,
     *,
@@ -121,11 +133,9 @@ def list_staff(
         stmt = stmt.where(or_(StaffMember.name.ilike(pattern), StaffMember.userid.ilike(pattern)))
     if has_customer_contact is not None:
         stmt = stmt.where(StaffMember.has_customer_contact.is_(has_customer_contact))
-    items, next_cursor = paginate(session, stmt, StaffMember.id, page)
     if department_wecom_id is not None:
-        # JSON containment differs per database; filtering a page in Python keeps one code path.
-        items = [staff for staff in items if department_wecom_id in staff.department_ids]
-    return items, next_cursor
+        stmt = stmt.where(_in_json_int_list(StaffMember.department_ids, department_wecom_id))
+    return paginate(session, stmt, StaffMember.id, page)
 
 
 def list_departments(
