@@ -166,6 +166,28 @@ export type ConnectionCreate = {
 };
 
 /**
+ * ConnectionName
+ */
+export type ConnectionName = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Platform
+     */
+    platform: string;
+    /**
+     * Status
+     */
+    status: string;
+};
+
+/**
  * ConnectionOut
  *
  * A connection as the console sees it. `config` holds the public fields plus ``has_<secret>``
@@ -2794,6 +2816,24 @@ export type PlatformsStartConnectionSyncResponses = {
 };
 
 export type PlatformsStartConnectionSyncResponse = PlatformsStartConnectionSyncResponses[keyof PlatformsStartConnectionSyncResponses];
+
+export type PlatformsConnectionNamesData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/platforms/connection-names';
+};
+
+export type PlatformsConnectionNamesResponses = {
+    /**
+     * Response Platforms Connection Names
+     *
+     * Successful Response
+     */
+    200: Array<ConnectionName>;
+};
+
+export type PlatformsConnectionNamesResponse = PlatformsConnectionNamesResponses[keyof PlatformsConnectionNamesResponses];
 
 export type AuthProvidersData = {
     body?: never;
