@@ -18,12 +18,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from scrm.core.db import make_engine, make_session_factory
 from scrm.models import metadata
+
+# Hypothesis's per-example deadline measures the machine, not the code: on a loaded CI box it turns
+# correct properties into failures. The properties are what we test.
+hypothesis_settings.register_profile("scrm", deadline=None)
+hypothesis_settings.load_profile("scrm")
 
 
 def _create_postgres_database(base_url: str) -> tuple[str, str]:

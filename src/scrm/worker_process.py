@@ -73,7 +73,10 @@ def run_worker(
 
 def _run_one_worker(database_url: str, config: WorkerConfig | None, registry_factory: str) -> None:
     if not logging.getLogger().handlers:  # a spawned child starts with no logging configured
-        logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+        from scrm.logging_setup import configure_logging
+        from scrm.settings import load_settings
+
+        configure_logging(load_settings())
     engine = make_engine(database_url)
     registry = load_registry_factory(registry_factory)()
     # Handlers publish follow-up events; in a process of its own the registry must be installed here.
