@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from scrm.core.clock import utcnow
@@ -25,6 +25,7 @@ from scrm.customers.models import (
     TagGroup,
     TimelineEntry,
 )
+from scrm.customers.tag_index import backfill_tags, drop_tags_from_index, refresh_customer_tags
 
 
 @dataclass(frozen=True)
@@ -140,20 +141,31 @@ def resolve_wecom_customers(
     return known, created
 
 
-def _relations(
-    session: Session, scope: WeComScope, customer_ids: Iterable[int]
-) -> dict[tuple[int, str], FollowRelation]:
-    ids = list(set(customer_ids))
-    if not ids:
-        return {}
-    rows = session.scalars(
+def _relation(
+    session: Session, scope: WeComScope, external_userid: str, userid: str
+) -> FollowRelation | None:
+    """The relation of member `userid` with the external contact (its natural key)."""
+    return session.scalars(
         select(FollowRelation).where(
             FollowRelation.tenant_id == scope.tenant_id,
             FollowRelation.connection_id == scope.connection_id,
-            FollowRelation.customer_id.in_(ids),
+            FollowRelation.external_userid == external_userid,
+            FollowRelation.staff_userid == userid,
         )
-    )
-    return {(relation.customer_id, relation.staff_userid): relation for relation in rows}
+    ).one_or_none()
+
+
+def _lower_first_seen(session: Session, earliest: dict[int, datetime]) -> None:
+    """`first_seen_at` only moves earlier: the earliest add WeCom reports for each customer."""
+    if earliest:
+        table = Customer.__table__
+        assert isinstance(table, Table)
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("cid"), table.c.first_seen_at > bindparam("seen"))
+            .values(first_seen_at=bindparam("seen")),
+            [{"cid": customer_id, "seen": seen} for customer_id, seen in earliest.items()],
+        )
 
 
 def _apply_follow(relation: FollowRelation, follow: dict[str, Any]) -> None:
@@ -199,17 +211,18 @@ def apply_contacts(session: Session, scope: WeComScope, items: Sequence[dict[str
     ]
     customer_ids, created = resolve_wecom_customers(session, scope, pairs)
     existing = {
-        (customer_id, staff_userid): relation_id
-        for relation_id, customer_id, staff_userid in session.execute(
-            select(FollowRelation.id, FollowRelation.customer_id, FollowRelation.staff_userid).where(
+        (external_userid, staff_userid): relation_id
+        for relation_id, external_userid, staff_userid in session.execute(
+            select(FollowRelation.id, FollowRelation.external_userid, FollowRelation.staff_userid).where(
                 FollowRelation.tenant_id == scope.tenant_id,
                 FollowRelation.connection_id == scope.connection_id,
-                FollowRelation.customer_id.in_(set(customer_ids.values())),
+                FollowRelation.external_userid.in_({external_userid for external_userid, _ in pairs}),
             )
         )
     }
     profiles: dict[int, dict[str, Any]] = {}
-    new_relations: dict[tuple[int, str], dict[str, Any]] = {}
+    earliest: dict[int, datetime] = {}
+    new_relations: dict[tuple[str, str], dict[str, Any]] = {}
     changed_relations: dict[int, dict[str, Any]] = {}
     timeline: list[dict[str, Any]] = []
     for item in items:
@@ -228,8 +241,11 @@ def apply_contacts(session: Session, scope: WeComScope, items: Sequence[dict[str
                 profile[column] = contact[field]
         follows = item.get("follow_user") or ([item["follow_info"]] if item.get("follow_info") else [])
         for follow in follows:
-            key = (customer_id, str(follow["userid"]))
+            key = (external_userid, str(follow["userid"]))
             values = _follow_values(follow)
+            if values.get("followed_at") is not None:
+                seen = values["followed_at"]
+                earliest[customer_id] = min(seen, earliest.get(customer_id, seen))
             if key in existing:
                 changed_relations[existing[key]] = {"id": existing[key], **values}
             else:
@@ -263,6 +279,8 @@ def apply_contacts(session: Session, scope: WeComScope, items: Sequence[dict[str
         session.execute(insert(FollowRelation), [{**shape, **row} for row in new_relations.values()])
     if timeline:
         session.execute(insert(TimelineEntry), timeline)
+    _lower_first_seen(session, earliest)
+    refresh_customer_tags(session, scope.tenant_id, profiles)
     return len(items)
 
 
@@ -283,7 +301,9 @@ def record_follow_added(
     """
     customer_ids, created = resolve_wecom_customers(session, scope, [(external_userid, None)])
     customer = session.get_one(Customer, customer_ids[external_userid])
-    relation = _relations(session, scope, [customer.id]).get((customer.id, userid))
+    if external_userid in created or occurred_at < customer.first_seen_at:
+        customer.first_seen_at = occurred_at
+    relation = _relation(session, scope, external_userid, userid)
     if relation is None:
         relation = FollowRelation(
             tenant_id=scope.tenant_id,
@@ -305,6 +325,7 @@ def record_follow_added(
         )
     )
     session.flush()
+    refresh_customer_tags(session, scope.tenant_id, [customer.id])
     return customer, relation, external_userid not in created
 
 
@@ -325,7 +346,7 @@ def record_follow_removed(
     if external_userid not in customer_ids:
         return None
     customer_id = customer_ids[external_userid]
-    relation = _relations(session, scope, [customer_id]).get((customer_id, userid))
+    relation = _relation(session, scope, external_userid, userid)
     if relation is None:
         return None
     relation.status = FollowStatus.DELETED_BY_CUSTOMER if by_customer else FollowStatus.DELETED_BY_STAFF
@@ -343,6 +364,7 @@ def record_follow_removed(
         )
     )
     session.flush()
+    refresh_customer_tags(session, scope.tenant_id, [relation.customer_id])
     return relation
 
 
@@ -390,6 +412,7 @@ def mark_relations_gone(
             )
         )
     session.flush()
+    refresh_customer_tags(session, scope.tenant_id, {relation.customer_id for relation in relations})
     return len(relations)
 
 
@@ -412,6 +435,7 @@ def upsert_corp_tags(
             select(Tag).where(Tag.tenant_id == scope.tenant_id, Tag.connection_id == scope.connection_id)
         )
     }
+    was_live = {tag.id: not tag.is_deleted for tag in tags.values()}
     seen_groups: set[str] = set()
     seen_tags: set[str] = set()
     written = 0
@@ -456,7 +480,19 @@ def upsert_corp_tags(
             if known_tag_id not in seen_tags:
                 known_tag.is_deleted = True
     session.flush()
+    _reindex_changed_tags(session, scope.tenant_id, was_live, tags.values())
     return written
+
+
+def _reindex_changed_tags(
+    session: Session, tenant_id: int, was_live: dict[int, bool], tags: Iterable[Tag]
+) -> None:
+    """Tags that appeared or came back join the index; tags that were deleted leave it."""
+    appeared = [tag for tag in tags if not tag.is_deleted and not was_live.get(tag.id, False)]
+    gone = [tag.id for tag in tags if tag.is_deleted and was_live.get(tag.id, False)]
+    drop_tags_from_index(session, tenant_id, gone)
+    if appeared:
+        backfill_tags(session, tenant_id, appeared)
 
 
 def record_pushed_tag_ids(
@@ -467,16 +503,21 @@ def record_pushed_tag_ids(
         select(TagGroup).where(TagGroup.tenant_id == tenant_id, TagGroup.id == group_id)
     ).one()
     group.wecom_group_id = wecom_group_id
+    named: list[Tag] = []
     for tag in session.scalars(select(Tag).where(Tag.tenant_id == tenant_id, Tag.group_id == group_id)):
         if tag.wecom_tag_id is None and tag.name in tag_ids_by_name:
             tag.wecom_tag_id = tag_ids_by_name[tag.name]
+            named.append(tag)
     session.flush()
+    if named:
+        backfill_tags(session, tenant_id, named)
 
 
 def mark_corp_tags_deleted(
     session: Session, scope: WeComScope, *, tag_ids: set[str], group_ids: set[str]
 ) -> None:
     """A delete in the WeCom admin (callback): the tags, or whole groups with their tags."""
+    deleted: list[int] = []
     for group in session.scalars(
         select(TagGroup).where(
             TagGroup.tenant_id == scope.tenant_id,
@@ -487,6 +528,7 @@ def mark_corp_tags_deleted(
         group.is_deleted = True
         for tag in session.scalars(select(Tag).where(Tag.group_id == group.id)):
             tag.is_deleted = True
+            deleted.append(tag.id)
     for tag in session.scalars(
         select(Tag).where(
             Tag.tenant_id == scope.tenant_id,
@@ -495,4 +537,6 @@ def mark_corp_tags_deleted(
         )
     ):
         tag.is_deleted = True
+        deleted.append(tag.id)
     session.flush()
+    drop_tags_from_index(session, scope.tenant_id, deleted)
