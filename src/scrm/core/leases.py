@@ -321,3 +321,35 @@ def _settle(
     if not _finish(session, queue, row, worker_id, last_error=error, **values):
         return RowResult(row, Outcome.LEASE_LOST, started_at)
     return RowResult(row, outcome, started_at, error)
+
+
+def claim_and_run(
+    session_factory: sessionmaker[Session],
+    queue: LeasedQueue,
+    handle: RowHandler,
+    *,
+    worker_id: str,
+    batch_size: int,
+    lease_seconds: float,
+    policy: RetryPolicy,
+    clock: Callable[[], datetime],
+) -> list[RowResult]:
+    """Claim one batch of `queue` (committed on its own), run it (committed once); the outcomes."""
+    claimed_at = clock()
+    with session_factory() as session, session.begin():
+        rows = claim(
+            session, queue, worker_id=worker_id, limit=batch_size, lease_seconds=lease_seconds, now=claimed_at
+        )
+    if not rows:
+        return []
+    return run_claimed(
+        session_factory,
+        queue,
+        rows,
+        worker_id=worker_id,
+        policy=policy,
+        handle=handle,
+        clock=clock,
+        # Stop starting rows once half the lease is gone, leaving the other half for the rest to finish.
+        stop_starting_at=claimed_at + timedelta(seconds=lease_seconds / 2),
+    )

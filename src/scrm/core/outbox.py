@@ -7,7 +7,7 @@ backoff and dead-letter protocol is `scrm.core.leases` (shared with timers).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import RowMapping, Table, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,7 +23,7 @@ from scrm.core.leases import (
     RowHandler,
     RowResult,
     claim,
-    run_claimed,
+    claim_and_run,
 )
 from scrm.core.outbox_models import LIVE_OUTBOX_PREDICATE, OutboxEvent, OutboxStatus
 from scrm.core.wakeup import request_wake_on_commit
@@ -90,23 +90,15 @@ def run_outbox_batch(
     clock: Callable[[], datetime] = utcnow,
 ) -> list[RowResult]:
     """Claim one batch (committed on its own), run it (committed once), and count the outcomes."""
-    claimed_at = clock()
-    with session_factory() as session, session.begin():
-        rows = claim_outbox(
-            session, worker_id=worker_id, limit=batch_size, lease_seconds=lease_seconds, now=claimed_at
-        )
-    if not rows:
-        return []
-    results = run_claimed(
+    results = claim_and_run(
         session_factory,
         OUTBOX_QUEUE,
-        rows,
+        outbox_row_handler(registry),
         worker_id=worker_id,
+        batch_size=batch_size,
+        lease_seconds=lease_seconds,
         policy=policy,
-        handle=outbox_row_handler(registry),
         clock=clock,
-        # Stop starting rows once half the lease is gone, leaving the other half for the rest to finish.
-        stop_starting_at=claimed_at + timedelta(seconds=lease_seconds / 2),
     )
     for result in results:
         event_type, handler = result.row["event_type"], result.row["handler"]

@@ -10,7 +10,7 @@ roll back; whichever commits first wins.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping, Table, select, update
@@ -26,9 +26,8 @@ from scrm.core.leases import (
     RetryPolicy,
     RowHandler,
     RowResult,
-    claim,
+    claim_and_run,
     dialect_insert,
-    run_claimed,
 )
 from scrm.core.outbox_models import LIVE_TIMER_PREDICATE, Timer, TimerStatus
 from scrm.core.wakeup import request_wake_on_commit
@@ -188,27 +187,15 @@ def run_timer_batch(
     clock: Callable[[], datetime] = utcnow,
 ) -> list[RowResult]:
     """Claim the due timers of one batch (committed on its own), fire them (committed once), count."""
-    claimed_at = clock()
-    with session_factory() as session, session.begin():
-        rows = claim(
-            session,
-            TIMER_QUEUE,
-            worker_id=worker_id,
-            limit=batch_size,
-            lease_seconds=lease_seconds,
-            now=claimed_at,
-        )
-    if not rows:
-        return []
-    results = run_claimed(
+    results = claim_and_run(
         session_factory,
         TIMER_QUEUE,
-        rows,
+        timer_row_handler(registry),
         worker_id=worker_id,
+        batch_size=batch_size,
+        lease_seconds=lease_seconds,
         policy=policy,
-        handle=timer_row_handler(registry),
         clock=clock,
-        stop_starting_at=claimed_at + timedelta(seconds=lease_seconds / 2),
     )
     for result in results:
         kind = result.row["kind"]
