@@ -213,6 +213,7 @@ def create_app(
     _install_error_handlers(app)
     _install_operational_routes(app)
 
+    from scrm.channels.api import router as channels_router
     from scrm.customers.api import router as customers_router
     from scrm.identity.api import router as identity_router
     from scrm.platforms.api import router as platforms_router
@@ -232,6 +233,7 @@ def create_app(
     app.include_router(platforms_router)
     app.include_router(staff_router)
     app.include_router(customers_router)
+    app.include_router(channels_router)
     app.include_router(sync_router)
     app.include_router(connection_names_router)
     app.include_router(wecom_login_router)

@@ -12,6 +12,7 @@ import importlib
 from collections.abc import Callable, Iterable
 from types import ModuleType
 
+from scrm.channels import handlers as channels_handlers
 from scrm.core.events import HandlerRegistry, set_active_registry
 from scrm.core.jobs import JobKind, job_step_timer_handler
 from scrm.customers import handlers as customers_handlers
@@ -28,6 +29,9 @@ HANDLER_MODULES: tuple[ModuleType, ...] = (
     wecom_sync,
     customers_handlers,
     staff_handlers,
+    # After customers and the WeCom reactions: on an add, the profile and the customer's name exist
+    # when the channel handlers run (they send the welcome message).
+    channels_handlers,
 )
 
 

@@ -1,0 +1,360 @@
+"""Reactions of the channels domain, registered in `HANDLERS` and `TIMER_HANDLERS`.
+
+On `wecom.external_contact.added` (and `half_added`), after the customers handler recorded the profile
+and the WeCom reaction fetched the customer's name (registry order):
+
+1. `channels.send_welcome` (`scrm.channels.welcome_delivery`) sends the welcome message first: its
+   code is valid for 20 s;
+2. `channels.record_add` attributes the add to the code of its `state`, or records why it cannot
+   (unknown state: the customer keeps "unknown channel" as source and the unknown-state counter
+   grows; deleted or disabled code, member without 客户联系: a problem on the code's page), applies
+   the code's tags locally, notes a sticky hand-back, re-arms the way's refresh timer and publishes
+   `channels.customer_added`;
+3. on that event, `channels.push_tags_and_remark` (`scrm.channels.followups`) calls `mark_tag` and
+   `remark` in WeCom, off the welcome's critical path; `channels.hand_back` requests sticky transfers.
+
+Deletions (either side) of a relation that came through a code are recorded for analytics. The
+`channels.refresh_way` timers keep each code's contact way on plan (`scrm.channels.ways`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scrm.channels.calendar import zone
+from scrm.channels.events import ChannelCustomerAdded, ChannelHandBackRequested
+from scrm.channels.followups import hand_back_to_previous_guide, push_tags_and_remark
+from scrm.channels.lookups import (
+    AddedEvent,
+    added_event,
+    code_by_id,
+    code_by_state,
+    received_at,
+    scope_of,
+    staff_name,
+)
+from scrm.channels.models import ChannelAdd, ChannelCode, ChannelDeletion, CodeStatus, ProblemKind
+from scrm.channels.policies import routing_policy
+from scrm.channels.routing import sticky_target
+from scrm.channels.ways import TIMER_HANDLERS as WAY_TIMER_HANDLERS
+from scrm.channels.ways import lacks_customer_contact, record_problem, request_refresh, rotates, routing_facts
+from scrm.channels.welcome_delivery import send_welcome
+from scrm.core.clock import utcnow
+from scrm.core.events import Delivery, EventHandler, publish
+from scrm.customers.channel_support import (
+    UNKNOWN_CHANNEL,
+    AddedCustomer,
+    add_timeline,
+    apply_local_tags,
+    previous_guide,
+    record_source_channel,
+    resolve_added_customer,
+    tags_by_ids,
+)
+from scrm.platforms.canonical import (
+    ExternalContactAdded,
+    ExternalContactDeletedByCustomer,
+    ExternalContactDeletedByStaff,
+    ExternalContactHalfAdded,
+)
+
+DELETE_BY_TRANSFER = "DELETE_BY_TRANSFER"
+
+
+def _record_unattributed(
+    session: Session,
+    event: AddedEvent,
+    customer: AddedCustomer,
+    *,
+    code: ChannelCode | None,
+    kind: ProblemKind,
+    message: str,
+) -> None:
+    """An add the channel cannot be credited with: the customer keeps "unknown channel" as source."""
+    record_problem(
+        session,
+        tenant_id=event.tenant_id,
+        connection_id=event.connection_id,
+        code_id=code.id if code is not None else None,
+        kind=kind,
+        state=event.state,
+        message=message,
+        detail={"userid": event.userid, "external_userid": event.external_userid, "customer_id": customer.id},
+    )
+    record_source_channel(
+        session,
+        tenant_id=event.tenant_id,
+        customer_id=customer.id,
+        code_id=None,
+        label=UNKNOWN_CHANNEL,
+    )
+    add_timeline(
+        session,
+        tenant_id=event.tenant_id,
+        customer_id=customer.id,
+        kind="channel.unknown",
+        summary=f"来源渠道未知（state {event.state}）：{message}",
+        detail={
+            "state": event.state,
+            "code_id": code.id if code is not None else None,
+            "problem": kind.value,
+        },
+        occurred_at=event.occurred_at,
+    )
+
+
+def _merge_half_add(session: Session, code: ChannelCode, event: AddedEvent) -> bool:
+    """A full add after a half add of the same relation is the same add: mark it complete."""
+    if isinstance(event, ExternalContactHalfAdded):
+        return False
+    half = session.scalars(
+        select(ChannelAdd)
+        .where(
+            ChannelAdd.tenant_id == event.tenant_id,
+            ChannelAdd.connection_id == event.connection_id,
+            ChannelAdd.external_userid == event.external_userid,
+            ChannelAdd.staff_userid == event.userid,
+        )
+        .order_by(ChannelAdd.id.desc())
+        .limit(1)
+    ).one_or_none()
+    if half is None or not half.is_half or half.code_id != code.id:
+        return False
+    ended = session.scalar(
+        select(ChannelDeletion.id).where(
+            ChannelDeletion.tenant_id == event.tenant_id, ChannelDeletion.add_id == half.id
+        )
+    )
+    if ended is not None:
+        return False
+    half.is_half = False
+    return True
+
+
+def record_add(session: Session, delivery: Delivery) -> None:
+    event = added_event(delivery)
+    if not event.state:
+        return  # not a channel add (search, card share...)
+    seen = session.scalar(
+        select(ChannelAdd.id).where(
+            ChannelAdd.tenant_id == event.tenant_id, ChannelAdd.event_id == delivery.event_id
+        )
+    )
+    if seen is not None:
+        return
+    scope = scope_of(event)
+    arrived = received_at(session, event)
+    customer = resolve_added_customer(
+        session, scope, external_userid=event.external_userid, known_before=arrived
+    )
+    code = code_by_state(
+        session, tenant_id=event.tenant_id, connection_id=event.connection_id, state=event.state
+    )
+    if code is None:
+        _record_unattributed(
+            session,
+            event,
+            customer,
+            code=None,
+            kind=ProblemKind.UNKNOWN_STATE,
+            message="no code has this state",
+        )
+        return
+    if code.status != CodeStatus.ACTIVE:
+        kind = ProblemKind.DELETED_CODE if code.status == CodeStatus.DELETED else ProblemKind.DISABLED_CODE
+        _record_unattributed(
+            session, event, customer, code=code, kind=kind, message=f"scanned while the code is {code.status}"
+        )
+        return
+    if _merge_half_add(session, code, event):
+        return
+    entry = next((item for item in code.staff if item["userid"] == event.userid), None)
+    if entry is None:
+        record_problem(
+            session,
+            tenant_id=code.tenant_id,
+            connection_id=code.connection_id,
+            code_id=code.id,
+            kind=ProblemKind.NOT_ON_CODE,
+            message=f"{event.userid} added a customer through this code but is not among its staff",
+            detail={"external_userid": event.external_userid},
+        )
+    if lacks_customer_contact(
+        session, tenant_id=code.tenant_id, connection_id=code.connection_id, userid=event.userid
+    ):
+        record_problem(
+            session,
+            tenant_id=code.tenant_id,
+            connection_id=code.connection_id,
+            code_id=code.id,
+            kind=ProblemKind.NO_CUSTOMER_CONTACT,
+            message=f"{event.userid} has no 客户联系 permission (customer still recorded)",
+            detail={"external_userid": event.external_userid},
+        )
+    local = arrived.astimezone(zone(code.timezone))
+    sticky_to = None
+    if customer.is_returning and (code.routing or {}).get("sticky"):
+        previous = previous_guide(session, scope, customer_id=customer.id, exclude_staff=event.userid)
+        sticky_to = sticky_target(routing_policy(code), routing_facts(session, code, arrived), previous)
+    add = ChannelAdd(
+        tenant_id=code.tenant_id,
+        code_id=code.id,
+        connection_id=code.connection_id,
+        event_id=delivery.event_id,
+        staff_userid=event.userid,
+        external_userid=event.external_userid,
+        customer_id=customer.id,
+        store=(entry or {}).get("store") or code.store,
+        region=(entry or {}).get("region") or code.region,
+        occurred_at=event.occurred_at,
+        recorded_at=utcnow(),
+        local_day=local.date().isoformat(),
+        local_hour=local.hour,
+        is_returning=customer.is_returning,
+        is_half=isinstance(event, ExternalContactHalfAdded),
+        was_listed=event.userid in (code.way_users or []),
+        decision_id=code.decision_id,
+        routed_to=sticky_to,
+    )
+    session.add(add)
+    session.flush()
+    record_source_channel(
+        session,
+        tenant_id=code.tenant_id,
+        customer_id=customer.id,
+        code_id=code.id,
+        label=code.name,
+        store=add.store,
+        region=add.region,
+    )
+    wecom_tag_ids = [
+        tag.wecom_tag_id
+        for tag in tags_by_ids(session, tenant_id=code.tenant_id, tag_ids=code.tag_ids)
+        if tag.wecom_tag_id
+    ]
+    if wecom_tag_ids:
+        apply_local_tags(
+            session,
+            scope,
+            external_userid=event.external_userid,
+            staff_userid=event.userid,
+            wecom_tag_ids=wecom_tag_ids,
+        )
+    name = staff_name(session, tenant_id=code.tenant_id, userid=event.userid)
+    add_timeline(
+        session,
+        tenant_id=code.tenant_id,
+        customer_id=customer.id,
+        kind="channel.added",
+        summary=f"扫描渠道活码「{code.name}」添加了 {name}"
+        + ("（回访客户）" if customer.is_returning else ""),
+        detail={
+            "code_id": code.id,
+            "add_id": add.id,
+            "state": code.state,
+            "staff_userid": event.userid,
+            "store": add.store,
+            "returning": customer.is_returning,
+            "sticky_to": sticky_to,
+        },
+        occurred_at=event.occurred_at,
+    )
+    if rotates(code):
+        request_refresh(session, code, trigger="add")
+    publish(
+        session,
+        ChannelCustomerAdded(
+            tenant_id=code.tenant_id,
+            code_id=code.id,
+            add_id=add.id,
+            connection_id=code.connection_id,
+            corp_id=event.corp_id,
+            customer_id=customer.id,
+            staff_userid=event.userid,
+            external_userid=event.external_userid,
+            is_returning=customer.is_returning,
+        ),
+    )
+    if sticky_to is not None:
+        publish(
+            session,
+            ChannelHandBackRequested(
+                tenant_id=code.tenant_id,
+                code_id=code.id,
+                add_id=add.id,
+                connection_id=code.connection_id,
+                customer_id=customer.id,
+                staff_userid=event.userid,
+                external_userid=event.external_userid,
+                to_userid=sticky_to,
+            ),
+        )
+
+
+def record_deletion(session: Session, delivery: Delivery) -> None:
+    """A relation that came through a code ended (either side). Removals caused by a transfer are not
+    losses and are not recorded."""
+    event: ExternalContactDeletedByStaff | ExternalContactDeletedByCustomer
+    if delivery.event_type == ExternalContactDeletedByCustomer.event_type:
+        event, by_customer, source = delivery.load(ExternalContactDeletedByCustomer), True, None
+    else:
+        event = delivery.load(ExternalContactDeletedByStaff)
+        by_customer, source = False, event.source
+    if source == DELETE_BY_TRANSFER:
+        return
+    add = session.scalars(
+        select(ChannelAdd)
+        .where(
+            ChannelAdd.tenant_id == event.tenant_id,
+            ChannelAdd.connection_id == event.connection_id,
+            ChannelAdd.external_userid == event.external_userid,
+            ChannelAdd.staff_userid == event.userid,
+        )
+        .order_by(ChannelAdd.id.desc())
+        .limit(1)
+    ).one_or_none()
+    if add is None:
+        return
+    seen = session.scalar(
+        select(ChannelDeletion.id).where(
+            ChannelDeletion.tenant_id == event.tenant_id, ChannelDeletion.event_id == delivery.event_id
+        )
+    )
+    if seen is not None:
+        return
+    code = code_by_id(session, tenant_id=event.tenant_id, code_id=add.code_id)
+    tz = zone(code.timezone if code is not None else "Asia/Shanghai")
+    local = received_at(session, event).astimezone(tz)
+    session.add(
+        ChannelDeletion(
+            tenant_id=event.tenant_id,
+            code_id=add.code_id,
+            add_id=add.id,
+            connection_id=event.connection_id,
+            event_id=delivery.event_id,
+            staff_userid=event.userid,
+            external_userid=event.external_userid,
+            customer_id=add.customer_id,
+            by_customer=by_customer,
+            source=source,
+            store=add.store,
+            region=add.region,
+            occurred_at=event.occurred_at,
+            local_day=local.date().isoformat(),
+            local_hour=local.hour,
+        )
+    )
+
+
+HANDLERS = [
+    EventHandler(ExternalContactAdded.event_type, "channels.send_welcome", send_welcome),
+    EventHandler(ExternalContactHalfAdded.event_type, "channels.send_welcome", send_welcome),
+    EventHandler(ExternalContactAdded.event_type, "channels.record_add", record_add),
+    EventHandler(ExternalContactHalfAdded.event_type, "channels.record_add", record_add),
+    EventHandler(ChannelCustomerAdded.event_type, "channels.push_tags_and_remark", push_tags_and_remark),
+    EventHandler(ChannelHandBackRequested.event_type, "channels.hand_back", hand_back_to_previous_guide),
+    EventHandler(ExternalContactDeletedByStaff.event_type, "channels.record_deletion", record_deletion),
+    EventHandler(ExternalContactDeletedByCustomer.event_type, "channels.record_deletion", record_deletion),
+]
+TIMER_HANDLERS = WAY_TIMER_HANDLERS

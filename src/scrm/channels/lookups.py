@@ -1,0 +1,57 @@
+"""Small reads the channel handlers share: the code of a `state`, when a callback arrived, names."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scrm.channels.models import ChannelCode
+from scrm.core.errors import NotFound
+from scrm.core.events import Delivery
+from scrm.core.inbox import require_inbound
+from scrm.customers.wecom_ingest import WeComScope
+from scrm.platforms.canonical import ExternalContactAdded, ExternalContactHalfAdded, WeComInboundEvent
+from scrm.staff.service import names_by_userid
+
+AddedEvent = ExternalContactAdded | ExternalContactHalfAdded
+
+
+def added_event(delivery: Delivery) -> AddedEvent:
+    if delivery.event_type == ExternalContactHalfAdded.event_type:
+        return delivery.load(ExternalContactHalfAdded)
+    return delivery.load(ExternalContactAdded)
+
+
+def scope_of(event: WeComInboundEvent) -> WeComScope:
+    return WeComScope(tenant_id=event.tenant_id, connection_id=event.connection_id, corp_id=event.corp_id)
+
+
+def code_by_state(session: Session, *, tenant_id: int, connection_id: int, state: str) -> ChannelCode | None:
+    """The code with this state on this connection, whatever its status."""
+    return session.scalars(
+        select(ChannelCode).where(
+            ChannelCode.tenant_id == tenant_id,
+            ChannelCode.connection_id == connection_id,
+            ChannelCode.state == state,
+        )
+    ).one_or_none()
+
+
+def code_by_id(session: Session, *, tenant_id: int, code_id: int) -> ChannelCode | None:
+    return session.scalars(
+        select(ChannelCode).where(ChannelCode.tenant_id == tenant_id, ChannelCode.id == code_id)
+    ).one_or_none()
+
+
+def received_at(session: Session, event: WeComInboundEvent) -> datetime:
+    """When the event's callback reached us (our clock); the event's own time if the row is gone."""
+    try:
+        return require_inbound(session, event.tenant_id, event.inbound_message_id).received_at
+    except NotFound:
+        return event.occurred_at
+
+
+def staff_name(session: Session, *, tenant_id: int, userid: str) -> str:
+    return names_by_userid(session, tenant_id=tenant_id, userids=[userid]).get(userid) or userid
