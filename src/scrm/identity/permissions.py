@@ -40,6 +40,9 @@ BUILTIN_ROLES: dict[str, tuple[str, list[str], DataScope]] = {
             "system.manage",
             "platforms.connections.view",
             "platforms.connections.manage",
+            "channels.view",
+            "channels.manage",
+            "channels.analytics.view",
             "customers.view",
             "customers.tags.manage",
         ],
@@ -47,9 +50,16 @@ BUILTIN_ROLES: dict[str, tuple[str, list[str], DataScope]] = {
     ),
     "operator": (
         "运营",
-        [IdentityPermission.USERS_VIEW, "customers.view", "customers.tags.manage"],
+        [
+            IdentityPermission.USERS_VIEW,
+            "channels.view",
+            "channels.manage",
+            "channels.analytics.view",
+            "customers.view",
+            "customers.tags.manage",
+        ],
         DataScope.DEPARTMENT,
     ),
-    "agent": ("客服/导购", ["customers.view"], DataScope.OWN),
+    "agent": ("客服/导购", ["customers.view", "channels.view"], DataScope.OWN),
     "finance": ("财务", [IdentityPermission.USERS_VIEW, IdentityPermission.AUDIT_VIEW], DataScope.ALL),
 }
