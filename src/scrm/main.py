@@ -38,11 +38,14 @@ def problem(
     slug: str,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    """An RFC 9457 problem document."""
+    """An RFC 9457 problem document (`extensions`: extra members, e.g. a merged customer's survivor)."""
     body: dict[str, Any] = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
     if errors:
         body["errors"] = errors
+    if extensions:
+        body.update({key: value for key, value in extensions.items() if key not in body})
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -52,7 +55,13 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.info("%s %s -> %s: %s", request.method, request.url.path, exc.status, exc.detail)
         headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, TooManyRequests) else None
         return problem(
-            exc.status, exc.title, exc.detail, slug=exc.type_slug, errors=exc.field_errors, headers=headers
+            exc.status,
+            exc.title,
+            exc.detail,
+            slug=exc.type_slug,
+            errors=exc.field_errors,
+            headers=headers,
+            extensions=getattr(exc, "extensions", None),
         )
 
     @app.exception_handler(RequestValidationError)
@@ -172,6 +181,9 @@ def create_app(
 
     registry = build_registry()
     configure_platform_runtime(settings, session_factory)
+    from scrm.customers.phones import configure_phone_vault
+
+    configure_phone_vault(settings.resolved_secret_key)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -215,6 +227,7 @@ def create_app(
 
     from scrm.channels.api import router as channels_router
     from scrm.customers.api import router as customers_router
+    from scrm.customers.api import segments_router
     from scrm.identity.api import router as identity_router
     from scrm.platforms.api import router as platforms_router
     from scrm.platforms.sync_api import names_router as connection_names_router
@@ -233,6 +246,7 @@ def create_app(
     app.include_router(platforms_router)
     app.include_router(staff_router)
     app.include_router(customers_router)
+    app.include_router(segments_router)
     app.include_router(channels_router)
     app.include_router(sync_router)
     app.include_router(connection_names_router)

@@ -189,6 +189,20 @@ def previous_guide(
     )
 
 
+def follow_add_way(
+    session: Session, scope: WeComScope, *, external_userid: str, staff_userid: str
+) -> int | None:
+    """The relation's `add_way` as WeCom reported it (None: unknown, or no relation yet)."""
+    return session.scalar(
+        select(FollowRelation.add_way).where(
+            FollowRelation.tenant_id == scope.tenant_id,
+            FollowRelation.connection_id == scope.connection_id,
+            FollowRelation.external_userid == external_userid,
+            FollowRelation.staff_userid == staff_userid,
+        )
+    )
+
+
 def is_following(session: Session, scope: WeComScope, *, customer_id: int, staff_userid: str) -> bool:
     status = session.scalar(
         select(FollowRelation.status).where(

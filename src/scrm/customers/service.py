@@ -1,75 +1,81 @@
-"""Customers and corp tags for the console: lists with data scopes, the profile, tag management.
+"""Customers and corp tags for the console: lists with filters and data scopes, the 360 profile,
+tagging, merges, identity resolution, custom attributes and tag management.
 
-Tag edits are made locally and published as events; the WeCom adapter pushes them to the corp
-(`scrm.platforms.wecom.tag_push`) and records WeCom's ids. Never commits.
+Tag edits are made locally and published as events; the WeCom reactions push them to the corp
+(`scrm.platforms.wecom.reactions`) and record WeCom's ids. Never commits.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import date
+from typing import Any
 
-from sqlalchemy import Select, Text, cast, exists, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from scrm.core.actors import Actor, DataScope
-from scrm.core.errors import Conflict, NotFound
+from scrm.core.actors import Actor
+from scrm.core.conditions import ConditionError, Node, parse_condition
+from scrm.core.errors import Conflict, NotFound, ValidationFailed
 from scrm.core.events import publish
+from scrm.core.jobs import Job, start_job
 from scrm.core.pagination import PageRequest, paginate
 from scrm.core.tenancy import require_in_tenant, tenant_select
+from scrm.customers import identity_resolution, merging, tagging
 from scrm.customers.events import TagCreated, TagDeleted, TagGroupCreated, TagRenamed
+from scrm.customers.fields import customer_fields
 from scrm.customers.models import (
+    AttributeType,
     Customer,
+    CustomerAttributeDefinition,
     CustomerIdentity,
+    CustomerMerge,
+    CustomerTag,
     FollowRelation,
-    FollowStatus,
+    IdentityKind,
+    MergeSuggestion,
+    Segment,
+    SuggestionStatus,
     Tag,
     TagGroup,
     TimelineEntry,
 )
 from scrm.customers.permissions import CustomerPermission
+from scrm.customers.phones import mask_phone, phone_vault
+from scrm.customers.query import customer_select, parse_customer_condition, visible_staff_userids
 from scrm.customers.schemas import (
+    AttributeDefinitionIn,
+    AttributeDefinitionOut,
+    BulkTagRequest,
     CustomerDetailOut,
+    CustomerFilter,
     CustomerOut,
+    FieldOut,
     FollowOut,
     IdentityOut,
+    MergeOut,
+    MergeSuggestionOut,
+    ResolveOut,
+    ResolveRequest,
     TagBrief,
+    TagChangeOut,
     TagGroupCreate,
     TagGroupOut,
     TagOut,
     TimelineOut,
 )
+from scrm.customers.tag_index import drop_tags_from_index
+from scrm.customers.tagging import TagPush, tag_push_plan
 from scrm.identity.audit import record_audit
-from scrm.identity.service import user_ids_in_departments
-from scrm.staff.service import names_by_userid, userids_of_users
+from scrm.staff.service import names_by_userid
+
+__all__ = ["TagPush", "tag_push_plan"]
+
+BULK_TAG_JOB = "customers.bulk_tag"
 
 
-def _visible_staff_userids(session: Session, actor: Actor) -> set[str] | None:
-    """The staff whose customers the actor sees; None means every customer."""
-    if actor.data_scope == DataScope.ALL:
-        return None
-    if actor.data_scope == DataScope.OWN:
-        user_ids = {actor.user_id} if actor.user_id is not None else set()
-    else:
-        user_ids = user_ids_in_departments(
-            session, tenant_id=actor.tenant_id, department_ids=actor.department_ids
-        )
-        if actor.user_id is not None:
-            user_ids.add(actor.user_id)
-    return userids_of_users(session, tenant_id=actor.tenant_id, user_ids=user_ids)
-
-
-def _scoped(session: Session, actor: Actor, stmt: Select) -> Select:
-    userids = _visible_staff_userids(session, actor)
-    if userids is None:
-        return stmt
-    return stmt.where(
-        exists().where(
-            FollowRelation.customer_id == Customer.id,
-            FollowRelation.tenant_id == actor.tenant_id,
-            FollowRelation.staff_userid.in_(userids),
-        )
-    )
+# --- reading customers ------------------------------------------------------------------------------
 
 
 def _tag_briefs(session: Session, tenant_id: int, wecom_tag_ids: set[str]) -> dict[str, TagBrief]:
@@ -86,24 +92,53 @@ def _tag_briefs(session: Session, tenant_id: int, wecom_tag_ids: set[str]) -> di
     }
 
 
-def _render(session: Session, tenant_id: int, customers: Sequence[Customer]) -> list[CustomerOut]:
+def _customer_tags(session: Session, tenant_id: int, ids: Sequence[int]) -> dict[int, list[TagBrief]]:
+    """Each customer's tags, from the tag index (WeCom tags of active relations and local tags)."""
+    result: dict[int, list[TagBrief]] = defaultdict(list)
+    for customer_id, tag, group in session.execute(
+        select(CustomerTag.customer_id, Tag, TagGroup)
+        .join(Tag, Tag.id == CustomerTag.tag_id)
+        .join(TagGroup, TagGroup.id == Tag.group_id)
+        .where(CustomerTag.tenant_id == tenant_id, CustomerTag.customer_id.in_(list(ids)))
+        .order_by(TagGroup.id, Tag.order.desc(), Tag.id)
+    ):
+        result[customer_id].append(
+            TagBrief(id=tag.id, name=tag.name, group_name=group.name, local=tag.connection_id is None)
+        )
+    return result
+
+
+def _identity_value(identity: CustomerIdentity, tenant_id: int, full_pii: bool) -> str:
+    if identity.kind != IdentityKind.PHONE:
+        return identity.value
+    number = phone_vault().open(tenant_id, identity.value_encrypted) if identity.value_encrypted else None
+    if number is None:
+        return "••••"
+    return number if full_pii else mask_phone(number)
+
+
+def _render(
+    session: Session, tenant_id: int, customers: Sequence[Customer], *, full_pii: bool = False
+) -> list[CustomerOut]:
     ids = [customer.id for customer in customers]
     identities: dict[int, list[IdentityOut]] = defaultdict(list)
     for identity in session.scalars(
-        select(CustomerIdentity).where(
-            CustomerIdentity.tenant_id == tenant_id, CustomerIdentity.customer_id.in_(ids)
-        )
+        select(CustomerIdentity)
+        .where(CustomerIdentity.tenant_id == tenant_id, CustomerIdentity.customer_id.in_(ids))
+        .order_by(CustomerIdentity.id)
     ):
-        # Phone identities are keyed hashes: show that one exists, never the hash.
-        value = "••••" if identity.kind == "phone" else identity.value
         identities[identity.customer_id].append(
-            IdentityOut(kind=identity.kind, namespace=identity.namespace, value=value)
+            IdentityOut(
+                kind=identity.kind,
+                namespace=identity.namespace,
+                value=_identity_value(identity, tenant_id, full_pii),
+            )
         )
     relations = list(
         session.scalars(
             select(FollowRelation)
             .where(FollowRelation.tenant_id == tenant_id, FollowRelation.customer_id.in_(ids))
-            .order_by(FollowRelation.followed_at)
+            .order_by(FollowRelation.followed_at, FollowRelation.id)
         )
     )
     tags = _tag_briefs(session, tenant_id, {tag for relation in relations for tag in relation.tag_ids})
@@ -125,29 +160,73 @@ def _render(session: Session, tenant_id: int, customers: Sequence[Customer]) -> 
                 tags=[tags[tag] for tag in relation.tag_ids if tag in tags],
             )
         )
-    result = []
-    for customer in customers:
-        customer_follows = follows.get(customer.id, [])
-        unique_tags = {
-            tag.id: tag
-            for follow in customer_follows
-            if follow.status == FollowStatus.ACTIVE
-            for tag in follow.tags
-        }
-        result.append(
-            CustomerOut(
-                id=customer.id,
-                name=customer.name,
-                avatar_url=customer.avatar_url,
-                gender=customer.gender,
-                corp_name=customer.corp_name,
-                identities=identities.get(customer.id, []),
-                follow_staff=customer_follows,
-                tags=list(unique_tags.values()),
-                created_at=customer.created_at,
-            )
+    customer_tags = _customer_tags(session, tenant_id, ids)
+    return [
+        CustomerOut(
+            id=customer.id,
+            name=customer.name,
+            avatar_url=customer.avatar_url,
+            gender=customer.gender,
+            corp_name=customer.corp_name,
+            identities=identities.get(customer.id, []),
+            follow_staff=follows.get(customer.id, []),
+            tags=customer_tags.get(customer.id, []),
+            created_at=customer.created_at,
+            added_at=customer.first_seen_at,
+            source_channel_id=customer.source_channel_id,
+            source_label=customer.source_label,
+            store=customer.store,
+            region=customer.region,
+            attributes=dict(customer.attributes or {}),
         )
-    return result
+        for customer in customers
+    ]
+
+
+def render_customers(session: Session, *, actor: Actor, customers: Sequence[Customer]) -> list[CustomerOut]:
+    return _render(session, actor.tenant_id, customers, full_pii=actor.can(CustomerPermission.PII_VIEW))
+
+
+def filter_condition(session: Session, tenant_id: int, data: CustomerFilter) -> Node | None:
+    """The list filters as one condition (`all` of a clause per filter); ValidationFailed names the
+    filter (query parameter) at fault."""
+    clauses: list[tuple[str, dict[str, Any]]] = []
+    for param, op in (
+        ("tags_all", "contains_all"),
+        ("tags_any", "contains_any"),
+        ("tags_none", "contains_none"),
+    ):
+        values = getattr(data, param)
+        if values:
+            clauses.append((param, {"field": "tags", "op": op, "value": list(values)}))
+    if data.channel_id is not None:
+        clauses.append(("channel_id", {"field": "channel", "op": "eq", "value": data.channel_id}))
+    if data.staff:
+        clauses.append(("staff", {"field": "staff", "op": "contains_any", "value": [data.staff]}))
+    if data.connection_id is not None:
+        clauses.append(
+            ("connection_id", {"field": "connection", "op": "contains_any", "value": [data.connection_id]})
+        )
+    if data.store:
+        clauses.append(("store", {"field": "store", "op": "eq", "value": data.store}))
+    if data.region:
+        clauses.append(("region", {"field": "region", "op": "eq", "value": data.region}))
+    if data.added_from:
+        clauses.append(("added_from", {"field": "added_at", "op": "gte", "value": data.added_from}))
+    if data.added_to:
+        clauses.append(("added_to", {"field": "added_at", "op": "lte", "value": data.added_to}))
+    if not clauses:
+        return None
+    registry = customer_fields(session, tenant_id)
+    errors: list[dict[str, str]] = []
+    for param, clause in clauses:
+        try:
+            parse_condition(clause, registry)
+        except ConditionError as error:
+            errors.extend({"field": param, "message": issue.message} for issue in error.issues)
+    if errors:
+        raise ValidationFailed("some filters are not valid", field_errors=errors)
+    return parse_condition({"all": [clause for _, clause in clauses]}, registry)
 
 
 def list_customers(
@@ -155,64 +234,72 @@ def list_customers(
     *,
     actor: Actor,
     page: PageRequest,
-    q: str | None = None,
-    staff_userid: str | None = None,
-    tag_id: int | None = None,
-    connection_id: int | None = None,
+    filters: CustomerFilter | None = None,
 ) -> tuple[list[CustomerOut], str | None]:
-    """Customers the actor may see, newest first, with identities and follow staff."""
+    """Customers the actor may see, newest first, filtered (see `CustomerFilter`)."""
     actor.require(CustomerPermission.VIEW)
-    stmt = _scoped(
-        session, actor, tenant_select(Customer, actor.tenant_id).where(Customer.merged_into_id.is_(None))
+    filters = filters or CustomerFilter()
+    stmt = customer_select(
+        session,
+        tenant_id=actor.tenant_id,
+        scope_userids=visible_staff_userids(session, actor),
+        condition=filter_condition(session, actor.tenant_id, filters),
+        q=filters.q,
     )
-    relation_filters = []
-    if staff_userid:
-        relation_filters.append(FollowRelation.staff_userid == staff_userid)
-    if connection_id is not None:
-        relation_filters.append(FollowRelation.connection_id == connection_id)
-    if tag_id is not None:
-        tag = require_in_tenant(session, Tag, actor.tenant_id, tag_id)
-        # tag_ids is a JSON list; matching its serialised form keeps one query for both databases.
-        relation_filters.append(cast(FollowRelation.tag_ids, Text).like(f'%"{tag.wecom_tag_id}"%'))
-    if relation_filters:
-        stmt = stmt.where(
-            exists().where(
-                FollowRelation.customer_id == Customer.id,
-                FollowRelation.tenant_id == actor.tenant_id,
-                *relation_filters,
-            )
-        )
-    if q:
-        pattern = f"%{q.strip()}%"
-        stmt = stmt.where(
-            or_(
-                Customer.name.ilike(pattern),
-                exists().where(
-                    FollowRelation.customer_id == Customer.id, FollowRelation.remark.ilike(pattern)
-                ),
-                exists().where(
-                    CustomerIdentity.customer_id == Customer.id, CustomerIdentity.value == q.strip()
-                ),
-            )
-        )
     customers, next_cursor = paginate(session, stmt, Customer.id, page)
-    return _render(session, actor.tenant_id, customers), next_cursor
+    return render_customers(session, actor=actor, customers=customers), next_cursor
+
+
+def access_customer(session: Session, *, actor: Actor, customer_id: int) -> Customer:
+    """The live customer if the actor may see it: NotFound outside the tenant or the data scope,
+    CustomerMergedAway (404 with `merged_into_id`) for a merged profile."""
+    actor.require(CustomerPermission.VIEW)
+    customer = merging.require_live_customer(session, actor.tenant_id, customer_id)
+    scope = visible_staff_userids(session, actor)
+    if scope is not None:
+        visible = session.scalar(
+            customer_select(
+                session, tenant_id=actor.tenant_id, scope_userids=scope, columns=(Customer.id,)
+            ).where(Customer.id == customer.id)
+        )
+        if visible is None:
+            raise NotFound(f"customer {customer_id} not found")
+    return customer
+
+
+def _merge_out(record: CustomerMerge) -> MergeOut:
+    return MergeOut(
+        id=record.id,
+        survivor_id=record.survivor_id,
+        merged_id=record.merged_id,
+        status=record.status,
+        rule=record.rule,
+        reason=record.reason,
+        explanation=record.explanation,
+        actor=record.actor,
+        created_at=record.created_at,
+        undone_at=record.undone_at,
+        undo_reason=record.undo_reason,
+    )
 
 
 def get_customer(session: Session, *, actor: Actor, customer_id: int) -> CustomerDetailOut:
-    """The customer 360 profile; 404 if outside the tenant or the actor's data scope."""
-    actor.require(CustomerPermission.VIEW)
-    customer = session.scalars(
-        _scoped(session, actor, tenant_select(Customer, actor.tenant_id).where(Customer.id == customer_id))
-    ).one_or_none()
-    if customer is None:
-        raise NotFound(f"customer {customer_id} not found")
-    base = _render(session, actor.tenant_id, [customer])[0]
+    """The customer 360 profile (identities, tags, channel, follow staff, timeline, merges)."""
+    customer = access_customer(session, actor=actor, customer_id=customer_id)
+    base = render_customers(session, actor=actor, customers=[customer])[0]
     timeline = session.scalars(
         select(TimelineEntry)
         .where(TimelineEntry.tenant_id == actor.tenant_id, TimelineEntry.customer_id == customer.id)
         .order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc())
         .limit(200)
+    )
+    merges = session.scalars(
+        select(CustomerMerge)
+        .where(
+            CustomerMerge.tenant_id == actor.tenant_id,
+            or_(CustomerMerge.survivor_id == customer.id, CustomerMerge.merged_id == customer.id),
+        )
+        .order_by(CustomerMerge.id.desc())
     )
     return CustomerDetailOut(
         **base.model_dump(),
@@ -220,7 +307,350 @@ def get_customer(session: Session, *, actor: Actor, customer_id: int) -> Custome
             TimelineOut(occurred_at=e.occurred_at, kind=e.kind, summary=e.summary, detail=e.detail)
             for e in timeline
         ],
+        merges=[_merge_out(record) for record in merges],
     )
+
+
+# --- tagging customers -----------------------------------------------------------------------------
+
+
+def change_customer_tags(
+    session: Session, *, actor: Actor, customer_id: int, add: Sequence[int], remove: Sequence[int]
+) -> TagChangeOut:
+    """Add/remove tags on one customer now; WeCom tags are pushed by the reaction within seconds.
+
+    Raises ValidationFailed when a WeCom tag is added to a customer without an active follow
+    relation in that tag's corp (WeCom keeps tags per relation)."""
+    actor.require(CustomerPermission.EDIT)
+    customer = access_customer(session, actor=actor, customer_id=customer_id)
+    tags = tagging.load_tags(session, actor.tenant_id, add, remove)
+    outcome = tagging.apply_tag_change(
+        session,
+        tenant_id=actor.tenant_id,
+        customer_ids=[customer.id],
+        tags=tags,
+        add=add,
+        remove=remove,
+        actor_label=actor.label,
+    )
+    if customer.id in outcome.skipped:
+        raise ValidationFailed(
+            "the customer has no active follow staff in the WeCom corp of some of these tags",
+            field_errors=[{"field": "add", "message": outcome.skipped[customer.id]}],
+        )
+    if outcome.changed:
+        record_audit(
+            session,
+            actor=actor,
+            action="customer.tags_changed",
+            target_type="customer",
+            target_id=customer.id,
+            detail={"add": list(add), "remove": list(remove)},
+        )
+    return TagChangeOut(
+        customer_id=customer.id,
+        changed=bool(outcome.changed),
+        tags=_customer_tags(session, actor.tenant_id, [customer.id]).get(customer.id, []),
+    )
+
+
+def start_bulk_tag(session: Session, *, actor: Actor, data: BulkTagRequest) -> Job:
+    """A job tagging every matching customer in batches, with progress. The target is fixed at
+    start: the condition, the actor's data scope, the clock (for relative dates) and the newest id."""
+    from scrm.core.clock import utcnow
+
+    actor.require(CustomerPermission.EDIT)
+    tagging.load_tags(session, actor.tenant_id, data.add, data.remove)
+    targets = [
+        data.segment_id is not None,
+        data.condition is not None,
+        data.filter is not None,
+        data.customer_ids is not None,
+    ]
+    if sum(targets) != 1:
+        raise ValidationFailed(
+            "name exactly one target: segment_id, condition, filter or customer_ids",
+            field_errors=[{"field": "segment_id", "message": "exactly one target"}],
+        )
+    condition: dict[str, Any] | None = None
+    q: str | None = None
+    if data.segment_id is not None:
+        segment = require_in_tenant(session, Segment, actor.tenant_id, data.segment_id)
+        condition = segment.condition
+    elif data.condition is not None:
+        condition = data.condition
+    elif data.filter is not None:
+        node = filter_condition(session, actor.tenant_id, data.filter)
+        from scrm.core.conditions import condition_to_json
+
+        condition = condition_to_json(node) if node is not None else None
+        q = data.filter.q
+    if condition is not None:
+        parse_customer_condition(session, actor.tenant_id, condition)
+    scope = visible_staff_userids(session, actor)
+    newest = session.scalar(
+        select(Customer.id).where(Customer.tenant_id == actor.tenant_id).order_by(Customer.id.desc()).limit(1)
+    )
+    job, _ = start_job(
+        session,
+        tenant_id=actor.tenant_id,
+        kind=BULK_TAG_JOB,
+        title="批量打标签 Bulk tagging",
+        params={
+            "add": list(data.add),
+            "remove": list(data.remove),
+            "condition": condition,
+            "q": q,
+            "customer_ids": data.customer_ids,
+            "scope_userids": sorted(scope) if scope is not None else None,
+            "max_id": newest or 0,
+            "now": utcnow().isoformat(),
+            "actor": actor.label,
+        },
+        created_by=actor.label,
+    )
+    record_audit(
+        session,
+        actor=actor,
+        action="customer.bulk_tag_started",
+        target_type="job",
+        target_id=job.id,
+        detail={"add": list(data.add), "remove": list(data.remove)},
+    )
+    return job
+
+
+# --- identity resolution and merges ----------------------------------------------------------------
+
+
+def resolve_identities(session: Session, *, actor: Actor, data: ResolveRequest) -> ResolveOut:
+    actor.require(CustomerPermission.EDIT if data.dry_run else CustomerPermission.MERGE)
+    resolved = identity_resolution.resolve_customer(
+        session,
+        actor=actor,
+        claims=[identity_resolution.Claim(c.kind, c.value, c.namespace) for c in data.identities],
+        source=data.source,
+        create=data.create,
+        dry_run=data.dry_run,
+        name=data.name,
+    )
+    return ResolveOut(
+        outcome=resolved.resolution.outcome.value,
+        customer_id=resolved.customer_id,
+        created=resolved.created,
+        merged=resolved.merged,
+        attached=[key.describe() for key in resolved.attached],
+        suggestions=resolved.suggestions,
+        explanation=resolved.resolution.explanation(),
+    )
+
+
+def merge_customer(
+    session: Session, *, actor: Actor, customer_id: int, other_id: int, reason: str, force: bool
+) -> CustomerMerge:
+    actor.require(CustomerPermission.MERGE)
+    access_customer(session, actor=actor, customer_id=customer_id)
+    access_customer(session, actor=actor, customer_id=other_id)
+    return merging.merge_customers(
+        session, actor=actor, survivor_id=customer_id, merged_id=other_id, reason=reason, force=force
+    )
+
+
+def unmerge_customer(
+    session: Session, *, actor: Actor, customer_id: int, other_id: int, reason: str
+) -> CustomerMerge:
+    actor.require(CustomerPermission.MERGE)
+    access_customer(session, actor=actor, customer_id=customer_id)
+    return merging.unmerge_customers(
+        session, actor=actor, survivor_id=customer_id, merged_id=other_id, reason=reason
+    )
+
+
+def merge_out(record: CustomerMerge) -> MergeOut:
+    return _merge_out(record)
+
+
+def _suggestion_out(suggestion: MergeSuggestion) -> MergeSuggestionOut:
+    return MergeSuggestionOut(
+        id=suggestion.id,
+        customer_id=suggestion.customer_id,
+        other_customer_id=suggestion.other_customer_id,
+        status=suggestion.status,
+        rule=suggestion.rule,
+        explanation=suggestion.explanation,
+        identities=suggestion.identities,
+        created_at=suggestion.created_at,
+        decided_at=suggestion.decided_at,
+    )
+
+
+def list_merge_suggestions(
+    session: Session, *, actor: Actor, page: PageRequest, status: str | None = SuggestionStatus.OPEN
+) -> tuple[list[MergeSuggestionOut], str | None]:
+    actor.require(CustomerPermission.MERGE)
+    stmt: Select[Any] = tenant_select(MergeSuggestion, actor.tenant_id)
+    if status:
+        stmt = stmt.where(MergeSuggestion.status == status)
+    items, next_cursor = paginate(session, stmt, MergeSuggestion.id, page)
+    return [_suggestion_out(item) for item in items], next_cursor
+
+
+def dismiss_merge_suggestion(session: Session, *, actor: Actor, suggestion_id: int) -> MergeSuggestionOut:
+    actor.require(CustomerPermission.MERGE)
+    suggestion = require_in_tenant(session, MergeSuggestion, actor.tenant_id, suggestion_id)
+    if suggestion.status != SuggestionStatus.OPEN:
+        raise Conflict(f"suggestion {suggestion_id} is already {suggestion.status}")
+    identity_resolution.decide_suggestion(session, suggestion, status=SuggestionStatus.DISMISSED, actor=actor)
+    record_audit(
+        session,
+        actor=actor,
+        action="customer.merge_suggestion_dismissed",
+        target_type="merge_suggestion",
+        target_id=suggestion.id,
+    )
+    return _suggestion_out(suggestion)
+
+
+# --- custom attributes and fields ------------------------------------------------------------------
+
+
+def list_fields(session: Session, *, actor: Actor) -> list[FieldOut]:
+    """The fields a segment condition may test, with their operators (for the builder)."""
+    actor.require(CustomerPermission.VIEW)
+    return [FieldOut(**field.describe()) for field in customer_fields(session, actor.tenant_id)]
+
+
+def _definition_out(definition: CustomerAttributeDefinition) -> AttributeDefinitionOut:
+    return AttributeDefinitionOut(
+        id=definition.id, key=definition.key, label=definition.label, type=definition.type
+    )
+
+
+def list_attribute_definitions(session: Session, *, actor: Actor) -> list[AttributeDefinitionOut]:
+    actor.require(CustomerPermission.VIEW)
+    return [
+        _definition_out(definition)
+        for definition in session.scalars(
+            tenant_select(CustomerAttributeDefinition, actor.tenant_id).order_by(
+                CustomerAttributeDefinition.id
+            )
+        )
+    ]
+
+
+def create_attribute_definition(
+    session: Session, *, actor: Actor, data: AttributeDefinitionIn
+) -> AttributeDefinitionOut:
+    actor.require(CustomerPermission.SEGMENTS_MANAGE)
+    exists_already = session.scalar(
+        select(CustomerAttributeDefinition.id).where(
+            CustomerAttributeDefinition.tenant_id == actor.tenant_id,
+            CustomerAttributeDefinition.key == data.key,
+        )
+    )
+    if exists_already is not None:
+        raise Conflict(f"attribute {data.key!r} exists", field_errors=[{"field": "key", "message": "exists"}])
+    definition = CustomerAttributeDefinition(
+        tenant_id=actor.tenant_id, key=data.key, label=data.label, type=data.type
+    )
+    session.add(definition)
+    session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action="customer_attribute.created",
+        target_type="customer_attribute",
+        target_id=definition.id,
+        detail={"key": data.key, "type": data.type},
+    )
+    return _definition_out(definition)
+
+
+def _attribute_value(kind: str, value: Any) -> Any:
+    if kind == AttributeType.STRING and isinstance(value, str) and len(value) <= 200:
+        return value
+    if kind == AttributeType.NUMBER and isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    if kind == AttributeType.BOOLEAN and isinstance(value, bool):
+        return value
+    if kind == AttributeType.DATE and isinstance(value, str):
+        return date.fromisoformat(value).isoformat()
+    raise ValueError(f"expected a {kind}")
+
+
+def set_attributes(
+    session: Session, *, actor: Actor, customer_id: int, values: dict[str, Any]
+) -> CustomerOut:
+    """Set (or with null, remove) custom attributes, each checked against its definition."""
+    actor.require(CustomerPermission.EDIT)
+    customer = access_customer(session, actor=actor, customer_id=customer_id)
+    definitions = {
+        definition.key: definition.type
+        for definition in session.scalars(tenant_select(CustomerAttributeDefinition, actor.tenant_id))
+    }
+    updated = dict(customer.attributes or {})
+    errors = []
+    for key, value in values.items():
+        if key not in definitions:
+            errors.append({"field": f"values.{key}", "message": "no such attribute"})
+            continue
+        if value is None:
+            updated.pop(key, None)
+            continue
+        try:
+            updated[key] = _attribute_value(definitions[key], value)
+        except ValueError as error:
+            errors.append({"field": f"values.{key}", "message": str(error)})
+    if errors:
+        raise ValidationFailed("some attributes are not valid", field_errors=errors)
+    customer.attributes = updated
+    session.add(
+        TimelineEntry(
+            tenant_id=actor.tenant_id,
+            customer_id=customer.id,
+            kind="attributes.changed",
+            summary="属性变更：" + "、".join(sorted(values)),
+            detail={"values": values, "by": actor.label},
+        )
+    )
+    session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action="customer.attributes_changed",
+        target_type="customer",
+        target_id=customer.id,
+        detail={"keys": sorted(values)},
+    )
+    return render_customers(session, actor=actor, customers=[customer])[0]
+
+
+def set_customer_source(
+    session: Session,
+    *,
+    tenant_id: int,
+    customer_id: int,
+    channel_id: int | None,
+    label: str | None,
+    store: str | None = None,
+    region: str | None = None,
+    overwrite: bool = False,
+) -> bool:
+    """Record where a customer came from (the channels module calls this on an add). The first
+    channel sticks unless `overwrite`; store and region fill when empty. Returns whether it changed."""
+    customer = session.get(Customer, customer_id)
+    if customer is None or customer.tenant_id != tenant_id:
+        return False
+    changed = False
+    if overwrite or (customer.source_channel_id is None and customer.source_label is None):
+        customer.source_channel_id, customer.source_label = channel_id, label
+        changed = True
+    for name, value in (("store", store), ("region", region)):
+        if value and (overwrite or not getattr(customer, name)):
+            setattr(customer, name, value)
+            changed = True
+    session.flush()
+    return changed
 
 
 # --- corp tags --------------------------------------------------------------------------------------------
@@ -344,6 +774,7 @@ def delete_tag(session: Session, *, actor: Actor, tag_id: int) -> None:
     tag = require_in_tenant(session, Tag, actor.tenant_id, tag_id)
     tag.is_deleted = True
     session.flush()
+    drop_tags_from_index(session, actor.tenant_id, [tag.id])
     publish(session, TagDeleted(tenant_id=actor.tenant_id, tag_id=tag.id))
     record_audit(
         session,

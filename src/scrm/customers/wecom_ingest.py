@@ -15,6 +15,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from scrm.core.clock import utcnow
+from scrm.customers.identity_resolution import reconcile_wecom
 from scrm.customers.models import (
     Customer,
     CustomerIdentity,
@@ -90,7 +91,9 @@ def resolve_wecom_customers(
     """Customer ids for (external_userid, unionid) pairs, creating profiles for people never seen.
 
     Recognition is deterministic: the corp's external_userid first, then the WeChat unionid (the same
-    person through another corp or app). Returns (external_userid → customer id, the newly created).
+    person through another corp or app). When the external_userid and the unionid are held by two
+    different profiles, identity resolution merges them (or queues a review when they conflict).
+    Returns (external_userid → customer id, the newly created).
     """
     known = _identities(
         session, scope.tenant_id, IdentityKind.WECOM_EXTERNAL_USERID, scope.corp_id, (e for e, _ in contacts)
@@ -99,6 +102,7 @@ def resolve_wecom_customers(
         session, scope.tenant_id, IdentityKind.WECHAT_UNIONID, "", (u for _, u in contacts if u)
     )
     created: set[str] = set()
+    disputed: list[tuple[str, str]] = []
     identities = _IdentityBatch(scope.tenant_id)
     # New people are created in one batch: one customer per unionid (or per external_userid without
     # one), one INSERT for all of them, then one for their identities.
@@ -110,6 +114,9 @@ def resolve_wecom_customers(
             if unionid and unionid not in by_unionid:
                 identities.add(customer_id, IdentityKind.WECHAT_UNIONID, "", unionid)
                 by_unionid[unionid] = customer_id
+            elif unionid and by_unionid[unionid] != customer_id:
+                # Two profiles hold this person's identifiers: identity resolution decides.
+                disputed.append((external_userid, unionid))
             continue
         if external_userid in waiting:
             continue
@@ -138,6 +145,10 @@ def resolve_wecom_customers(
         known[external_userid] = customer_id
         created.add(external_userid)
     identities.write(session)
+    if disputed:
+        known.update(
+            reconcile_wecom(session, tenant_id=scope.tenant_id, corp_id=scope.corp_id, pairs=disputed)
+        )
     return known, created
 
 

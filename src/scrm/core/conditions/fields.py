@@ -33,7 +33,7 @@ class SetMembers:
     any_of: Callable[[Sequence[Any] | None], ColumnElement[bool]]
     none_of: Callable[[Sequence[Any] | None], ColumnElement[bool]]
     postings: Callable[[Sequence[Any] | None, Sequence[ColumnElement[bool]]], Select[Any]] | None = None
-    posting_columns: Mapping[str, ColumnElement[Any]] = field(default_factory=dict)
+    posting_columns: Mapping[str, Any] = field(default_factory=dict)  # column expressions
 
 
 def _default_getter(name: str) -> Callable[[Mapping[str, Any]], Any]:
@@ -47,7 +47,7 @@ class Field:
     label_zh: str
     label_en: str
     get: Callable[[Mapping[str, Any]], Any] | None = None
-    column: ColumnElement[Any] | None = None
+    column: Any = None  # a column expression (mapped attribute or ColumnElement)
     members: SetMembers | None = None
     # Turns a Python value into what the column compares with (e.g. date → "YYYY-MM-DD" for dates
     # kept as text in JSON). Identity when None.
@@ -83,7 +83,7 @@ class FieldRegistry:
 
     `row_id` is the column that identifies a row (for the postings planner)."""
 
-    def __init__(self, fields: Iterable[Field], *, row_id: ColumnElement[Any] | None = None) -> None:
+    def __init__(self, fields: Iterable[Field], *, row_id: Any = None) -> None:
         self._fields: dict[str, Field] = {}
         for item in fields:
             if item.name in self._fields:

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from scrm.core.errors import RetryableError
 from scrm.core.events import Delivery, EventHandler
-from scrm.customers.events import TagCreated, TagDeleted, TagGroupCreated, TagRenamed
-from scrm.customers.service import get_tag, get_tag_group, tags_of_group
+from scrm.customers.events import CustomerTagsChanged, TagCreated, TagDeleted, TagGroupCreated, TagRenamed
+from scrm.customers.service import get_tag, get_tag_group, tag_push_plan, tags_of_group
 from scrm.customers.wecom_ingest import (
     WeComScope,
     apply_contacts,
@@ -32,7 +32,7 @@ from scrm.platforms.canonical import (
 )
 from scrm.platforms.runtime import platform_runtime
 from scrm.platforms.wecom.client import WeComClient
-from scrm.platforms.wecom.errors import WeComError
+from scrm.platforms.wecom.errors import ErrCode, WeComError
 
 NAME_EXISTS = 40071
 
@@ -154,6 +154,39 @@ def push_tag_delete(session: Session, delivery: Delivery) -> None:
     _client(session, event.tenant_id, tag.connection_id).del_corp_tag(tag_ids=[tag.wecom_tag_id])
 
 
+# mark_tag answers these when the relation or the tag no longer exists in WeCom: nothing to push.
+_GONE = {
+    ErrCode.NO_RELATIONSHIP,
+    ErrCode.INVALID_EXTERNAL_USERID,
+    ErrCode.INVALID_USERID,
+    ErrCode.INVALID_TAG_ID,
+}
+
+
+def push_customer_tags(session: Session, delivery: Delivery) -> None:
+    """Tags changed in the console: `mark_tag` each of the customer's relations in the tags' corps
+    (a retry re-marks: harmless). A relation or tag gone from WeCom is skipped, not retried."""
+    event = delivery.load(CustomerTagsChanged)
+    clients: dict[int, WeComClient] = {}
+    for push in tag_push_plan(
+        session,
+        tenant_id=event.tenant_id,
+        customer_id=event.customer_id,
+        added=event.added,
+        removed=event.removed,
+    ):
+        if push.connection_id not in clients:
+            clients[push.connection_id] = _client(session, event.tenant_id, push.connection_id)
+        try:
+            clients[push.connection_id].mark_tag(
+                push.staff_userid, push.external_userid, add_tag=push.add, remove_tag=push.remove
+            )
+        except WeComError as error:
+            if error.errcode not in _GONE:
+                raise
+            log.info("mark_tag skipped for %s/%s: %s", push.staff_userid, push.external_userid, error)
+
+
 HANDLERS = [
     EventHandler(ExternalContactAdded.event_type, "wecom.enrich_contact", enrich_contact),
     EventHandler(ExternalContactHalfAdded.event_type, "wecom.enrich_contact", enrich_contact),
@@ -163,4 +196,5 @@ HANDLERS = [
     EventHandler(TagCreated.event_type, "wecom.push_tag", push_tag),
     EventHandler(TagRenamed.event_type, "wecom.push_tag_rename", push_tag_rename),
     EventHandler(TagDeleted.event_type, "wecom.push_tag_delete", push_tag_delete),
+    EventHandler(CustomerTagsChanged.event_type, "wecom.push_customer_tags", push_customer_tags),
 ]
