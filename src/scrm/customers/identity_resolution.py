@@ -424,6 +424,24 @@ def resolve_customer(
         return Resolved(resolution, resolution.customer_id, False, list(resolution.merge), [], [])
     customer_id = resolution.customer_id
     created = False
+    if customer_id is None and not resolution.attach and resolution.refused:
+        # Every claim is held by profiles that disagree with each other: nobody new to create,
+        # only a question for a person (are these one customer?).
+        first, *others = resolution.refused
+        explanation = resolution.explanation()
+        suggestions = [
+            queue_review(
+                session,
+                tenant_id=tenant_id,
+                customer_id=first.customer_id,
+                other_customer_id=other.customer_id,
+                rule=other.rule,
+                explanation=explanation,
+                identities=[m.identity.describe() for m in resolution.matches],
+            ).id
+            for other in others
+        ]
+        return Resolved(resolution, None, False, [], [], suggestions)
     if customer_id is None:
         if not create:
             return Resolved(resolution, None, False, [], [], [])

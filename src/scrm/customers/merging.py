@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from scrm.core.actors import Actor
@@ -172,6 +172,10 @@ def merge_customers(
         else:
             local_moved.append(local.id)
     moved["local_tags"] = local_moved
+    # Timeline entries written after this id for the merged person's WeCom ids go back on unmerge.
+    moved["timeline_watermark"] = session.scalar(
+        select(func.max(TimelineEntry.id)).where(TimelineEntry.tenant_id == tenant_id)
+    )
     moved["local_tags_dropped"] = local_dropped
     before: dict[str, Any] = {}
     for name in FILLED_FIELDS:
@@ -310,13 +314,22 @@ def unmerge_customers(
             )
         )
     _move(session, FollowRelation, tenant_id, sorted(relations), merged_id)
-    _move(
-        session,
-        TimelineEntry,
-        tenant_id,
-        _still_on(session, TimelineEntry, moved["timeline"], survivor_id),
-        merged_id,
-    )
+    timeline = set(_still_on(session, TimelineEntry, moved["timeline"], survivor_id))
+    watermark = moved.get("timeline_watermark")
+    if external_userids and watermark is not None:
+        timeline.update(
+            entry.id
+            for entry in session.scalars(
+                select(TimelineEntry).where(
+                    TimelineEntry.tenant_id == tenant_id,
+                    TimelineEntry.customer_id == survivor_id,
+                    TimelineEntry.id > watermark,
+                    TimelineEntry.kind.startswith("wecom."),
+                )
+            )
+            if (entry.detail or {}).get("external_userid") in external_userids
+        )
+    _move(session, TimelineEntry, tenant_id, sorted(timeline), merged_id)
     _move(
         session,
         CustomerLocalTag,

@@ -42,7 +42,7 @@ def normalize_phone(raw: str) -> str:
         raise InvalidPhone(f"{raw!r} is not a phone number")
     if digits.startswith("86") and _CN_MOBILE.fullmatch(digits[2:]):
         return digits[2:]
-    if _CN_MOBILE.fullmatch(digits):
+    if not plus and _CN_MOBILE.fullmatch(digits):
         return digits
     return f"+{digits}" if plus else digits
 

@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from scrm.customers.models import (
@@ -30,6 +30,8 @@ from scrm.customers.models import (
 )
 
 _CHUNK = 500
+# Executemany DELETE / UPDATE with per-row parameters are Core statements (not ORM bulk ones).
+_INDEX: Table = CustomerTag.__table__  # type: ignore[assignment]
 
 
 def _chunks(values: list[int]) -> Iterable[list[int]]:
@@ -130,13 +132,12 @@ def refresh_customer_tags(session: Session, tenant_id: int, customer_ids: Iterab
     to_update = [key for key, added_at in wanted.items() if key in existing and existing[key] != added_at]
     if to_delete:
         session.execute(
-            delete(CustomerTag).where(
-                CustomerTag.tenant_id == tenant_id,
-                CustomerTag.customer_id == bindparam("c"),
-                CustomerTag.tag_id == bindparam("t"),
+            delete(_INDEX).where(
+                _INDEX.c.tenant_id == tenant_id,
+                _INDEX.c.customer_id == bindparam("c"),
+                _INDEX.c.tag_id == bindparam("t"),
             ),
             [{"c": customer_id, "t": tag_id} for customer_id, tag_id in to_delete],
-            execution_options={"synchronize_session": False},
         )
     if to_insert:
         session.execute(
@@ -148,15 +149,14 @@ def refresh_customer_tags(session: Session, tenant_id: int, customer_ids: Iterab
         )
     if to_update:
         session.execute(
-            update(CustomerTag)
+            update(_INDEX)
             .where(
-                CustomerTag.tenant_id == tenant_id,
-                CustomerTag.customer_id == bindparam("c"),
-                CustomerTag.tag_id == bindparam("t"),
+                _INDEX.c.tenant_id == tenant_id,
+                _INDEX.c.customer_id == bindparam("c"),
+                _INDEX.c.tag_id == bindparam("t"),
             )
             .values(customer_added_at=bindparam("a")),
             [{"c": c, "t": t, "a": wanted[(c, t)]} for c, t in to_update],
-            execution_options={"synchronize_session": False},
         )
     return len(to_delete) + len(to_insert) + len(to_update)
 

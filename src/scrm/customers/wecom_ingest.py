@@ -371,7 +371,7 @@ def record_follow_removed(
             kind="wecom.deleted_by_customer" if by_customer else "wecom.deleted_by_staff",
             summary=(f"删除了员工 {userid}" if by_customer else f"被员工 {userid} 删除")
             + (f"（{source}）" if source else ""),
-            detail={"userid": userid, "source": source},
+            detail={"userid": userid, "source": source, "external_userid": external_userid},
         )
     )
     session.flush()
@@ -419,7 +419,7 @@ def mark_relations_gone(
                 customer_id=relation.customer_id,
                 kind="wecom.gone",
                 summary=f"与员工 {userid} 的好友关系已不存在（同步发现）",
-                detail={"userid": userid},
+                detail={"userid": userid, "external_userid": relation.external_userid},
             )
         )
     session.flush()
