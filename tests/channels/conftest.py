@@ -122,6 +122,10 @@ class Stack:
     def welcome_messages(self) -> list[dict[str, Any]]:
         return list(self.sim("GET", "welcome_messages"))
 
+    def customers_named(self, name: str) -> list[dict[str, Any]]:
+        items = self.api.get("/api/v1/customers", params={"q": name, "limit": 50}).json()["items"]
+        return [item for item in items if item["name"] == name]
+
     def customer_of(self, external_userid: str) -> dict[str, Any]:
         customers = self.api.get("/api/v1/customers", params={"q": external_userid, "limit": 5}).json()[
             "items"

@@ -47,11 +47,14 @@ from scrm.customers.channel_support import (
     AddedCustomer,
     add_timeline,
     apply_local_tags,
+    follow_add_way,
+    is_following,
     previous_guide,
     record_source_channel,
     resolve_added_customer,
     tags_by_ids,
 )
+from scrm.customers.wecom_ingest import WeComScope
 from scrm.platforms.canonical import (
     ExternalContactAdded,
     ExternalContactDeletedByCustomer,
@@ -60,6 +63,8 @@ from scrm.platforms.canonical import (
 )
 
 DELETE_BY_TRANSFER = "DELETE_BY_TRANSFER"
+#: add_way of a relation an admin assigned (a transfer), platform-protocols.md §3.2.
+ADD_WAY_ASSIGNED = 202
 
 
 def _record_unattributed(
@@ -132,6 +137,31 @@ def _merge_half_add(session: Session, code: ChannelCode, event: AddedEvent) -> b
     return True
 
 
+def _is_transfer(session: Session, scope: WeComScope, event: AddedEvent) -> bool:
+    """An add that is a transfer completing, not a scan: WeCom's callback carries the old relation's
+    state but no welcome code. Recognised when it completes one of our sticky hand-backs, or when the
+    relation's add_way (fetched by the WeCom reaction before us) says admin assignment (202).
+    Transfers made elsewhere whose relation has not been fetched yet are counted as adds."""
+    if event.welcome_code:
+        return False
+    handed_back = session.scalar(
+        select(ChannelAdd.id)
+        .where(
+            ChannelAdd.tenant_id == event.tenant_id,
+            ChannelAdd.connection_id == event.connection_id,
+            ChannelAdd.external_userid == event.external_userid,
+            ChannelAdd.routed_to == event.userid,
+        )
+        .limit(1)
+    )
+    if handed_back is not None:
+        return True
+    return (
+        follow_add_way(session, scope, external_userid=event.external_userid, staff_userid=event.userid)
+        == ADD_WAY_ASSIGNED
+    )
+
+
 def record_add(session: Session, delivery: Delivery) -> None:
     event = added_event(delivery)
     if not event.state:
@@ -167,7 +197,7 @@ def record_add(session: Session, delivery: Delivery) -> None:
             session, event, customer, code=code, kind=kind, message=f"scanned while the code is {code.status}"
         )
         return
-    if _merge_half_add(session, code, event):
+    if _merge_half_add(session, code, event) or _is_transfer(session, scope, event):
         return
     entry = next((item for item in code.staff if item["userid"] == event.userid), None)
     if entry is None:
@@ -196,7 +226,11 @@ def record_add(session: Session, delivery: Delivery) -> None:
     sticky_to = None
     if customer.is_returning and (code.routing or {}).get("sticky"):
         previous = previous_guide(session, scope, customer_id=customer.id, exclude_staff=event.userid)
-        sticky_to = sticky_target(routing_policy(code), routing_facts(session, code, arrived), previous)
+        # A customer who still follows their previous guide is with them already: nothing to hand back.
+        if previous is not None and not is_following(
+            session, scope, customer_id=customer.id, staff_userid=previous
+        ):
+            sticky_to = sticky_target(routing_policy(code), routing_facts(session, code, arrived), previous)
     add = ChannelAdd(
         tenant_id=code.tenant_id,
         code_id=code.id,

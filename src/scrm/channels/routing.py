@@ -31,10 +31,10 @@ Strategies, over the eligible members ("candidates"):
   there was no add yet). Consecutive adds therefore go to the listed members in turn, skipping
   ineligible ones. The way rotates after every add, so under a burst the adds that arrive before the
   rotation lands go to the same member; the rotation then continues after whoever got the latest add.
-- **weighted**: the way lists one member: the candidate furthest behind its share of today's adds,
-  i.e. maximising `weight * (n + 1) - W * count` where `n` is the candidates' adds today and `W` their
-  total weight (ties: the first after the latest receiver). Over any prefix of the day each member's
-  count stays within one add of `n * weight / W` (property-tested).
+- **weighted**: the way lists one member, chosen from today's counts so that over any prefix of the
+  day each member's adds stay within `1 - 1/(2k-2)` (less than one add) of `n * weight / W`, for `k`
+  candidates, `n` adds and total weight `W` (Tijdeman's chairman assignment: earliest deadline first;
+  property-tested). Ties go to the first after the latest receiver.
 - **random**: the way lists every candidate and WeCom picks one uniformly at each scan.
 
 **Sticky** is per customer, so it cannot act before WeCom's pick: when a returning customer is added by
@@ -51,6 +51,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from enum import StrEnum
+from fractions import Fraction
 
 from scrm.channels.calendar import (
     SpecialDate,
@@ -186,16 +187,33 @@ def _round_robin(policy: RoutingPolicy, facts: RoutingFacts, candidates: list[St
 
 
 def _weighted(policy: RoutingPolicy, facts: RoutingFacts, candidates: list[StaffEntry]) -> str:
+    """Tijdeman's chairman assignment: earliest deadline first over today's counts.
+
+    With `n` the number of this add among the candidates' adds today and `k` candidates of shares
+    `q = weight / W`, member i's deficit before the add is `Q = q * n - count`. Members with
+    `Q >= 1/(2k-2)` may take the add (it leaves them at most `1 - 1/(2k-2)` ahead); among them the one
+    whose deficit would pass that bound soonest takes it. Every prefix then keeps each count within
+    `1 - 1/(2k-2)` (< 1) of its share, when the candidates stay the same through the day.
+    """
+    if len(candidates) == 1:
+        return candidates[0].userid
     counts = {entry.userid: facts.adds_today.get(entry.userid, 0) for entry in candidates}
-    total = sum(counts.values())
-    total_weight = sum(max(entry.weight, 1) for entry in candidates)
-    # Integer arithmetic: how far behind its share of the next add each member is, times W.
+    weights = {entry.userid: max(entry.weight, 1) for entry in candidates}
+    total_weight = sum(weights.values())
+    n = sum(counts.values()) + 1
+    bound = 1 - Fraction(1, 2 * len(candidates) - 2)
     deficit = {
-        entry.userid: max(entry.weight, 1) * (total + 1) - total_weight * counts[entry.userid]
-        for entry in candidates
+        userid: Fraction(weights[userid] * n - total_weight * counts[userid], total_weight)
+        for userid in counts
     }
-    best = max(deficit.values())
-    return next(userid for userid in _order_after(policy, facts.last_userid) if deficit.get(userid) == best)
+    allowed = [userid for userid in counts if deficit[userid] >= 1 - bound] or [
+        max(deficit, key=deficit.__getitem__)
+    ]
+    deadline = {userid: (bound - deficit[userid]) * total_weight / weights[userid] for userid in allowed}
+    earliest = min(deadline.values())
+    return next(
+        userid for userid in _order_after(policy, facts.last_userid) if deadline.get(userid) == earliest
+    )
 
 
 def _next_change(policy: RoutingPolicy, facts: RoutingFacts, excluded: Mapping[str, str]) -> datetime | None:
@@ -245,7 +263,7 @@ def plan_way(policy: RoutingPolicy, facts: RoutingFacts) -> WayPlan:
         return WayPlan(names, None, mode, f"{who}random among {len(names)}", names, excluded, next_change)
     if policy.strategy == Strategy.WEIGHTED:
         pick = _weighted(policy, facts, candidates)
-        reason = f"{who}weighted: {pick} is furthest behind its share of today's adds"
+        reason = f"{who}weighted: {pick} is due by its share of today's adds"
     else:
         pick = _round_robin(policy, facts, candidates)
         after = f"after {facts.last_userid}" if facts.last_userid else "first"

@@ -374,6 +374,8 @@ class AddOut(BaseModel):
     is_returning: bool
     is_half: bool
     was_listed: bool
+    #: Sticky routing: the previous guide this returning customer was handed back to.
+    routed_to: str | None
     #: Whether the member had already reached their daily cap on this code before this add
     #: (an add that raced the way's update), counted from rows.
     over_cap: bool

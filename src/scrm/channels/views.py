@@ -275,6 +275,7 @@ def list_adds(
             is_returning=add.is_returning,
             is_half=add.is_half,
             was_listed=add.was_listed,
+            routed_to=add.routed_to,
             over_cap=add.staff_userid in caps and int(count) >= caps[add.staff_userid],
         )
         for add, count in rows
