@@ -1,0 +1,117 @@
+"""Console tagging reaches WeCom within seconds, through the worker, over real HTTP to the simulator
+(seed 004: tag changes propagate within 5 s), also when WeCom fails once; bulk tagging too."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from tests.core.helpers import wait_until
+from tests.platforms.wecom.test_end_to_end import Stack, _sync, _token, stack  # noqa: F401 (fixture)
+
+WITHIN_SECONDS = 5.0
+
+
+def _wecom_tags(stack: Stack, external_userid: str) -> dict[str, set[str]]:
+    """staff userid → the tag ids WeCom shows on that relation (`externalcontact/get`)."""
+    answer = httpx.get(
+        f"{stack.simulator.base_url}/cgi-bin/externalcontact/get",
+        params={"access_token": _token(stack), "external_userid": external_userid},
+        timeout=10,
+    ).json()
+    assert answer["errcode"] == 0, answer
+    return {
+        follow["userid"]: {tag["tag_id"] for tag in follow.get("tags", []) if tag.get("tag_id")}
+        for follow in answer["follow_user"]
+    }
+
+
+def _tag(stack: Stack, name: str) -> dict:
+    groups = stack.api.get("/api/v1/tags").json()
+    return next(t for g in groups for t in g["tags"] if t["name"] == name)
+
+
+def test_console_tag_reaches_wecom_within_seconds(stack: Stack) -> None:  # noqa: F811
+    _sync(stack, "full")
+    created = stack.api.post(
+        "/api/v1/tags/groups",
+        json={"connection_id": stack.connection["id"], "name": "意向", "tags": ["高意向", "已到店"]},
+    )
+    assert created.status_code == 201, created.text
+    wait_until(lambda: bool(_tag(stack, "高意向")["wecom_tag_id"]), what="the tag to exist in WeCom")
+    hot, visited = _tag(stack, "高意向"), _tag(stack, "已到店")
+    customer = next(c for c in stack.customers() if any(f["status"] == "active" for f in c["follow_staff"]))
+    follows = [f for f in customer["follow_staff"] if f["status"] == "active"]
+    external_userid = next(i["value"] for i in customer["identities"] if i["kind"] == "wecom_external_userid")
+
+    # WeCom fails the first mark_tag: the handler retries (the outbox backs off) and still lands in time.
+    httpx.post(
+        f"{stack.simulator.base_url}/_sim/faults",
+        json={"api": "externalcontact/mark_tag", "errcode": -1, "count": 1},
+        timeout=10,
+    )
+    started = time.monotonic()
+    changed = stack.api.post(
+        f"/api/v1/customers/{customer['id']}/tags", json={"add": [hot["id"], visited["id"]]}
+    )
+    assert changed.status_code == 200, changed.text
+
+    def in_wecom() -> bool:
+        shown = _wecom_tags(stack, external_userid)
+        return all(
+            {hot["wecom_tag_id"], visited["wecom_tag_id"]} <= shown.get(f["staff_userid"], set())
+            for f in follows
+        )
+
+    wait_until(in_wecom, what="the tags to reach WeCom")
+    assert time.monotonic() - started < WITHIN_SECONDS
+
+    # Removing one is pushed the same way.
+    stack.api.post(f"/api/v1/customers/{customer['id']}/tags", json={"remove": [visited["id"]]})
+    wait_until(
+        lambda: all(
+            visited["wecom_tag_id"] not in tags for tags in _wecom_tags(stack, external_userid).values()
+        ),
+        what="the removal to reach WeCom",
+    )
+    profile = stack.api.get(f"/api/v1/customers/{customer['id']}").json()
+    assert "高意向" in {t["name"] for t in profile["tags"]} and "已到店" not in {
+        t["name"] for t in profile["tags"]
+    }
+
+
+def test_bulk_tagging_a_segment_reaches_wecom(stack: Stack) -> None:  # noqa: F811
+    _sync(stack, "full")
+    stack.api.post(
+        "/api/v1/tags/groups",
+        json={"connection_id": stack.connection["id"], "name": "活动", "tags": ["双11"]},
+    )
+    wait_until(lambda: bool(_tag(stack, "双11")["wecom_tag_id"]), what="the tag to exist in WeCom")
+    tag = _tag(stack, "双11")
+    segment = stack.api.post(
+        "/api/v1/segments",
+        json={
+            "name": "王五的客户",
+            "condition": {"field": "staff", "op": "contains_any", "value": ["wangwu"]},
+        },
+    ).json()
+    expected = stack.api.get(f"/api/v1/segments/{segment['id']}/count").json()["count"]
+    assert expected > 0
+    job = stack.api.post("/api/v1/customers/bulk-tag", json={"add": [tag["id"]], "segment_id": segment["id"]})
+    assert job.status_code == 202, job.text
+
+    def finished() -> bool:
+        return stack.api.get(f"/api/v1/jobs/{job.json()['id']}").json()["status"] == "succeeded"
+
+    wait_until(finished, what="the bulk tag job")
+    result = stack.api.get(f"/api/v1/jobs/{job.json()['id']}").json()
+    assert result["progress_done"] == result["progress_total"] == expected
+    tagged = stack.api.get(f"/api/v1/customers?tags_all={tag['id']}&limit=200").json()["items"]
+    assert len(tagged) == min(expected, 200)
+    sample = tagged[0]
+    external_userid = next(i["value"] for i in sample["identities"] if i["kind"] == "wecom_external_userid")
+    wait_until(
+        lambda: tag["wecom_tag_id"] in _wecom_tags(stack, external_userid).get("wangwu", set()),
+        what="the bulk tags to reach WeCom",
+    )
