@@ -13,11 +13,11 @@ from tests.platforms.wecom.test_end_to_end import Stack, _sync, _token, stack  #
 WITHIN_SECONDS = 5.0
 
 
-def _wecom_tags(stack: Stack, external_userid: str) -> dict[str, set[str]]:
+def _wecom_tags(running: Stack, external_userid: str) -> dict[str, set[str]]:
     """staff userid → the tag ids WeCom shows on that relation (`externalcontact/get`)."""
     answer = httpx.get(
-        f"{stack.simulator.base_url}/cgi-bin/externalcontact/get",
-        params={"access_token": _token(stack), "external_userid": external_userid},
+        f"{running.simulator.base_url}/cgi-bin/externalcontact/get",
+        params={"access_token": _token(running), "external_userid": external_userid},
         timeout=10,
     ).json()
     assert answer["errcode"] == 0, answer
@@ -27,8 +27,8 @@ def _wecom_tags(stack: Stack, external_userid: str) -> dict[str, set[str]]:
     }
 
 
-def _tag(stack: Stack, name: str) -> dict:
-    groups = stack.api.get("/api/v1/tags").json()
+def _tag(running: Stack, name: str) -> dict:
+    groups = running.api.get("/api/v1/tags").json()
     return next(t for g in groups for t in g["tags"] if t["name"] == name)
 
 
