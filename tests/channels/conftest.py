@@ -101,10 +101,14 @@ class Stack:
                 .select_from(OutboxEvent)
                 .where(OutboxEvent.status.in_(("pending", "processing")))
             )
+            # Due timers, and welcome retries whatever their time (they are due within seconds).
             due = session.scalar(
                 select(func.count())
                 .select_from(Timer)
-                .where(Timer.status.in_(("scheduled", "processing")), Timer.due_at <= utcnow())
+                .where(
+                    Timer.status.in_(("scheduled", "processing")),
+                    (Timer.due_at <= utcnow()) | (Timer.kind == "channels.welcome_retry"),
+                )
             )
             inbox = session.scalar(
                 select(func.count()).select_from(InboundMessage).where(InboundMessage.state == "received")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.conftest import Persona
 
 from scrm.channels import ways
-from scrm.channels.handlers import record_add
+from scrm.channels.handlers import on_added
 from scrm.channels.models import ChannelAdd, ChannelCode
 from scrm.channels.routing import PlanMode
 from scrm.channels.views import list_adds
@@ -95,7 +95,7 @@ def test_twenty_concurrent_adds_against_a_cap_of_five(
         try:
             start.wait(timeout=30)
             with committing_factory.begin() as session:
-                record_add(session, _delivery(owner.tenant_id, index))
+                on_added(session, _delivery(owner.tenant_id, index))
         except BaseException as error:  # reported below
             errors.append(error)
 

@@ -19,6 +19,8 @@ Deletions (either side) of a relation that came through a code are recorded for 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -39,20 +41,19 @@ from scrm.channels.policies import routing_policy
 from scrm.channels.routing import sticky_target
 from scrm.channels.ways import TIMER_HANDLERS as WAY_TIMER_HANDLERS
 from scrm.channels.ways import lacks_customer_contact, record_problem, request_refresh, rotates, routing_facts
-from scrm.channels.welcome_delivery import send_welcome
+from scrm.channels.welcome_delivery import TIMER_HANDLERS as WELCOME_TIMER_HANDLERS
+from scrm.channels.welcome_delivery import WelcomeJob, attempt_welcome
 from scrm.core.clock import utcnow
 from scrm.core.events import Delivery, EventHandler, publish
 from scrm.customers.channel_support import (
     UNKNOWN_CHANNEL,
     AddedCustomer,
     add_timeline,
-    apply_local_tags,
     follow_add_way,
     is_following,
     previous_guide,
     record_source_channel,
     resolve_added_customer,
-    tags_by_ids,
 )
 from scrm.customers.wecom_ingest import WeComScope
 from scrm.platforms.canonical import (
@@ -162,17 +163,11 @@ def _is_transfer(session: Session, scope: WeComScope, event: AddedEvent) -> bool
     )
 
 
-def record_add(session: Session, delivery: Delivery) -> None:
+def on_added(session: Session, delivery: Delivery) -> None:
+    """`channels.on_added`: the welcome's first attempt, then the add's attribution (see the module)."""
     event = added_event(delivery)
     if not event.state:
         return  # not a channel add (search, card share...)
-    seen = session.scalar(
-        select(ChannelAdd.id).where(
-            ChannelAdd.tenant_id == event.tenant_id, ChannelAdd.event_id == delivery.event_id
-        )
-    )
-    if seen is not None:
-        return
     scope = scope_of(event)
     arrived = received_at(session, event)
     customer = resolve_added_customer(
@@ -197,8 +192,34 @@ def record_add(session: Session, delivery: Delivery) -> None:
             session, event, customer, code=code, kind=kind, message=f"scanned while the code is {code.status}"
         )
         return
+    if event.welcome_code:
+        job = WelcomeJob(
+            event_id=delivery.event_id,
+            tenant_id=code.tenant_id,
+            code_id=code.id,
+            customer_id=customer.id,
+            userid=event.userid,
+            external_userid=event.external_userid,
+            welcome_code=event.welcome_code,
+            arrived=arrived,
+        )
+        attempt_welcome(session, code, job, name=customer.name)
     if _merge_half_add(session, code, event) or _is_transfer(session, scope, event):
         return
+    record_add(session, code, event, delivery.event_id, customer, arrived)
+
+
+def record_add(
+    session: Session,
+    code: ChannelCode,
+    event: AddedEvent,
+    event_id: str,
+    customer: AddedCustomer,
+    arrived: datetime,
+) -> ChannelAdd:
+    """Attribute the add to `code`: the add row, the customer's source channel, the timeline, a sticky
+    hand-back, the way's refresh, and `channels.customer_added` for the WeCom follow-ups."""
+    scope = scope_of(event)
     entry = next((item for item in code.staff if item["userid"] == event.userid), None)
     if entry is None:
         record_problem(
@@ -235,7 +256,7 @@ def record_add(session: Session, delivery: Delivery) -> None:
         tenant_id=code.tenant_id,
         code_id=code.id,
         connection_id=code.connection_id,
-        event_id=delivery.event_id,
+        event_id=event_id,
         staff_userid=event.userid,
         external_userid=event.external_userid,
         customer_id=customer.id,
@@ -262,19 +283,6 @@ def record_add(session: Session, delivery: Delivery) -> None:
         store=add.store,
         region=add.region,
     )
-    wecom_tag_ids = [
-        tag.wecom_tag_id
-        for tag in tags_by_ids(session, tenant_id=code.tenant_id, tag_ids=code.tag_ids)
-        if tag.wecom_tag_id
-    ]
-    if wecom_tag_ids:
-        apply_local_tags(
-            session,
-            scope,
-            external_userid=event.external_userid,
-            staff_userid=event.userid,
-            wecom_tag_ids=wecom_tag_ids,
-        )
     name = staff_name(session, tenant_id=code.tenant_id, userid=event.userid)
     add_timeline(
         session,
@@ -324,6 +332,7 @@ def record_add(session: Session, delivery: Delivery) -> None:
                 to_userid=sticky_to,
             ),
         )
+    return add
 
 
 def record_deletion(session: Session, delivery: Delivery) -> None:
@@ -350,13 +359,6 @@ def record_deletion(session: Session, delivery: Delivery) -> None:
     ).one_or_none()
     if add is None:
         return
-    seen = session.scalar(
-        select(ChannelDeletion.id).where(
-            ChannelDeletion.tenant_id == event.tenant_id, ChannelDeletion.event_id == delivery.event_id
-        )
-    )
-    if seen is not None:
-        return
     code = code_by_id(session, tenant_id=event.tenant_id, code_id=add.code_id)
     tz = zone(code.timezone if code is not None else "Asia/Shanghai")
     local = received_at(session, event).astimezone(tz)
@@ -382,13 +384,11 @@ def record_deletion(session: Session, delivery: Delivery) -> None:
 
 
 HANDLERS = [
-    EventHandler(ExternalContactAdded.event_type, "channels.send_welcome", send_welcome),
-    EventHandler(ExternalContactHalfAdded.event_type, "channels.send_welcome", send_welcome),
-    EventHandler(ExternalContactAdded.event_type, "channels.record_add", record_add),
-    EventHandler(ExternalContactHalfAdded.event_type, "channels.record_add", record_add),
+    EventHandler(ExternalContactAdded.event_type, "channels.on_added", on_added),
+    EventHandler(ExternalContactHalfAdded.event_type, "channels.on_added", on_added),
     EventHandler(ChannelCustomerAdded.event_type, "channels.push_tags_and_remark", push_tags_and_remark),
     EventHandler(ChannelHandBackRequested.event_type, "channels.hand_back", hand_back_to_previous_guide),
     EventHandler(ExternalContactDeletedByStaff.event_type, "channels.record_deletion", record_deletion),
     EventHandler(ExternalContactDeletedByCustomer.event_type, "channels.record_deletion", record_deletion),
 ]
-TIMER_HANDLERS = WAY_TIMER_HANDLERS
+TIMER_HANDLERS = [*WAY_TIMER_HANDLERS, *WELCOME_TIMER_HANDLERS]

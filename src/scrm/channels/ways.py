@@ -45,7 +45,7 @@ from scrm.channels.routing import (
 from scrm.core.clock import utcnow
 from scrm.core.events import TimerDelivery, TimerHandler
 from scrm.core.outbox_models import Timer, TimerStatus
-from scrm.core.timers import get_timer, reschedule, schedule
+from scrm.core.timers import reschedule, schedule
 from scrm.platforms.base import PlatformError
 from scrm.platforms.runtime import platform_runtime
 from scrm.platforms.wecom.client import WeComClient
@@ -266,11 +266,17 @@ def request_refresh(
     """Have the code's way refreshed by a worker at `due_at` (now by default), after this commits."""
     due_at = due_at or utcnow()
     key = f"{code.id}:now"
-    payload = {"code_id": code.id, "trigger": trigger}
-    if get_timer(session, REFRESH_KIND, key) is None:
-        schedule(session, REFRESH_KIND, due_at, payload, key, tenant_id=code.tenant_id)
-    else:
-        reschedule(session, REFRESH_KIND, key, due_at)
+    # Re-arm whatever state the timer is in (fired, or being fired right now, which then rolls back
+    # and fires again): the firing that follows must see this transaction's add.
+    if reschedule(session, REFRESH_KIND, key, due_at) is None:
+        schedule(
+            session,
+            REFRESH_KIND,
+            due_at,
+            {"code_id": code.id, "trigger": trigger},
+            key,
+            tenant_id=code.tenant_id,
+        )
 
 
 def schedule_next_refresh(session: Session, code: ChannelCode, due_at: datetime | None) -> None:

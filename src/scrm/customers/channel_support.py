@@ -12,10 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, case, func, select, update
 from sqlalchemy.orm import Session
 
-from scrm.customers.models import Customer, FollowRelation, Tag, TagGroup, TimelineEntry
+from scrm.customers.models import (
+    Customer,
+    CustomerIdentity,
+    FollowRelation,
+    IdentityKind,
+    Tag,
+    TagGroup,
+    TimelineEntry,
+)
 from scrm.customers.tag_index import refresh_customer_tags
 from scrm.customers.wecom_ingest import WeComScope, resolve_wecom_customers
 
@@ -44,6 +52,18 @@ def resolve_added_customer(
     """The customer behind `external_userid` (created if the customers handler has not yet), and
     whether they are returning: known before `known_before` (when the add's callback arrived), e.g.
     from an earlier scan, a sync, or another channel. Merged profiles resolve to the surviving one."""
+    found = session.execute(
+        select(Customer.id, Customer.name, Customer.created_at, Customer.merged_into_id)
+        .join(CustomerIdentity, CustomerIdentity.customer_id == Customer.id)
+        .where(
+            CustomerIdentity.tenant_id == scope.tenant_id,
+            CustomerIdentity.kind == IdentityKind.WECOM_EXTERNAL_USERID,
+            CustomerIdentity.namespace == scope.corp_id,
+            CustomerIdentity.value == external_userid,
+        )
+    ).first()
+    if found is not None and found.merged_into_id is None:
+        return AddedCustomer(id=found.id, name=found.name or "", is_returning=found.created_at < known_before)
     ids, _ = resolve_wecom_customers(session, scope, [(external_userid, None)])
     customer = session.get_one(Customer, ids[external_userid])
     seen: set[int] = set()
@@ -71,26 +91,29 @@ def record_source_channel(
     label: str,
     store: str | None = None,
     region: str | None = None,
-) -> bool:
+) -> None:
     """Set the customer's source channel (`source_channel_id`, `source_label`) unless one is recorded:
     first touch wins, except that a recorded unknown channel gives way to the first real one. The
-    code's store and region fill the customer's when those are empty. Returns whether anything changed.
-    """
-    customer = session.scalars(
-        select(Customer).where(Customer.tenant_id == tenant_id, Customer.id == customer_id).with_for_update()
-    ).one()
-    changed = False
-    if customer.source_channel_id is None and (code_id is not None or customer.source_label is None):
-        customer.source_channel_id = code_id
-        customer.source_label = label[:100]
-        changed = True
-    if code_id is not None and customer.store is None and store:
-        customer.store = store
-        changed = True
-    if code_id is not None and customer.region is None and region:
-        customer.region = region
-        changed = True
-    return changed
+    code's store and region fill the customer's when those are empty. One conditional UPDATE, so
+    concurrent adds of the same person cannot overwrite each other's first touch."""
+    table = Customer.__table__
+    assert isinstance(table, Table)
+    columns = table.c
+    unset = columns.source_channel_id.is_(None)
+    values: dict[str, Any]
+    if code_id is None:
+        values = {"source_label": func.coalesce(columns.source_label, label[:100])}
+    else:
+        values = {
+            "source_channel_id": case((unset, code_id), else_=columns.source_channel_id),
+            "source_label": case((unset, label[:100]), else_=columns.source_label),
+            "store": func.coalesce(columns.store, store),
+            "region": func.coalesce(columns.region, region),
+        }
+    statement = update(table).where(columns.tenant_id == tenant_id, columns.id == customer_id)
+    if code_id is None:
+        statement = statement.where(unset)
+    session.execute(statement.values(**values))
 
 
 def add_timeline(
