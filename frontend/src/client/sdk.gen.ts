@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { AuthAuthorizeData, AuthAuthorizeErrors, AuthCallbackData, AuthCallbackErrors, AuthProvidersData, AuthProvidersResponses, CustomersAddTagData, CustomersAddTagErrors, CustomersAddTagResponses, CustomersCreateTagGroupData, CustomersCreateTagGroupErrors, CustomersCreateTagGroupResponses, CustomersDeleteTagData, CustomersDeleteTagErrors, CustomersDeleteTagResponses, CustomersGetCustomerData, CustomersGetCustomerErrors, CustomersGetCustomerResponses, CustomersListCustomersData, CustomersListCustomersErrors, CustomersListCustomersResponses, CustomersListTagsData, CustomersListTagsErrors, CustomersListTagsResponses, CustomersRenameTagData, CustomersRenameTagErrors, CustomersRenameTagResponses, IdentityCreateApiKeyData, IdentityCreateApiKeyErrors, IdentityCreateApiKeyResponses, IdentityCreateDepartmentData, IdentityCreateDepartmentErrors, IdentityCreateDepartmentResponses, IdentityCreateRoleData, IdentityCreateRoleErrors, IdentityCreateRoleResponses, IdentityCreateUserData, IdentityCreateUserErrors, IdentityCreateUserResponses, IdentityDeleteRoleData, IdentityDeleteRoleErrors, IdentityDeleteRoleResponses, IdentityGetRoleData, IdentityGetRoleErrors, IdentityGetRoleResponses, IdentityGetUserData, IdentityGetUserErrors, IdentityGetUserResponses, IdentityListApiKeysData, IdentityListApiKeysErrors, IdentityListApiKeysResponses, IdentityListAuditLogData, IdentityListAuditLogErrors, IdentityListAuditLogResponses, IdentityListDepartmentsData, IdentityListDepartmentsResponses, IdentityListPermissionsData, IdentityListPermissionsResponses, IdentityListRolesData, IdentityListRolesResponses, IdentityListUsersData, IdentityListUsersErrors, IdentityListUsersResponses, IdentityLoginData, IdentityLoginErrors, IdentityLoginResponses, IdentityMeData, IdentityMeResponses, IdentityRevokeApiKeyData, IdentityRevokeApiKeyErrors, IdentityRevokeApiKeyResponses, IdentitySwitchTenantData, IdentitySwitchTenantErrors, IdentitySwitchTenantResponses, IdentityUpdateRoleData, IdentityUpdateRoleErrors, IdentityUpdateRoleResponses, IdentityUpdateUserData, IdentityUpdateUserErrors, IdentityUpdateUserResponses, JobsCancelData, JobsCancelErrors, JobsCancelResponses, JobsGetJobData, JobsGetJobErrors, JobsGetJobResponses, JobsListJobsData, JobsListJobsErrors, JobsListJobsResponses, PlatformsConnectionNamesData, PlatformsConnectionNamesResponses, PlatformsCreateConnectionData, PlatformsCreateConnectionErrors, PlatformsCreateConnectionResponses, PlatformsDisableConnectionData, PlatformsDisableConnectionErrors, PlatformsDisableConnectionResponses, PlatformsGetConnectionData, PlatformsGetConnectionErrors, PlatformsGetConnectionResponses, PlatformsListConnectionsData, PlatformsListConnectionsErrors, PlatformsListConnectionsResponses, PlatformsListPlatformTypesData, PlatformsListPlatformTypesResponses, PlatformsStartConnectionSyncData, PlatformsStartConnectionSyncErrors, PlatformsStartConnectionSyncResponses, PlatformsTestConnectionData, PlatformsTestConnectionErrors, PlatformsTestConnectionResponses, PlatformsUpdateConnectionData, PlatformsUpdateConnectionErrors, PlatformsUpdateConnectionResponses, StaffGetStaffData, StaffGetStaffErrors, StaffGetStaffResponses, StaffLinkUserData, StaffLinkUserErrors, StaffLinkUserResponses, StaffListDepartmentsData, StaffListDepartmentsErrors, StaffListDepartmentsResponses, StaffListStaffData, StaffListStaffErrors, StaffListStaffResponses, SystemGetOverviewData, SystemGetOverviewResponses, SystemListDeadLettersData, SystemListDeadLettersErrors, SystemListDeadLettersResponses, SystemListTimersData, SystemListTimersErrors, SystemListTimersResponses, SystemReplayDeadLetterData, SystemReplayDeadLetterErrors, SystemReplayDeadLetterResponses } from './types.gen';
+import type { AuthAuthorizeData, AuthAuthorizeErrors, AuthCallbackData, AuthCallbackErrors, AuthProvidersData, AuthProvidersResponses, ChannelsAnalyticsLiveData, ChannelsAnalyticsLiveErrors, ChannelsAnalyticsLiveResponses, ChannelsAnalyticsSeriesData, ChannelsAnalyticsSeriesErrors, ChannelsAnalyticsSeriesResponses, ChannelsAnalyticsStaffData, ChannelsAnalyticsStaffErrors, ChannelsAnalyticsStaffResponses, ChannelsAnalyticsSummaryData, ChannelsAnalyticsSummaryErrors, ChannelsAnalyticsSummaryResponses, ChannelsCreateCodeData, ChannelsCreateCodeErrors, ChannelsCreateCodeResponses, ChannelsCreateGroupData, ChannelsCreateGroupErrors, ChannelsCreateGroupResponses, ChannelsDeleteCodeData, ChannelsDeleteCodeErrors, ChannelsDeleteCodeResponses, ChannelsDeleteGroupData, ChannelsDeleteGroupErrors, ChannelsDeleteGroupResponses, ChannelsGetCodeData, ChannelsGetCodeErrors, ChannelsGetCodeResponses, ChannelsListAddsData, ChannelsListAddsErrors, ChannelsListAddsResponses, ChannelsListCodesData, ChannelsListCodesErrors, ChannelsListCodesResponses, ChannelsListDecisionsData, ChannelsListDecisionsErrors, ChannelsListDecisionsResponses, ChannelsListGroupsData, ChannelsListGroupsResponses, ChannelsListPresenceData, ChannelsListPresenceErrors, ChannelsListPresenceResponses, ChannelsListProblemsData, ChannelsListProblemsErrors, ChannelsListProblemsResponses, ChannelsListWelcomesData, ChannelsListWelcomesErrors, ChannelsListWelcomesResponses, ChannelsQrPngData, ChannelsQrPngErrors, ChannelsQrPngResponses, ChannelsQrSvgData, ChannelsQrSvgErrors, ChannelsQrSvgResponses, ChannelsRefreshCodeData, ChannelsRefreshCodeErrors, ChannelsRefreshCodeResponses, ChannelsSetPresenceData, ChannelsSetPresenceErrors, ChannelsSetPresenceResponses, ChannelsUnknownStatesData, ChannelsUnknownStatesErrors, ChannelsUnknownStatesResponses, ChannelsUpdateCodeData, ChannelsUpdateCodeErrors, ChannelsUpdateCodeResponses, ChannelsUpdateGroupData, ChannelsUpdateGroupErrors, ChannelsUpdateGroupResponses, CustomersAddTagData, CustomersAddTagErrors, CustomersAddTagResponses, CustomersBulkTagData, CustomersBulkTagErrors, CustomersBulkTagResponses, CustomersChangeTagsData, CustomersChangeTagsErrors, CustomersChangeTagsResponses, CustomersCreateAttributeData, CustomersCreateAttributeErrors, CustomersCreateAttributeResponses, CustomersCreateTagGroupData, CustomersCreateTagGroupErrors, CustomersCreateTagGroupResponses, CustomersDeleteTagData, CustomersDeleteTagErrors, CustomersDeleteTagResponses, CustomersDismissMergeSuggestionData, CustomersDismissMergeSuggestionErrors, CustomersDismissMergeSuggestionResponses, CustomersGetCustomerData, CustomersGetCustomerErrors, CustomersGetCustomerResponses, CustomersListAttributesData, CustomersListAttributesResponses, CustomersListCustomersData, CustomersListCustomersErrors, CustomersListCustomersResponses, CustomersListFieldsData, CustomersListFieldsResponses, CustomersListMergeSuggestionsData, CustomersListMergeSuggestionsErrors, CustomersListMergeSuggestionsResponses, CustomersListTagsData, CustomersListTagsErrors, CustomersListTagsResponses, CustomersMergeData, CustomersMergeErrors, CustomersMergeResponses, CustomersRenameTagData, CustomersRenameTagErrors, CustomersRenameTagResponses, CustomersResolveIdentitiesData, CustomersResolveIdentitiesErrors, CustomersResolveIdentitiesResponses, CustomersSetAttributesData, CustomersSetAttributesErrors, CustomersSetAttributesResponses, CustomersUnmergeData, CustomersUnmergeErrors, CustomersUnmergeResponses, IdentityCreateApiKeyData, IdentityCreateApiKeyErrors, IdentityCreateApiKeyResponses, IdentityCreateDepartmentData, IdentityCreateDepartmentErrors, IdentityCreateDepartmentResponses, IdentityCreateRoleData, IdentityCreateRoleErrors, IdentityCreateRoleResponses, IdentityCreateUserData, IdentityCreateUserErrors, IdentityCreateUserResponses, IdentityDeleteRoleData, IdentityDeleteRoleErrors, IdentityDeleteRoleResponses, IdentityGetRoleData, IdentityGetRoleErrors, IdentityGetRoleResponses, IdentityGetUserData, IdentityGetUserErrors, IdentityGetUserResponses, IdentityListApiKeysData, IdentityListApiKeysErrors, IdentityListApiKeysResponses, IdentityListAuditLogData, IdentityListAuditLogErrors, IdentityListAuditLogResponses, IdentityListDepartmentsData, IdentityListDepartmentsResponses, IdentityListPermissionsData, IdentityListPermissionsResponses, IdentityListRolesData, IdentityListRolesResponses, IdentityListUsersData, IdentityListUsersErrors, IdentityListUsersResponses, IdentityLoginData, IdentityLoginErrors, IdentityLoginResponses, IdentityMeData, IdentityMeResponses, IdentityRevokeApiKeyData, IdentityRevokeApiKeyErrors, IdentityRevokeApiKeyResponses, IdentitySwitchTenantData, IdentitySwitchTenantErrors, IdentitySwitchTenantResponses, IdentityUpdateRoleData, IdentityUpdateRoleErrors, IdentityUpdateRoleResponses, IdentityUpdateUserData, IdentityUpdateUserErrors, IdentityUpdateUserResponses, JobsCancelData, JobsCancelErrors, JobsCancelResponses, JobsGetJobData, JobsGetJobErrors, JobsGetJobResponses, JobsListJobsData, JobsListJobsErrors, JobsListJobsResponses, PlatformsConnectionNamesData, PlatformsConnectionNamesResponses, PlatformsCreateConnectionData, PlatformsCreateConnectionErrors, PlatformsCreateConnectionResponses, PlatformsDisableConnectionData, PlatformsDisableConnectionErrors, PlatformsDisableConnectionResponses, PlatformsGetConnectionData, PlatformsGetConnectionErrors, PlatformsGetConnectionResponses, PlatformsListConnectionsData, PlatformsListConnectionsErrors, PlatformsListConnectionsResponses, PlatformsListPlatformTypesData, PlatformsListPlatformTypesResponses, PlatformsStartConnectionSyncData, PlatformsStartConnectionSyncErrors, PlatformsStartConnectionSyncResponses, PlatformsTestConnectionData, PlatformsTestConnectionErrors, PlatformsTestConnectionResponses, PlatformsUpdateConnectionData, PlatformsUpdateConnectionErrors, PlatformsUpdateConnectionResponses, SegmentsCountSegmentData, SegmentsCountSegmentErrors, SegmentsCountSegmentResponses, SegmentsCreateSegmentData, SegmentsCreateSegmentErrors, SegmentsCreateSegmentResponses, SegmentsDeleteSegmentData, SegmentsDeleteSegmentErrors, SegmentsDeleteSegmentResponses, SegmentsExportSegmentData, SegmentsExportSegmentErrors, SegmentsExportSegmentResponses, SegmentsGetSegmentData, SegmentsGetSegmentErrors, SegmentsGetSegmentResponses, SegmentsListSegmentsData, SegmentsListSegmentsErrors, SegmentsListSegmentsResponses, SegmentsPreviewSegmentData, SegmentsPreviewSegmentErrors, SegmentsPreviewSegmentResponses, SegmentsSegmentMembersData, SegmentsSegmentMembersErrors, SegmentsSegmentMembersResponses, SegmentsUpdateSegmentData, SegmentsUpdateSegmentErrors, SegmentsUpdateSegmentResponses, StaffGetStaffData, StaffGetStaffErrors, StaffGetStaffResponses, StaffLinkUserData, StaffLinkUserErrors, StaffLinkUserResponses, StaffListDepartmentsData, StaffListDepartmentsErrors, StaffListDepartmentsResponses, StaffListStaffData, StaffListStaffErrors, StaffListStaffResponses, SystemGetOverviewData, SystemGetOverviewResponses, SystemListDeadLettersData, SystemListDeadLettersErrors, SystemListDeadLettersResponses, SystemListTimersData, SystemListTimersErrors, SystemListTimersResponses, SystemReplayDeadLetterData, SystemReplayDeadLetterErrors, SystemReplayDeadLetterResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -323,9 +323,133 @@ export const staffLinkUser = <ThrowOnError extends boolean = false>(options: Opt
 export const customersListCustomers = <ThrowOnError extends boolean = false>(options?: Options<CustomersListCustomersData, ThrowOnError>) => (options?.client ?? client).get<CustomersListCustomersResponses, CustomersListCustomersErrors, ThrowOnError>({ url: '/api/v1/customers', ...options });
 
 /**
+ * Bulk Tag
+ *
+ * Tag every customer of a segment, a condition, the list filters or a list of ids, as a job
+ * (`GET /api/v1/jobs/{id}` for progress). WeCom tags are pushed as the job goes.
+ */
+export const customersBulkTag = <ThrowOnError extends boolean = false>(options: Options<CustomersBulkTagData, ThrowOnError>) => (options.client ?? client).post<CustomersBulkTagResponses, CustomersBulkTagErrors, ThrowOnError>({
+    url: '/api/v1/customers/bulk-tag',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Resolve Identities
+ *
+ * Identity resolution: which profile these identifiers belong to and why; creates, merges and
+ * queues reviews as the rules say (`dry_run` only explains).
+ */
+export const customersResolveIdentities = <ThrowOnError extends boolean = false>(options: Options<CustomersResolveIdentitiesData, ThrowOnError>) => (options.client ?? client).post<CustomersResolveIdentitiesResponses, CustomersResolveIdentitiesErrors, ThrowOnError>({
+    url: '/api/v1/customers/resolve',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * Get Customer
+ *
+ * The 360 profile. A merged-away profile answers 404 (`type` /problems/customer-merged) with
+ * `merged_into_id`: the survivor to open instead.
  */
 export const customersGetCustomer = <ThrowOnError extends boolean = false>(options: Options<CustomersGetCustomerData, ThrowOnError>) => (options.client ?? client).get<CustomersGetCustomerResponses, CustomersGetCustomerErrors, ThrowOnError>({ url: '/api/v1/customers/{customer_id}', ...options });
+
+/**
+ * Change Tags
+ *
+ * Add/remove tags now; WeCom corp tags reach WeCom (mark_tag) within seconds.
+ */
+export const customersChangeTags = <ThrowOnError extends boolean = false>(options: Options<CustomersChangeTagsData, ThrowOnError>) => (options.client ?? client).post<CustomersChangeTagsResponses, CustomersChangeTagsErrors, ThrowOnError>({
+    url: '/api/v1/customers/{customer_id}/tags',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Set Attributes
+ */
+export const customersSetAttributes = <ThrowOnError extends boolean = false>(options: Options<CustomersSetAttributesData, ThrowOnError>) => (options.client ?? client).patch<CustomersSetAttributesResponses, CustomersSetAttributesErrors, ThrowOnError>({
+    url: '/api/v1/customers/{customer_id}/attributes',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Merge
+ *
+ * Merge `other_id` into this customer (409 when an exclusive identifier disagrees, unless
+ * `force`). Publishes `customer.merged`.
+ */
+export const customersMerge = <ThrowOnError extends boolean = false>(options: Options<CustomersMergeData, ThrowOnError>) => (options.client ?? client).post<CustomersMergeResponses, CustomersMergeErrors, ThrowOnError>({
+    url: '/api/v1/customers/{customer_id}/merge',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Unmerge
+ *
+ * Undo the merge of `other_id` into this customer, restoring what came from it exactly.
+ */
+export const customersUnmerge = <ThrowOnError extends boolean = false>(options: Options<CustomersUnmergeData, ThrowOnError>) => (options.client ?? client).post<CustomersUnmergeResponses, CustomersUnmergeErrors, ThrowOnError>({
+    url: '/api/v1/customers/{customer_id}/unmerge',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * List Merge Suggestions
+ *
+ * Merges identity resolution refused (a stronger identifier disagrees), for review.
+ */
+export const customersListMergeSuggestions = <ThrowOnError extends boolean = false>(options?: Options<CustomersListMergeSuggestionsData, ThrowOnError>) => (options?.client ?? client).get<CustomersListMergeSuggestionsResponses, CustomersListMergeSuggestionsErrors, ThrowOnError>({ url: '/api/v1/customer-merge-suggestions', ...options });
+
+/**
+ * Dismiss Merge Suggestion
+ */
+export const customersDismissMergeSuggestion = <ThrowOnError extends boolean = false>(options: Options<CustomersDismissMergeSuggestionData, ThrowOnError>) => (options.client ?? client).post<CustomersDismissMergeSuggestionResponses, CustomersDismissMergeSuggestionErrors, ThrowOnError>({ url: '/api/v1/customer-merge-suggestions/{suggestion_id}/dismiss', ...options });
+
+/**
+ * List Fields
+ *
+ * What segment conditions may test, with each field's operators (for the builder).
+ */
+export const customersListFields = <ThrowOnError extends boolean = false>(options?: Options<CustomersListFieldsData, ThrowOnError>) => (options?.client ?? client).get<CustomersListFieldsResponses, unknown, ThrowOnError>({ url: '/api/v1/customer-fields', ...options });
+
+/**
+ * List Attributes
+ */
+export const customersListAttributes = <ThrowOnError extends boolean = false>(options?: Options<CustomersListAttributesData, ThrowOnError>) => (options?.client ?? client).get<CustomersListAttributesResponses, unknown, ThrowOnError>({ url: '/api/v1/customer-attributes', ...options });
+
+/**
+ * Create Attribute
+ */
+export const customersCreateAttribute = <ThrowOnError extends boolean = false>(options: Options<CustomersCreateAttributeData, ThrowOnError>) => (options.client ?? client).post<CustomersCreateAttributeResponses, CustomersCreateAttributeErrors, ThrowOnError>({
+    url: '/api/v1/customer-attributes',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
 
 /**
  * List Tags
@@ -376,6 +500,255 @@ export const customersRenameTag = <ThrowOnError extends boolean = false>(options
         ...options.headers
     }
 });
+
+/**
+ * List Segments
+ */
+export const segmentsListSegments = <ThrowOnError extends boolean = false>(options?: Options<SegmentsListSegmentsData, ThrowOnError>) => (options?.client ?? client).get<SegmentsListSegmentsResponses, SegmentsListSegmentsErrors, ThrowOnError>({ url: '/api/v1/segments', ...options });
+
+/**
+ * Create Segment
+ *
+ * Save a condition (422 names each problem: `condition.all[1].op`...).
+ */
+export const segmentsCreateSegment = <ThrowOnError extends boolean = false>(options: Options<SegmentsCreateSegmentData, ThrowOnError>) => (options.client ?? client).post<SegmentsCreateSegmentResponses, SegmentsCreateSegmentErrors, ThrowOnError>({
+    url: '/api/v1/segments',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Preview Segment
+ *
+ * The builder's live count: count and first page of an unsaved condition.
+ */
+export const segmentsPreviewSegment = <ThrowOnError extends boolean = false>(options: Options<SegmentsPreviewSegmentData, ThrowOnError>) => (options.client ?? client).post<SegmentsPreviewSegmentResponses, SegmentsPreviewSegmentErrors, ThrowOnError>({
+    url: '/api/v1/segments/preview',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete Segment
+ */
+export const segmentsDeleteSegment = <ThrowOnError extends boolean = false>(options: Options<SegmentsDeleteSegmentData, ThrowOnError>) => (options.client ?? client).delete<SegmentsDeleteSegmentResponses, SegmentsDeleteSegmentErrors, ThrowOnError>({ url: '/api/v1/segments/{segment_id}', ...options });
+
+/**
+ * Get Segment
+ */
+export const segmentsGetSegment = <ThrowOnError extends boolean = false>(options: Options<SegmentsGetSegmentData, ThrowOnError>) => (options.client ?? client).get<SegmentsGetSegmentResponses, SegmentsGetSegmentErrors, ThrowOnError>({ url: '/api/v1/segments/{segment_id}', ...options });
+
+/**
+ * Update Segment
+ */
+export const segmentsUpdateSegment = <ThrowOnError extends boolean = false>(options: Options<SegmentsUpdateSegmentData, ThrowOnError>) => (options.client ?? client).patch<SegmentsUpdateSegmentResponses, SegmentsUpdateSegmentErrors, ThrowOnError>({
+    url: '/api/v1/segments/{segment_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Count Segment
+ */
+export const segmentsCountSegment = <ThrowOnError extends boolean = false>(options: Options<SegmentsCountSegmentData, ThrowOnError>) => (options.client ?? client).get<SegmentsCountSegmentResponses, SegmentsCountSegmentErrors, ThrowOnError>({ url: '/api/v1/segments/{segment_id}/count', ...options });
+
+/**
+ * Segment Members
+ */
+export const segmentsSegmentMembers = <ThrowOnError extends boolean = false>(options: Options<SegmentsSegmentMembersData, ThrowOnError>) => (options.client ?? client).get<SegmentsSegmentMembersResponses, SegmentsSegmentMembersErrors, ThrowOnError>({ url: '/api/v1/segments/{segment_id}/customers', ...options });
+
+/**
+ * Export Segment
+ *
+ * The members as CSV or Excel, streamed (phones masked without customers.pii.view).
+ */
+export const segmentsExportSegment = <ThrowOnError extends boolean = false>(options: Options<SegmentsExportSegmentData, ThrowOnError>) => (options.client ?? client).get<SegmentsExportSegmentResponses, SegmentsExportSegmentErrors, ThrowOnError>({ url: '/api/v1/segments/{segment_id}/export', ...options });
+
+/**
+ * List Groups
+ */
+export const channelsListGroups = <ThrowOnError extends boolean = false>(options?: Options<ChannelsListGroupsData, ThrowOnError>) => (options?.client ?? client).get<ChannelsListGroupsResponses, unknown, ThrowOnError>({ url: '/api/v1/channels/groups', ...options });
+
+/**
+ * Create Group
+ */
+export const channelsCreateGroup = <ThrowOnError extends boolean = false>(options: Options<ChannelsCreateGroupData, ThrowOnError>) => (options.client ?? client).post<ChannelsCreateGroupResponses, ChannelsCreateGroupErrors, ThrowOnError>({
+    url: '/api/v1/channels/groups',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete Group
+ */
+export const channelsDeleteGroup = <ThrowOnError extends boolean = false>(options: Options<ChannelsDeleteGroupData, ThrowOnError>) => (options.client ?? client).delete<ChannelsDeleteGroupResponses, ChannelsDeleteGroupErrors, ThrowOnError>({ url: '/api/v1/channels/groups/{group_id}', ...options });
+
+/**
+ * Update Group
+ */
+export const channelsUpdateGroup = <ThrowOnError extends boolean = false>(options: Options<ChannelsUpdateGroupData, ThrowOnError>) => (options.client ?? client).patch<ChannelsUpdateGroupResponses, ChannelsUpdateGroupErrors, ThrowOnError>({
+    url: '/api/v1/channels/groups/{group_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * List Presence
+ *
+ * Members on live codes with their presence (在线/离线) and codes.
+ */
+export const channelsListPresence = <ThrowOnError extends boolean = false>(options?: Options<ChannelsListPresenceData, ThrowOnError>) => (options?.client ?? client).get<ChannelsListPresenceResponses, ChannelsListPresenceErrors, ThrowOnError>({ url: '/api/v1/channels/staff', ...options });
+
+/**
+ * Set Presence
+ *
+ * Mark a member online or offline; their codes are re-planned within a second or so.
+ */
+export const channelsSetPresence = <ThrowOnError extends boolean = false>(options: Options<ChannelsSetPresenceData, ThrowOnError>) => (options.client ?? client).put<ChannelsSetPresenceResponses, ChannelsSetPresenceErrors, ThrowOnError>({
+    url: '/api/v1/channels/staff/{connection_id}/{userid}/presence',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Unknown States
+ *
+ * Adds whose `state` matched no code, counted per state.
+ */
+export const channelsUnknownStates = <ThrowOnError extends boolean = false>(options?: Options<ChannelsUnknownStatesData, ThrowOnError>) => (options?.client ?? client).get<ChannelsUnknownStatesResponses, ChannelsUnknownStatesErrors, ThrowOnError>({ url: '/api/v1/channels/unknown-states', ...options });
+
+/**
+ * Analytics Summary
+ *
+ * Adds, deletions (by staff, by customer) and net growth per code and per store over a day range
+ * (default: the last 30 days).
+ */
+export const channelsAnalyticsSummary = <ThrowOnError extends boolean = false>(options?: Options<ChannelsAnalyticsSummaryData, ThrowOnError>) => (options?.client ?? client).get<ChannelsAnalyticsSummaryResponses, ChannelsAnalyticsSummaryErrors, ThrowOnError>({ url: '/api/v1/channels/analytics/summary', ...options });
+
+/**
+ * Analytics Series
+ *
+ * Adds, deletions and net per local day or hour.
+ */
+export const channelsAnalyticsSeries = <ThrowOnError extends boolean = false>(options?: Options<ChannelsAnalyticsSeriesData, ThrowOnError>) => (options?.client ?? client).get<ChannelsAnalyticsSeriesResponses, ChannelsAnalyticsSeriesErrors, ThrowOnError>({ url: '/api/v1/channels/analytics/series', ...options });
+
+/**
+ * Analytics Staff
+ *
+ * Adds, returning customers, deletions and net per member.
+ */
+export const channelsAnalyticsStaff = <ThrowOnError extends boolean = false>(options?: Options<ChannelsAnalyticsStaffData, ThrowOnError>) => (options?.client ?? client).get<ChannelsAnalyticsStaffResponses, ChannelsAnalyticsStaffErrors, ThrowOnError>({ url: '/api/v1/channels/analytics/staff', ...options });
+
+/**
+ * Analytics Live
+ *
+ * The scan board: scans after `since` and per-store heartbeat counts. Poll every 2 s.
+ */
+export const channelsAnalyticsLive = <ThrowOnError extends boolean = false>(options?: Options<ChannelsAnalyticsLiveData, ThrowOnError>) => (options?.client ?? client).get<ChannelsAnalyticsLiveResponses, ChannelsAnalyticsLiveErrors, ThrowOnError>({ url: '/api/v1/channels/analytics/live', ...options });
+
+/**
+ * List Codes
+ */
+export const channelsListCodes = <ThrowOnError extends boolean = false>(options?: Options<ChannelsListCodesData, ThrowOnError>) => (options?.client ?? client).get<ChannelsListCodesResponses, ChannelsListCodesErrors, ThrowOnError>({ url: '/api/v1/channels', ...options });
+
+/**
+ * Create Code
+ *
+ * Create a code and its WeCom contact way. 502/503 when WeCom fails (nothing is stored).
+ */
+export const channelsCreateCode = <ThrowOnError extends boolean = false>(options: Options<ChannelsCreateCodeData, ThrowOnError>) => (options.client ?? client).post<ChannelsCreateCodeResponses, ChannelsCreateCodeErrors, ThrowOnError>({
+    url: '/api/v1/channels',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete Code
+ *
+ * Delete the code's contact way in WeCom (its QR code stops working) and mark the code deleted.
+ */
+export const channelsDeleteCode = <ThrowOnError extends boolean = false>(options: Options<ChannelsDeleteCodeData, ThrowOnError>) => (options.client ?? client).delete<ChannelsDeleteCodeResponses, ChannelsDeleteCodeErrors, ThrowOnError>({ url: '/api/v1/channels/{channel_id}', ...options });
+
+/**
+ * Get Code
+ */
+export const channelsGetCode = <ThrowOnError extends boolean = false>(options: Options<ChannelsGetCodeData, ThrowOnError>) => (options.client ?? client).get<ChannelsGetCodeResponses, ChannelsGetCodeErrors, ThrowOnError>({ url: '/api/v1/channels/{channel_id}', ...options });
+
+/**
+ * Update Code
+ */
+export const channelsUpdateCode = <ThrowOnError extends boolean = false>(options: Options<ChannelsUpdateCodeData, ThrowOnError>) => (options.client ?? client).patch<ChannelsUpdateCodeResponses, ChannelsUpdateCodeErrors, ThrowOnError>({
+    url: '/api/v1/channels/{channel_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Refresh Code
+ *
+ * Re-plan the code now and push its contact way if it differs.
+ */
+export const channelsRefreshCode = <ThrowOnError extends boolean = false>(options: Options<ChannelsRefreshCodeData, ThrowOnError>) => (options.client ?? client).post<ChannelsRefreshCodeResponses, ChannelsRefreshCodeErrors, ThrowOnError>({ url: '/api/v1/channels/{channel_id}/refresh', ...options });
+
+/**
+ * Qr Png
+ *
+ * The code's QR image as PNG; `color` is a name (blue, red...) or #RRGGBB.
+ */
+export const channelsQrPng = <ThrowOnError extends boolean = false>(options: Options<ChannelsQrPngData, ThrowOnError>) => (options.client ?? client).get<ChannelsQrPngResponses, ChannelsQrPngErrors, ThrowOnError>({ url: '/api/v1/channels/{channel_id}/qr.png', ...options });
+
+/**
+ * Qr Svg
+ *
+ * The code's QR image as SVG, with an optional coloured label band (e.g. the store's name).
+ */
+export const channelsQrSvg = <ThrowOnError extends boolean = false>(options: Options<ChannelsQrSvgData, ThrowOnError>) => (options.client ?? client).get<ChannelsQrSvgResponses, ChannelsQrSvgErrors, ThrowOnError>({ url: '/api/v1/channels/{channel_id}/qr.svg', ...options });
+
+/**
+ * List Problems
+ */
+export const channelsListProblems = <ThrowOnError extends boolean = false>(options: Options<ChannelsListProblemsData, ThrowOnError>) => (options.client ?? client).get<ChannelsListProblemsResponses, ChannelsListProblemsErrors, ThrowOnError>({ url: '/api/v1/channels/{channel_id}/problems', ...options });
+
+/**
+ * List Decisions
+ *
+ * Routing decisions: the user lists pushed to the contact way, and why.
+ */
+export const channelsListDecisions = <ThrowOnError extends boolean = false>(options: Options<ChannelsListDecisionsData, ThrowOnError>) => (options.client ?? client).get<ChannelsListDecisionsResponses, ChannelsListDecisionsErrors, ThrowOnError>({ url: '/api/v1/channels/{channel_id}/decisions', ...options });
+
+/**
+ * List Adds
+ */
+export const channelsListAdds = <ThrowOnError extends boolean = false>(options: Options<ChannelsListAddsData, ThrowOnError>) => (options.client ?? client).get<ChannelsListAddsResponses, ChannelsListAddsErrors, ThrowOnError>({ url: '/api/v1/channels/{channel_id}/adds', ...options });
+
+/**
+ * List Welcomes
+ */
+export const channelsListWelcomes = <ThrowOnError extends boolean = false>(options: Options<ChannelsListWelcomesData, ThrowOnError>) => (options.client ?? client).get<ChannelsListWelcomesResponses, ChannelsListWelcomesErrors, ThrowOnError>({ url: '/api/v1/channels/{channel_id}/welcomes', ...options });
 
 /**
  * Start Connection Sync

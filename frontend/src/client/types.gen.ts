@@ -5,6 +5,72 @@ export type ClientOptions = {
 };
 
 /**
+ * AddOut
+ */
+export type AddOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Code Id
+     */
+    code_id: number;
+    /**
+     * Staff Userid
+     */
+    staff_userid: string;
+    /**
+     * Staff Name
+     */
+    staff_name: string | null;
+    /**
+     * External Userid
+     */
+    external_userid: string;
+    /**
+     * Customer Id
+     */
+    customer_id: number | null;
+    /**
+     * Store
+     */
+    store: string | null;
+    /**
+     * Region
+     */
+    region: string | null;
+    /**
+     * Occurred At
+     */
+    occurred_at: string;
+    /**
+     * Local Day
+     */
+    local_day: string;
+    /**
+     * Is Returning
+     */
+    is_returning: boolean;
+    /**
+     * Is Half
+     */
+    is_half: boolean;
+    /**
+     * Was Listed
+     */
+    was_listed: boolean;
+    /**
+     * Routed To
+     */
+    routed_to: string | null;
+    /**
+     * Over Cap
+     */
+    over_cap: boolean;
+};
+
+/**
  * ApiKeyCreate
  */
 export type ApiKeyCreate = {
@@ -101,6 +167,60 @@ export type ApiKeyOut = {
 };
 
 /**
+ * AttributeDefinitionIn
+ */
+export type AttributeDefinitionIn = {
+    /**
+     * Key
+     */
+    key: string;
+    /**
+     * Label
+     */
+    label: string;
+    /**
+     * Type
+     */
+    type: string;
+};
+
+/**
+ * AttributeDefinitionOut
+ */
+export type AttributeDefinitionOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Key
+     */
+    key: string;
+    /**
+     * Label
+     */
+    label: string;
+    /**
+     * Type
+     */
+    type: string;
+};
+
+/**
+ * AttributeValues
+ */
+export type AttributeValues = {
+    /**
+     * Values
+     *
+     * key → value; null removes the attribute
+     */
+    values: {
+        [key: string]: unknown;
+    };
+};
+
+/**
  * AuditEntryOut
  */
 export type AuditEntryOut = {
@@ -146,6 +266,301 @@ export type AuditEntryOut = {
     detail: {
         [key: string]: unknown;
     };
+};
+
+/**
+ * BulkTagRequest
+ *
+ * Tag the customers of a segment, of a condition, of the list filters, or the given ids.
+ */
+export type BulkTagRequest = {
+    /**
+     * Add
+     */
+    add?: Array<number>;
+    /**
+     * Remove
+     */
+    remove?: Array<number>;
+    /**
+     * Segment Id
+     */
+    segment_id?: number | null;
+    /**
+     * Condition
+     */
+    condition?: {
+        [key: string]: unknown;
+    } | null;
+    filter?: CustomerFilter | null;
+    /**
+     * Customer Ids
+     */
+    customer_ids?: Array<number> | null;
+};
+
+/**
+ * ChannelCreate
+ */
+export type ChannelCreate = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Description
+     */
+    description?: string | null;
+    /**
+     * Staff
+     */
+    staff: Array<StaffEntryIn>;
+    routing?: RoutingIn;
+    /**
+     * Tags
+     */
+    tags?: Array<number | string>;
+    welcome?: WelcomeIn | null;
+    /**
+     * Group Id
+     */
+    group_id?: number | null;
+    /**
+     * Store
+     */
+    store?: string | null;
+    /**
+     * Region
+     */
+    region?: string | null;
+    /**
+     * Skip Verify
+     */
+    skip_verify?: boolean;
+    /**
+     * Skip Verify Windows
+     */
+    skip_verify_windows?: Array<WindowIn>;
+    /**
+     * Remark Template
+     */
+    remark_template?: string | null;
+    /**
+     * Description Template
+     */
+    description_template?: string | null;
+    /**
+     * Connection Id
+     */
+    connection_id: number;
+    /**
+     * State
+     *
+     * ≤30 of A-Z a-z 0-9 _ . -; generated when absent
+     */
+    state?: string | null;
+};
+
+/**
+ * ChannelOut
+ */
+export type ChannelOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Connection Id
+     */
+    connection_id: number;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Description
+     */
+    description: string | null;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * State
+     */
+    state: string;
+    /**
+     * Config Id
+     */
+    config_id: string | null;
+    /**
+     * Qr Url
+     */
+    qr_url: string | null;
+    /**
+     * Qr Png Url
+     */
+    qr_png_url: string;
+    /**
+     * Qr Svg Url
+     */
+    qr_svg_url: string;
+    /**
+     * Group Id
+     */
+    group_id: number | null;
+    /**
+     * Store
+     */
+    store: string | null;
+    /**
+     * Region
+     */
+    region: string | null;
+    /**
+     * Staff
+     */
+    staff: Array<StaffEntryOut>;
+    routing: RoutingIn;
+    /**
+     * Tags
+     */
+    tags: Array<TagRef>;
+    welcome: WelcomeIn | null;
+    /**
+     * Skip Verify
+     */
+    skip_verify: boolean;
+    /**
+     * Skip Verify Windows
+     */
+    skip_verify_windows: Array<WindowIn>;
+    /**
+     * Remark Template
+     */
+    remark_template: string | null;
+    /**
+     * Description Template
+     */
+    description_template: string | null;
+    way: WayOut;
+    /**
+     * Adds Today
+     */
+    adds_today: number;
+    /**
+     * Adds Total
+     */
+    adds_total: number;
+    problems: ProblemSummary;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+};
+
+/**
+ * ChannelUpdate
+ *
+ * Only the fields given change. `status` switches a code between active and disabled.
+ */
+export type ChannelUpdate = {
+    /**
+     * Name
+     */
+    name?: string | null;
+    /**
+     * Description
+     */
+    description?: string | null;
+    /**
+     * Staff
+     */
+    staff?: Array<StaffEntryIn> | null;
+    routing?: RoutingIn | null;
+    /**
+     * Tags
+     */
+    tags?: Array<number | string> | null;
+    welcome?: WelcomeIn | null;
+    /**
+     * Group Id
+     */
+    group_id?: number | null;
+    /**
+     * Store
+     */
+    store?: string | null;
+    /**
+     * Region
+     */
+    region?: string | null;
+    /**
+     * Skip Verify
+     */
+    skip_verify?: boolean | null;
+    /**
+     * Skip Verify Windows
+     */
+    skip_verify_windows?: Array<WindowIn> | null;
+    /**
+     * Remark Template
+     */
+    remark_template?: string | null;
+    /**
+     * Description Template
+     */
+    description_template?: string | null;
+    /**
+     * Status
+     */
+    status?: string | null;
+};
+
+/**
+ * CodeStats
+ */
+export type CodeStats = {
+    /**
+     * Code Id
+     */
+    code_id: number;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Store
+     */
+    store: string | null;
+    /**
+     * Region
+     */
+    region: string | null;
+    /**
+     * Adds
+     */
+    adds: number;
+    /**
+     * Returning
+     */
+    returning: number;
+    /**
+     * Deletions By Staff
+     */
+    deletions_by_staff: number;
+    /**
+     * Deletions By Customer
+     */
+    deletions_by_customer: number;
+    /**
+     * Net
+     */
+    net: number;
 };
 
 /**
@@ -320,6 +735,8 @@ export type CustomerDetailOut = {
     corp_name: string | null;
     /**
      * Identities
+     *
+     * Phones are masked (138****0000) unless the caller holds customers.pii.view
      */
     identities: Array<IdentityOut>;
     /**
@@ -335,9 +752,97 @@ export type CustomerDetailOut = {
      */
     created_at: string;
     /**
+     * Added At
+     *
+     * When the brand first met the customer (earliest add)
+     */
+    added_at: string;
+    /**
+     * Source Channel Id
+     */
+    source_channel_id?: number | null;
+    /**
+     * Source Label
+     */
+    source_label?: string | null;
+    /**
+     * Store
+     */
+    store?: string | null;
+    /**
+     * Region
+     */
+    region?: string | null;
+    /**
+     * Attributes
+     */
+    attributes?: {
+        [key: string]: unknown;
+    };
+    /**
      * Timeline
      */
     timeline: Array<TimelineOut>;
+    /**
+     * Merges
+     *
+     * Merges into or out of this profile
+     */
+    merges?: Array<MergeOut>;
+};
+
+/**
+ * CustomerFilter
+ *
+ * The customer list's filters, as a body (bulk actions) — the list takes them as query params.
+ */
+export type CustomerFilter = {
+    /**
+     * Q
+     */
+    q?: string | null;
+    /**
+     * Tags All
+     */
+    tags_all?: Array<number>;
+    /**
+     * Tags Any
+     */
+    tags_any?: Array<number>;
+    /**
+     * Tags None
+     */
+    tags_none?: Array<number>;
+    /**
+     * Channel Id
+     */
+    channel_id?: number | null;
+    /**
+     * Staff
+     */
+    staff?: string | null;
+    /**
+     * Store
+     */
+    store?: string | null;
+    /**
+     * Region
+     */
+    region?: string | null;
+    /**
+     * Connection Id
+     */
+    connection_id?: number | null;
+    /**
+     * Added From
+     *
+     * A date "2026-03-01", an instant, or "30d"
+     */
+    added_from?: string | null;
+    /**
+     * Added To
+     */
+    added_to?: string | null;
 };
 
 /**
@@ -366,6 +871,8 @@ export type CustomerOut = {
     corp_name: string | null;
     /**
      * Identities
+     *
+     * Phones are masked (138****0000) unless the caller holds customers.pii.view
      */
     identities: Array<IdentityOut>;
     /**
@@ -380,6 +887,34 @@ export type CustomerOut = {
      * Created At
      */
     created_at: string;
+    /**
+     * Added At
+     *
+     * When the brand first met the customer (earliest add)
+     */
+    added_at: string;
+    /**
+     * Source Channel Id
+     */
+    source_channel_id?: number | null;
+    /**
+     * Source Label
+     */
+    source_label?: string | null;
+    /**
+     * Store
+     */
+    store?: string | null;
+    /**
+     * Region
+     */
+    region?: string | null;
+    /**
+     * Attributes
+     */
+    attributes?: {
+        [key: string]: unknown;
+    };
 };
 
 /**
@@ -442,6 +977,54 @@ export type DeadLetterOut = {
 };
 
 /**
+ * DecisionOut
+ */
+export type DecisionOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Decided At
+     */
+    decided_at: string;
+    /**
+     * Trigger
+     */
+    trigger: string;
+    /**
+     * Users
+     */
+    users: Array<string>;
+    /**
+     * Skip Verify
+     */
+    skip_verify: boolean;
+    /**
+     * Mode
+     */
+    mode: string;
+    /**
+     * Reason
+     */
+    reason: string;
+    /**
+     * Excluded
+     */
+    excluded: {
+        [key: string]: string;
+    };
+    /**
+     * Is Pushed
+     */
+    is_pushed: boolean;
+    /**
+     * Error
+     */
+    error: string | null;
+};
+
+/**
  * DepartmentCreate
  */
 export type DepartmentCreate = {
@@ -471,6 +1054,44 @@ export type DepartmentOut = {
      * Parent Id
      */
     parent_id: number | null;
+};
+
+/**
+ * FieldOut
+ */
+export type FieldOut = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Type
+     */
+    type: string;
+    /**
+     * Label Zh
+     */
+    label_zh: string;
+    /**
+     * Label En
+     */
+    label_en: string;
+    /**
+     * Operators
+     */
+    operators: Array<string>;
+    /**
+     * Available
+     */
+    available: boolean;
+    /**
+     * Unavailable Reason
+     */
+    unavailable_reason: string | null;
+    /**
+     * Group
+     */
+    group: string;
 };
 
 /**
@@ -524,6 +1145,60 @@ export type FollowOut = {
 };
 
 /**
+ * GroupCreate
+ */
+export type GroupCreate = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Description
+     */
+    description?: string | null;
+};
+
+/**
+ * GroupOut
+ */
+export type GroupOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Description
+     */
+    description: string | null;
+    /**
+     * Code Count
+     */
+    code_count: number;
+    /**
+     * Created At
+     */
+    created_at: string;
+};
+
+/**
+ * GroupUpdate
+ */
+export type GroupUpdate = {
+    /**
+     * Name
+     */
+    name?: string | null;
+    /**
+     * Description
+     */
+    description?: string | null;
+};
+
+/**
  * HTTPValidationError
  */
 export type HttpValidationError = {
@@ -531,6 +1206,28 @@ export type HttpValidationError = {
      * Detail
      */
     detail?: Array<ValidationError>;
+};
+
+/**
+ * IdentityClaimIn
+ */
+export type IdentityClaimIn = {
+    /**
+     * Kind
+     *
+     * wechat_unionid, wecom_external_userid, wechat_openid, member_id, platform_buyer or phone
+     */
+    kind: string;
+    /**
+     * Namespace
+     */
+    namespace?: string;
+    /**
+     * Value
+     *
+     * Phones in clear: they are hashed and encrypted before storage
+     */
+    value: string;
 };
 
 /**
@@ -634,6 +1331,84 @@ export type JobOut = {
 };
 
 /**
+ * LiveOut
+ */
+export type LiveOut = {
+    /**
+     * Items
+     */
+    items: Array<LiveScan>;
+    /**
+     * Cursor
+     */
+    cursor: number;
+    /**
+     * Stores
+     */
+    stores: Array<LiveStore>;
+    /**
+     * Server Time
+     */
+    server_time: string;
+};
+
+/**
+ * LiveScan
+ */
+export type LiveScan = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Code Id
+     */
+    code_id: number;
+    /**
+     * Code Name
+     */
+    code_name: string;
+    /**
+     * Store
+     */
+    store: string | null;
+    /**
+     * Region
+     */
+    region: string | null;
+    /**
+     * Staff Userid
+     */
+    staff_userid: string;
+    /**
+     * Occurred At
+     */
+    occurred_at: string;
+    /**
+     * Is Returning
+     */
+    is_returning: boolean;
+};
+
+/**
+ * LiveStore
+ */
+export type LiveStore = {
+    /**
+     * Store
+     */
+    store: string | null;
+    /**
+     * Adds Last Minute
+     */
+    adds_last_minute: number;
+    /**
+     * Adds Today
+     */
+    adds_today: number;
+};
+
+/**
  * LoginIn
  */
 export type LoginIn = {
@@ -680,6 +1455,124 @@ export type MeOut = {
 };
 
 /**
+ * MergeOut
+ */
+export type MergeOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Survivor Id
+     */
+    survivor_id: number;
+    /**
+     * Merged Id
+     */
+    merged_id: number;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Rule
+     */
+    rule: string;
+    /**
+     * Reason
+     */
+    reason: string | null;
+    /**
+     * Explanation
+     */
+    explanation: Array<{
+        [key: string]: unknown;
+    }>;
+    /**
+     * Actor
+     */
+    actor: string;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Undone At
+     */
+    undone_at: string | null;
+    /**
+     * Undo Reason
+     */
+    undo_reason: string | null;
+};
+
+/**
+ * MergeRequest
+ */
+export type MergeRequest = {
+    /**
+     * Other Id
+     */
+    other_id: number;
+    /**
+     * Reason
+     */
+    reason: string;
+    /**
+     * Force
+     *
+     * Merge although an exclusive identifier disagrees
+     */
+    force?: boolean;
+};
+
+/**
+ * MergeSuggestionOut
+ */
+export type MergeSuggestionOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Customer Id
+     */
+    customer_id: number;
+    /**
+     * Other Customer Id
+     */
+    other_customer_id: number | null;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Rule
+     */
+    rule: string;
+    /**
+     * Explanation
+     */
+    explanation: Array<{
+        [key: string]: unknown;
+    }>;
+    /**
+     * Identities
+     */
+    identities: Array<{
+        [key: string]: unknown;
+    }>;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Decided At
+     */
+    decided_at: string | null;
+};
+
+/**
  * OutboxCounts
  */
 export type OutboxCounts = {
@@ -717,6 +1610,20 @@ export type OverviewOut = {
 };
 
 /**
+ * Page[AddOut]
+ */
+export type PageAddOut = {
+    /**
+     * Items
+     */
+    items: Array<AddOut>;
+    /**
+     * Next Cursor
+     */
+    next_cursor?: string | null;
+};
+
+/**
  * Page[ApiKeyOut]
  */
 export type PageApiKeyOut = {
@@ -738,6 +1645,20 @@ export type PageAuditEntryOut = {
      * Items
      */
     items: Array<AuditEntryOut>;
+    /**
+     * Next Cursor
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * Page[ChannelOut]
+ */
+export type PageChannelOut = {
+    /**
+     * Items
+     */
+    items: Array<ChannelOut>;
     /**
      * Next Cursor
      */
@@ -787,6 +1708,20 @@ export type PageDeadLetterOut = {
 };
 
 /**
+ * Page[DecisionOut]
+ */
+export type PageDecisionOut = {
+    /**
+     * Items
+     */
+    items: Array<DecisionOut>;
+    /**
+     * Next Cursor
+     */
+    next_cursor?: string | null;
+};
+
+/**
  * Page[JobOut]
  */
 export type PageJobOut = {
@@ -794,6 +1729,48 @@ export type PageJobOut = {
      * Items
      */
     items: Array<JobOut>;
+    /**
+     * Next Cursor
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * Page[MergeSuggestionOut]
+ */
+export type PageMergeSuggestionOut = {
+    /**
+     * Items
+     */
+    items: Array<MergeSuggestionOut>;
+    /**
+     * Next Cursor
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * Page[ProblemOut]
+ */
+export type PageProblemOut = {
+    /**
+     * Items
+     */
+    items: Array<ProblemOut>;
+    /**
+     * Next Cursor
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * Page[SegmentOut]
+ */
+export type PageSegmentOut = {
+    /**
+     * Items
+     */
+    items: Array<SegmentOut>;
     /**
      * Next Cursor
      */
@@ -836,6 +1813,20 @@ export type PageUserOut = {
      * Items
      */
     items: Array<UserOut>;
+    /**
+     * Next Cursor
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * Page[WelcomeResultOut]
+ */
+export type PageWelcomeResultOut = {
+    /**
+     * Items
+     */
+    items: Array<WelcomeResultOut>;
     /**
      * Next Cursor
      */
@@ -886,6 +1877,218 @@ export type PlatformTypeOut = {
      * Credential Fields
      */
     credential_fields: Array<string>;
+};
+
+/**
+ * PresenceIn
+ */
+export type PresenceIn = {
+    /**
+     * Is Online
+     */
+    is_online: boolean;
+};
+
+/**
+ * PresenceOut
+ */
+export type PresenceOut = {
+    /**
+     * Connection Id
+     */
+    connection_id: number;
+    /**
+     * Userid
+     */
+    userid: string;
+    /**
+     * Name
+     */
+    name: string | null;
+    /**
+     * Is Online
+     */
+    is_online: boolean;
+    /**
+     * Code Ids
+     */
+    code_ids: Array<number>;
+    /**
+     * Changed At
+     */
+    changed_at: string | null;
+};
+
+/**
+ * PreviewIn
+ */
+export type PreviewIn = {
+    /**
+     * Condition
+     */
+    condition: {
+        [key: string]: unknown;
+    };
+    /**
+     * Limit
+     */
+    limit?: number;
+};
+
+/**
+ * PreviewOut
+ */
+export type PreviewOut = {
+    /**
+     * Count
+     */
+    count: number;
+    /**
+     * Took Ms
+     */
+    took_ms: number;
+    /**
+     * Items
+     */
+    items: Array<CustomerOut>;
+    /**
+     * Next Cursor
+     */
+    next_cursor: string | null;
+};
+
+/**
+ * ProblemOut
+ */
+export type ProblemOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Code Id
+     */
+    code_id: number | null;
+    /**
+     * Kind
+     */
+    kind: string;
+    /**
+     * State
+     */
+    state: string | null;
+    /**
+     * Message
+     */
+    message: string;
+    /**
+     * Detail
+     */
+    detail: {
+        [key: string]: unknown;
+    };
+    /**
+     * Occurred At
+     */
+    occurred_at: string;
+};
+
+/**
+ * ProblemSummary
+ */
+export type ProblemSummary = {
+    /**
+     * Total
+     */
+    total: number;
+    /**
+     * By Kind
+     */
+    by_kind: {
+        [key: string]: number;
+    };
+    /**
+     * Last At
+     */
+    last_at: string | null;
+};
+
+/**
+ * RangeIn
+ */
+export type RangeIn = {
+    /**
+     * Start
+     */
+    start: string;
+    /**
+     * End
+     */
+    end: string;
+};
+
+/**
+ * ResolveOut
+ */
+export type ResolveOut = {
+    /**
+     * Outcome
+     */
+    outcome: string;
+    /**
+     * Customer Id
+     */
+    customer_id: number | null;
+    /**
+     * Created
+     */
+    created: boolean;
+    /**
+     * Merged
+     */
+    merged: Array<number>;
+    /**
+     * Attached
+     */
+    attached: Array<{
+        [key: string]: string;
+    }>;
+    /**
+     * Suggestions
+     */
+    suggestions: Array<number>;
+    /**
+     * Explanation
+     */
+    explanation: Array<{
+        [key: string]: unknown;
+    }>;
+};
+
+/**
+ * ResolveRequest
+ */
+export type ResolveRequest = {
+    /**
+     * Identities
+     */
+    identities: Array<IdentityClaimIn>;
+    /**
+     * Create
+     */
+    create?: boolean;
+    /**
+     * Dry Run
+     */
+    dry_run?: boolean;
+    /**
+     * Name
+     */
+    name?: string | null;
+    /**
+     * Source
+     */
+    source?: string;
 };
 
 /**
@@ -964,6 +2167,193 @@ export type RoleUpdate = {
 };
 
 /**
+ * RoutingIn
+ */
+export type RoutingIn = {
+    strategy?: Strategy;
+    /**
+     * Timezone
+     */
+    timezone?: string;
+    /**
+     * Schedule
+     */
+    schedule?: Array<WindowIn> | null;
+    /**
+     * Special Dates
+     */
+    special_dates?: Array<SpecialDateIn>;
+    /**
+     * Match Location
+     */
+    match_location?: boolean;
+    /**
+     * Sticky
+     */
+    sticky?: boolean;
+};
+
+/**
+ * SegmentCountOut
+ */
+export type SegmentCountOut = {
+    /**
+     * Count
+     */
+    count: number;
+    /**
+     * Counted At
+     */
+    counted_at: string;
+    /**
+     * Took Ms
+     */
+    took_ms: number;
+};
+
+/**
+ * SegmentIn
+ */
+export type SegmentIn = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Description
+     */
+    description?: string | null;
+    /**
+     * Condition
+     *
+     * The condition language's JSON (see README)
+     */
+    condition: {
+        [key: string]: unknown;
+    };
+};
+
+/**
+ * SegmentOut
+ */
+export type SegmentOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Description
+     */
+    description: string | null;
+    /**
+     * Condition
+     */
+    condition: {
+        [key: string]: unknown;
+    };
+    /**
+     * Created By
+     */
+    created_by: string | null;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+    /**
+     * Last Count
+     */
+    last_count: number | null;
+    /**
+     * Last Counted At
+     */
+    last_counted_at: string | null;
+};
+
+/**
+ * SegmentPatch
+ */
+export type SegmentPatch = {
+    /**
+     * Name
+     */
+    name?: string | null;
+    /**
+     * Description
+     */
+    description?: string | null;
+    /**
+     * Condition
+     */
+    condition?: {
+        [key: string]: unknown;
+    } | null;
+};
+
+/**
+ * SeriesOut
+ */
+export type SeriesOut = {
+    /**
+     * Bucket
+     */
+    bucket: string;
+    /**
+     * Points
+     */
+    points: Array<SeriesPoint>;
+};
+
+/**
+ * SeriesPoint
+ */
+export type SeriesPoint = {
+    /**
+     * Key
+     */
+    key: string;
+    /**
+     * Adds
+     */
+    adds: number;
+    /**
+     * Deletions
+     */
+    deletions: number;
+    /**
+     * Net
+     */
+    net: number;
+};
+
+/**
+ * SpecialDateIn
+ *
+ * A date with its own hours (no hours: closed), for everyone or the listed members.
+ */
+export type SpecialDateIn = {
+    /**
+     * Date
+     */
+    date: string;
+    /**
+     * Hours
+     */
+    hours?: Array<RangeIn>;
+    /**
+     * Userids
+     */
+    userids?: Array<string>;
+};
+
+/**
  * StaffDepartmentOut
  */
 export type StaffDepartmentOut = {
@@ -987,6 +2377,86 @@ export type StaffDepartmentOut = {
      * Parent Wecom Id
      */
     parent_wecom_id: number | null;
+};
+
+/**
+ * StaffEntryIn
+ */
+export type StaffEntryIn = {
+    /**
+     * Userid
+     */
+    userid: string;
+    /**
+     * Weight
+     */
+    weight?: number;
+    /**
+     * Daily Cap
+     */
+    daily_cap?: number | null;
+    /**
+     * Backup
+     */
+    backup?: boolean;
+    /**
+     * Store
+     */
+    store?: string | null;
+    /**
+     * Region
+     */
+    region?: string | null;
+    /**
+     * Schedule
+     */
+    schedule?: Array<WindowIn> | null;
+};
+
+/**
+ * StaffEntryOut
+ */
+export type StaffEntryOut = {
+    /**
+     * Userid
+     */
+    userid: string;
+    /**
+     * Weight
+     */
+    weight?: number;
+    /**
+     * Daily Cap
+     */
+    daily_cap?: number | null;
+    /**
+     * Backup
+     */
+    backup?: boolean;
+    /**
+     * Store
+     */
+    store?: string | null;
+    /**
+     * Region
+     */
+    region?: string | null;
+    /**
+     * Schedule
+     */
+    schedule?: Array<WindowIn> | null;
+    /**
+     * Name
+     */
+    name?: string | null;
+    /**
+     * Is Online
+     */
+    is_online?: boolean;
+    /**
+     * Adds Today
+     */
+    adds_today?: number;
 };
 
 /**
@@ -1050,6 +2520,101 @@ export type StaffOut = {
 };
 
 /**
+ * StaffStats
+ */
+export type StaffStats = {
+    /**
+     * Staff Userid
+     */
+    staff_userid: string;
+    /**
+     * Name
+     */
+    name: string | null;
+    /**
+     * Adds
+     */
+    adds: number;
+    /**
+     * Returning
+     */
+    returning: number;
+    /**
+     * Deletions
+     */
+    deletions: number;
+    /**
+     * Net
+     */
+    net: number;
+};
+
+/**
+ * StoreStats
+ */
+export type StoreStats = {
+    /**
+     * Store
+     */
+    store: string | null;
+    /**
+     * Region
+     */
+    region: string | null;
+    /**
+     * Adds
+     */
+    adds: number;
+    /**
+     * Deletions
+     */
+    deletions: number;
+    /**
+     * Net
+     */
+    net: number;
+};
+
+/**
+ * Strategy
+ */
+export type Strategy = 'round_robin' | 'weighted' | 'random';
+
+/**
+ * SummaryOut
+ */
+export type SummaryOut = {
+    /**
+     * From Day
+     */
+    from_day: string;
+    /**
+     * To Day
+     */
+    to_day: string;
+    /**
+     * Codes
+     */
+    codes: Array<CodeStats>;
+    /**
+     * Stores
+     */
+    stores: Array<StoreStats>;
+    /**
+     * Adds
+     */
+    adds: number;
+    /**
+     * Deletions
+     */
+    deletions: number;
+    /**
+     * Net
+     */
+    net: number;
+};
+
+/**
  * SwitchTenantIn
  */
 export type SwitchTenantIn = {
@@ -1085,6 +2650,44 @@ export type TagBrief = {
      * Group Name
      */
     group_name: string;
+    /**
+     * Local
+     *
+     * A local tag (not in WeCom)
+     */
+    local?: boolean;
+};
+
+/**
+ * TagChange
+ */
+export type TagChange = {
+    /**
+     * Add
+     */
+    add?: Array<number>;
+    /**
+     * Remove
+     */
+    remove?: Array<number>;
+};
+
+/**
+ * TagChangeOut
+ */
+export type TagChangeOut = {
+    /**
+     * Customer Id
+     */
+    customer_id: number;
+    /**
+     * Changed
+     */
+    changed: boolean;
+    /**
+     * Tags
+     */
+    tags: Array<TagBrief>;
 };
 
 /**
@@ -1103,8 +2706,10 @@ export type TagCreate = {
 export type TagGroupCreate = {
     /**
      * Connection Id
+     *
+     * The WeCom connection to push the group to; none for a local group
      */
-    connection_id: number;
+    connection_id?: number | null;
     /**
      * Name
      */
@@ -1161,6 +2766,24 @@ export type TagOut = {
      * Order
      */
     order: number;
+    /**
+     * Wecom Tag Id
+     */
+    wecom_tag_id: string | null;
+};
+
+/**
+ * TagRef
+ */
+export type TagRef = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Name
+     */
+    name: string;
     /**
      * Wecom Tag Id
      */
@@ -1306,6 +2929,44 @@ export type TokenOut = {
 };
 
 /**
+ * UnknownStateOut
+ */
+export type UnknownStateOut = {
+    /**
+     * Connection Id
+     */
+    connection_id: number;
+    /**
+     * State
+     */
+    state: string;
+    /**
+     * Count
+     */
+    count: number;
+    /**
+     * Last Seen At
+     */
+    last_seen_at: string;
+};
+
+/**
+ * UnmergeRequest
+ */
+export type UnmergeRequest = {
+    /**
+     * Other Id
+     *
+     * The profile that was merged into this one
+     */
+    other_id: number;
+    /**
+     * Reason
+     */
+    reason: string;
+};
+
+/**
  * UserBrief
  */
 export type UserBrief = {
@@ -1443,6 +3104,165 @@ export type ValidationError = {
     ctx?: {
         [key: string]: unknown;
     };
+};
+
+/**
+ * VariantIn
+ */
+export type VariantIn = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Days
+     */
+    days?: Array<number>;
+    /**
+     * Start
+     */
+    start?: string | null;
+    /**
+     * End
+     */
+    end?: string | null;
+    /**
+     * From Date
+     */
+    from_date?: string | null;
+    /**
+     * To Date
+     */
+    to_date?: string | null;
+    /**
+     * Text
+     */
+    text?: string | null;
+    /**
+     * Attachments
+     */
+    attachments?: Array<{
+        [key: string]: unknown;
+    }> | null;
+};
+
+/**
+ * WayOut
+ *
+ * The contact way as last pushed to WeCom.
+ */
+export type WayOut = {
+    /**
+     * Users
+     */
+    users: Array<string>;
+    /**
+     * Skip Verify
+     */
+    skip_verify: boolean | null;
+    /**
+     * Synced At
+     */
+    synced_at: string | null;
+    /**
+     * Error
+     */
+    error: string | null;
+};
+
+/**
+ * WelcomeIn
+ *
+ * The welcome message: text with `{customer_name}`, `{staff_name}`, `{channel_name}`, up to 9
+ * attachments in WeCom's shape (`{"msgtype": "link", "link": {"title", "url", ...}}`), and variants
+ * tried in order (the first matching the add's local time wins).
+ */
+export type WelcomeIn = {
+    /**
+     * Enabled
+     */
+    enabled?: boolean;
+    /**
+     * Text
+     */
+    text?: string;
+    /**
+     * Attachments
+     */
+    attachments?: Array<{
+        [key: string]: unknown;
+    }>;
+    /**
+     * Variants
+     */
+    variants?: Array<VariantIn>;
+};
+
+/**
+ * WelcomeResultOut
+ */
+export type WelcomeResultOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Code Id
+     */
+    code_id: number;
+    /**
+     * Customer Id
+     */
+    customer_id: number | null;
+    /**
+     * Staff Userid
+     */
+    staff_userid: string;
+    /**
+     * Variant
+     */
+    variant: string | null;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Attempts
+     */
+    attempts: number;
+    /**
+     * Text
+     */
+    text: string | null;
+    /**
+     * Error
+     */
+    error: string | null;
+    /**
+     * Created At
+     */
+    created_at: string;
+};
+
+/**
+ * WindowIn
+ *
+ * Weekly hours: ISO weekdays (1 Monday .. 7 Sunday; empty: every day) and a local time range
+ * `[start, end)`; `end` before `start` runs overnight, "24:00" is the end of the day.
+ */
+export type WindowIn = {
+    /**
+     * Days
+     */
+    days?: Array<number>;
+    /**
+     * Start
+     */
+    start: string;
+    /**
+     * End
+     */
+    end: string;
 };
 
 /**
@@ -2564,6 +4384,8 @@ export type CustomersListCustomersData = {
     query?: {
         /**
          * Q
+         *
+         * Name or remark contains; identifier or phone equals
          */
         q?: string | null;
         /**
@@ -2574,12 +4396,48 @@ export type CustomersListCustomersData = {
         staff?: string | null;
         /**
          * Tag Id
+         *
+         * Has this tag (same as tags_all=<id>)
          */
         tag_id?: number | null;
+        /**
+         * Tags All
+         */
+        tags_all?: Array<number> | null;
+        /**
+         * Tags Any
+         */
+        tags_any?: Array<number> | null;
+        /**
+         * Tags None
+         */
+        tags_none?: Array<number> | null;
+        /**
+         * Channel Id
+         */
+        channel_id?: number | null;
+        /**
+         * Store
+         */
+        store?: string | null;
+        /**
+         * Region
+         */
+        region?: string | null;
         /**
          * Connection Id
          */
         connection_id?: number | null;
+        /**
+         * Added From
+         *
+         * "2026-03-01", an ISO instant, or "30d"
+         */
+        added_from?: string | null;
+        /**
+         * Added To
+         */
+        added_to?: string | null;
         /**
          * Limit
          */
@@ -2610,6 +4468,56 @@ export type CustomersListCustomersResponses = {
 
 export type CustomersListCustomersResponse = CustomersListCustomersResponses[keyof CustomersListCustomersResponses];
 
+export type CustomersBulkTagData = {
+    body: BulkTagRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v1/customers/bulk-tag';
+};
+
+export type CustomersBulkTagErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CustomersBulkTagError = CustomersBulkTagErrors[keyof CustomersBulkTagErrors];
+
+export type CustomersBulkTagResponses = {
+    /**
+     * Successful Response
+     */
+    202: JobOut;
+};
+
+export type CustomersBulkTagResponse = CustomersBulkTagResponses[keyof CustomersBulkTagResponses];
+
+export type CustomersResolveIdentitiesData = {
+    body: ResolveRequest;
+    path?: never;
+    query?: never;
+    url: '/api/v1/customers/resolve';
+};
+
+export type CustomersResolveIdentitiesErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CustomersResolveIdentitiesError = CustomersResolveIdentitiesErrors[keyof CustomersResolveIdentitiesErrors];
+
+export type CustomersResolveIdentitiesResponses = {
+    /**
+     * Successful Response
+     */
+    200: ResolveOut;
+};
+
+export type CustomersResolveIdentitiesResponse = CustomersResolveIdentitiesResponses[keyof CustomersResolveIdentitiesResponses];
+
 export type CustomersGetCustomerData = {
     body?: never;
     path: {
@@ -2639,6 +4547,255 @@ export type CustomersGetCustomerResponses = {
 };
 
 export type CustomersGetCustomerResponse = CustomersGetCustomerResponses[keyof CustomersGetCustomerResponses];
+
+export type CustomersChangeTagsData = {
+    body: TagChange;
+    path: {
+        /**
+         * Customer Id
+         */
+        customer_id: number;
+    };
+    query?: never;
+    url: '/api/v1/customers/{customer_id}/tags';
+};
+
+export type CustomersChangeTagsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CustomersChangeTagsError = CustomersChangeTagsErrors[keyof CustomersChangeTagsErrors];
+
+export type CustomersChangeTagsResponses = {
+    /**
+     * Successful Response
+     */
+    200: TagChangeOut;
+};
+
+export type CustomersChangeTagsResponse = CustomersChangeTagsResponses[keyof CustomersChangeTagsResponses];
+
+export type CustomersSetAttributesData = {
+    body: AttributeValues;
+    path: {
+        /**
+         * Customer Id
+         */
+        customer_id: number;
+    };
+    query?: never;
+    url: '/api/v1/customers/{customer_id}/attributes';
+};
+
+export type CustomersSetAttributesErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CustomersSetAttributesError = CustomersSetAttributesErrors[keyof CustomersSetAttributesErrors];
+
+export type CustomersSetAttributesResponses = {
+    /**
+     * Successful Response
+     */
+    200: CustomerOut;
+};
+
+export type CustomersSetAttributesResponse = CustomersSetAttributesResponses[keyof CustomersSetAttributesResponses];
+
+export type CustomersMergeData = {
+    body: MergeRequest;
+    path: {
+        /**
+         * Customer Id
+         */
+        customer_id: number;
+    };
+    query?: never;
+    url: '/api/v1/customers/{customer_id}/merge';
+};
+
+export type CustomersMergeErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CustomersMergeError = CustomersMergeErrors[keyof CustomersMergeErrors];
+
+export type CustomersMergeResponses = {
+    /**
+     * Successful Response
+     */
+    200: MergeOut;
+};
+
+export type CustomersMergeResponse = CustomersMergeResponses[keyof CustomersMergeResponses];
+
+export type CustomersUnmergeData = {
+    body: UnmergeRequest;
+    path: {
+        /**
+         * Customer Id
+         */
+        customer_id: number;
+    };
+    query?: never;
+    url: '/api/v1/customers/{customer_id}/unmerge';
+};
+
+export type CustomersUnmergeErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CustomersUnmergeError = CustomersUnmergeErrors[keyof CustomersUnmergeErrors];
+
+export type CustomersUnmergeResponses = {
+    /**
+     * Successful Response
+     */
+    200: MergeOut;
+};
+
+export type CustomersUnmergeResponse = CustomersUnmergeResponses[keyof CustomersUnmergeResponses];
+
+export type CustomersListMergeSuggestionsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Status
+         */
+        status?: 'open' | 'merged' | 'dismissed' | null;
+        /**
+         * Limit
+         */
+        limit?: number;
+        /**
+         * Cursor
+         */
+        cursor?: string | null;
+    };
+    url: '/api/v1/customer-merge-suggestions';
+};
+
+export type CustomersListMergeSuggestionsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CustomersListMergeSuggestionsError = CustomersListMergeSuggestionsErrors[keyof CustomersListMergeSuggestionsErrors];
+
+export type CustomersListMergeSuggestionsResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageMergeSuggestionOut;
+};
+
+export type CustomersListMergeSuggestionsResponse = CustomersListMergeSuggestionsResponses[keyof CustomersListMergeSuggestionsResponses];
+
+export type CustomersDismissMergeSuggestionData = {
+    body?: never;
+    path: {
+        /**
+         * Suggestion Id
+         */
+        suggestion_id: number;
+    };
+    query?: never;
+    url: '/api/v1/customer-merge-suggestions/{suggestion_id}/dismiss';
+};
+
+export type CustomersDismissMergeSuggestionErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CustomersDismissMergeSuggestionError = CustomersDismissMergeSuggestionErrors[keyof CustomersDismissMergeSuggestionErrors];
+
+export type CustomersDismissMergeSuggestionResponses = {
+    /**
+     * Successful Response
+     */
+    200: MergeSuggestionOut;
+};
+
+export type CustomersDismissMergeSuggestionResponse = CustomersDismissMergeSuggestionResponses[keyof CustomersDismissMergeSuggestionResponses];
+
+export type CustomersListFieldsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/customer-fields';
+};
+
+export type CustomersListFieldsResponses = {
+    /**
+     * Response Customers List Fields
+     *
+     * Successful Response
+     */
+    200: Array<FieldOut>;
+};
+
+export type CustomersListFieldsResponse = CustomersListFieldsResponses[keyof CustomersListFieldsResponses];
+
+export type CustomersListAttributesData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/customer-attributes';
+};
+
+export type CustomersListAttributesResponses = {
+    /**
+     * Response Customers List Attributes
+     *
+     * Successful Response
+     */
+    200: Array<AttributeDefinitionOut>;
+};
+
+export type CustomersListAttributesResponse = CustomersListAttributesResponses[keyof CustomersListAttributesResponses];
+
+export type CustomersCreateAttributeData = {
+    body: AttributeDefinitionIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/customer-attributes';
+};
+
+export type CustomersCreateAttributeErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CustomersCreateAttributeError = CustomersCreateAttributeErrors[keyof CustomersCreateAttributeErrors];
+
+export type CustomersCreateAttributeResponses = {
+    /**
+     * Successful Response
+     */
+    201: AttributeDefinitionOut;
+};
+
+export type CustomersCreateAttributeResponse = CustomersCreateAttributeResponses[keyof CustomersCreateAttributeResponses];
 
 export type CustomersListTagsData = {
     body?: never;
@@ -2786,6 +4943,1158 @@ export type CustomersRenameTagResponses = {
 };
 
 export type CustomersRenameTagResponse = CustomersRenameTagResponses[keyof CustomersRenameTagResponses];
+
+export type SegmentsListSegmentsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Limit
+         */
+        limit?: number;
+        /**
+         * Cursor
+         */
+        cursor?: string | null;
+    };
+    url: '/api/v1/segments';
+};
+
+export type SegmentsListSegmentsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type SegmentsListSegmentsError = SegmentsListSegmentsErrors[keyof SegmentsListSegmentsErrors];
+
+export type SegmentsListSegmentsResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageSegmentOut;
+};
+
+export type SegmentsListSegmentsResponse = SegmentsListSegmentsResponses[keyof SegmentsListSegmentsResponses];
+
+export type SegmentsCreateSegmentData = {
+    body: SegmentIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/segments';
+};
+
+export type SegmentsCreateSegmentErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type SegmentsCreateSegmentError = SegmentsCreateSegmentErrors[keyof SegmentsCreateSegmentErrors];
+
+export type SegmentsCreateSegmentResponses = {
+    /**
+     * Successful Response
+     */
+    201: SegmentOut;
+};
+
+export type SegmentsCreateSegmentResponse = SegmentsCreateSegmentResponses[keyof SegmentsCreateSegmentResponses];
+
+export type SegmentsPreviewSegmentData = {
+    body: PreviewIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/segments/preview';
+};
+
+export type SegmentsPreviewSegmentErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type SegmentsPreviewSegmentError = SegmentsPreviewSegmentErrors[keyof SegmentsPreviewSegmentErrors];
+
+export type SegmentsPreviewSegmentResponses = {
+    /**
+     * Successful Response
+     */
+    200: PreviewOut;
+};
+
+export type SegmentsPreviewSegmentResponse = SegmentsPreviewSegmentResponses[keyof SegmentsPreviewSegmentResponses];
+
+export type SegmentsDeleteSegmentData = {
+    body?: never;
+    path: {
+        /**
+         * Segment Id
+         */
+        segment_id: number;
+    };
+    query?: never;
+    url: '/api/v1/segments/{segment_id}';
+};
+
+export type SegmentsDeleteSegmentErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type SegmentsDeleteSegmentError = SegmentsDeleteSegmentErrors[keyof SegmentsDeleteSegmentErrors];
+
+export type SegmentsDeleteSegmentResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type SegmentsDeleteSegmentResponse = SegmentsDeleteSegmentResponses[keyof SegmentsDeleteSegmentResponses];
+
+export type SegmentsGetSegmentData = {
+    body?: never;
+    path: {
+        /**
+         * Segment Id
+         */
+        segment_id: number;
+    };
+    query?: never;
+    url: '/api/v1/segments/{segment_id}';
+};
+
+export type SegmentsGetSegmentErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type SegmentsGetSegmentError = SegmentsGetSegmentErrors[keyof SegmentsGetSegmentErrors];
+
+export type SegmentsGetSegmentResponses = {
+    /**
+     * Successful Response
+     */
+    200: SegmentOut;
+};
+
+export type SegmentsGetSegmentResponse = SegmentsGetSegmentResponses[keyof SegmentsGetSegmentResponses];
+
+export type SegmentsUpdateSegmentData = {
+    body: SegmentPatch;
+    path: {
+        /**
+         * Segment Id
+         */
+        segment_id: number;
+    };
+    query?: never;
+    url: '/api/v1/segments/{segment_id}';
+};
+
+export type SegmentsUpdateSegmentErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type SegmentsUpdateSegmentError = SegmentsUpdateSegmentErrors[keyof SegmentsUpdateSegmentErrors];
+
+export type SegmentsUpdateSegmentResponses = {
+    /**
+     * Successful Response
+     */
+    200: SegmentOut;
+};
+
+export type SegmentsUpdateSegmentResponse = SegmentsUpdateSegmentResponses[keyof SegmentsUpdateSegmentResponses];
+
+export type SegmentsCountSegmentData = {
+    body?: never;
+    path: {
+        /**
+         * Segment Id
+         */
+        segment_id: number;
+    };
+    query?: never;
+    url: '/api/v1/segments/{segment_id}/count';
+};
+
+export type SegmentsCountSegmentErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type SegmentsCountSegmentError = SegmentsCountSegmentErrors[keyof SegmentsCountSegmentErrors];
+
+export type SegmentsCountSegmentResponses = {
+    /**
+     * Successful Response
+     */
+    200: SegmentCountOut;
+};
+
+export type SegmentsCountSegmentResponse = SegmentsCountSegmentResponses[keyof SegmentsCountSegmentResponses];
+
+export type SegmentsSegmentMembersData = {
+    body?: never;
+    path: {
+        /**
+         * Segment Id
+         */
+        segment_id: number;
+    };
+    query?: {
+        /**
+         * Limit
+         */
+        limit?: number;
+        /**
+         * Cursor
+         */
+        cursor?: string | null;
+    };
+    url: '/api/v1/segments/{segment_id}/customers';
+};
+
+export type SegmentsSegmentMembersErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type SegmentsSegmentMembersError = SegmentsSegmentMembersErrors[keyof SegmentsSegmentMembersErrors];
+
+export type SegmentsSegmentMembersResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageCustomerOut;
+};
+
+export type SegmentsSegmentMembersResponse = SegmentsSegmentMembersResponses[keyof SegmentsSegmentMembersResponses];
+
+export type SegmentsExportSegmentData = {
+    body?: never;
+    path: {
+        /**
+         * Segment Id
+         */
+        segment_id: number;
+    };
+    query?: {
+        /**
+         * Format
+         */
+        format?: 'csv' | 'xlsx';
+    };
+    url: '/api/v1/segments/{segment_id}/export';
+};
+
+export type SegmentsExportSegmentErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type SegmentsExportSegmentError = SegmentsExportSegmentErrors[keyof SegmentsExportSegmentErrors];
+
+export type SegmentsExportSegmentResponses = {
+    /**
+     * Successful Response
+     */
+    200: unknown;
+};
+
+export type ChannelsListGroupsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/channels/groups';
+};
+
+export type ChannelsListGroupsResponses = {
+    /**
+     * Response Channels List Groups
+     *
+     * Successful Response
+     */
+    200: Array<GroupOut>;
+};
+
+export type ChannelsListGroupsResponse = ChannelsListGroupsResponses[keyof ChannelsListGroupsResponses];
+
+export type ChannelsCreateGroupData = {
+    body: GroupCreate;
+    path?: never;
+    query?: never;
+    url: '/api/v1/channels/groups';
+};
+
+export type ChannelsCreateGroupErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ChannelsCreateGroupError = ChannelsCreateGroupErrors[keyof ChannelsCreateGroupErrors];
+
+export type ChannelsCreateGroupResponses = {
+    /**
+     * Successful Response
+     */
+    201: GroupOut;
+};
+
+export type ChannelsCreateGroupResponse = ChannelsCreateGroupResponses[keyof ChannelsCreateGroupResponses];
+
+export type ChannelsDeleteGroupData = {
+    body?: never;
+    path: {
+        /**
+         * Group Id
+         */
+        group_id: number;
+    };
+    query?: never;
+    url: '/api/v1/channels/groups/{group_id}';
+};
+
+export type ChannelsDeleteGroupErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ChannelsDeleteGroupError = ChannelsDeleteGroupErrors[keyof ChannelsDeleteGroupErrors];
+
+export type ChannelsDeleteGroupResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type ChannelsDeleteGroupResponse = ChannelsDeleteGroupResponses[keyof ChannelsDeleteGroupResponses];
+
+export type ChannelsUpdateGroupData = {
+    body: GroupUpdate;
+    path: {
+        /**
+         * Group Id
+         */
+        group_id: number;
+    };
+    query?: never;
+    url: '/api/v1/channels/groups/{group_id}';
+};
+
+export type ChannelsUpdateGroupErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ChannelsUpdateGroupError = ChannelsUpdateGroupErrors[keyof ChannelsUpdateGroupErrors];
+
+export type ChannelsUpdateGroupResponses = {
+    /**
+     * Successful Response
+     */
+    200: GroupOut;
+};
+
+export type ChannelsUpdateGroupResponse = ChannelsUpdateGroupResponses[keyof ChannelsUpdateGroupResponses];
+
+export type ChannelsListPresenceData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Connection Id
+         */
+        connection_id?: number | null;
+    };
+    url: '/api/v1/channels/staff';
+};
+
+export type ChannelsListPresenceErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ChannelsListPresenceError = ChannelsListPresenceErrors[keyof ChannelsListPresenceErrors];
+
+export type ChannelsListPresenceResponses = {
+    /**
+     * Response Channels List Presence
+     *
+     * Successful Response
+     */
+    200: Array<PresenceOut>;
+};
+
+export type ChannelsListPresenceResponse = ChannelsListPresenceResponses[keyof ChannelsListPresenceResponses];
+
+export type ChannelsSetPresenceData = {
+    body: PresenceIn;
+    path: {
+        /**
+         * Connection Id
+         */
+        connection_id: number;
+        /**
+         * Userid
+         */
+        userid: string;
+    };
+    query?: never;
+    url: '/api/v1/channels/staff/{connection_id}/{userid}/presence';
+};
+
+export type ChannelsSetPresenceErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ChannelsSetPresenceError = ChannelsSetPresenceErrors[keyof ChannelsSetPresenceErrors];
+
+export type ChannelsSetPresenceResponses = {
+    /**
+     * Successful Response
+     */
+    200: PresenceOut;
+};
+
+export type ChannelsSetPresenceResponse = ChannelsSetPresenceResponses[keyof ChannelsSetPresenceResponses];
+
+export type ChannelsUnknownStatesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Connection Id
+         */
+        connection_id?: number | null;
+    };
+    url: '/api/v1/channels/unknown-states';
+};
+
+export type ChannelsUnknownStatesErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ChannelsUnknownStatesError = ChannelsUnknownStatesErrors[keyof ChannelsUnknownStatesErrors];
+
+export type ChannelsUnknownStatesResponses = {
+    /**
+     * Response Channels Unknown States
+     *
+     * Successful Response
+     */
+    200: Array<UnknownStateOut>;
+};
+
+export type ChannelsUnknownStatesResponse = ChannelsUnknownStatesResponses[keyof ChannelsUnknownStatesResponses];
+
+export type ChannelsAnalyticsSummaryData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * From
+         *
+         * first local day, included
+         */
+        from?: string | null;
+        /**
+         * To
+         *
+         * last local day, included
+         */
+        to?: string | null;
+        /**
+         * Tz
+         *
+         * IANA time zone of the day buckets
+         */
+        tz?: string;
+        /**
+         * Code Id
+         */
+        code_id?: number | null;
+        /**
+         * Group Id
+         */
+        group_id?: number | null;
+        /**
+         * Connection Id
+         */
+        connection_id?: number | null;
+        /**
+         * Store
+         */
+        store?: string | null;
+        /**
+         * Region
+         */
+        region?: string | null;
+    };
+    url: '/api/v1/channels/analytics/summary';
+};
+
+export type ChannelsAnalyticsSummaryErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ChannelsAnalyticsSummaryError = ChannelsAnalyticsSummaryErrors[keyof ChannelsAnalyticsSummaryErrors];
+
+export type ChannelsAnalyticsSummaryResponses = {
+    /**
+     * Successful Response
+     */
+    200: SummaryOut;
+};
+
+export type ChannelsAnalyticsSummaryResponse = ChannelsAnalyticsSummaryResponses[keyof ChannelsAnalyticsSummaryResponses];
+
+export type ChannelsAnalyticsSeriesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Bucket
+         */
+        bucket?: string;
+        /**
+         * From
+         *
+         * first local day, included
+         */
+        from?: string | null;
+        /**
+         * To
+         *
+         * last local day, included
+         */
+        to?: string | null;
+        /**
+         * Tz
+         *
+         * IANA time zone of the day buckets
+         */
+        tz?: string;
+        /**
+         * Code Id
+         */
+        code_id?: number | null;
+        /**
+         * Group Id
+         */
+        group_id?: number | null;
+        /**
+         * Connection Id
+         */
+        connection_id?: number | null;
+        /**
+         * Store
+         */
+        store?: string | null;
+        /**
+         * Region
+         */
+        region?: string | null;
+    };
+    url: '/api/v1/channels/analytics/series';
+};
+
+export type ChannelsAnalyticsSeriesErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ChannelsAnalyticsSeriesError = ChannelsAnalyticsSeriesErrors[keyof ChannelsAnalyticsSeriesErrors];
+
+export type ChannelsAnalyticsSeriesResponses = {
+    /**
+     * Successful Response
+     */
+    200: SeriesOut;
+};
+
+export type ChannelsAnalyticsSeriesResponse = ChannelsAnalyticsSeriesResponses[keyof ChannelsAnalyticsSeriesResponses];
+
+export type ChannelsAnalyticsStaffData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * From
+         *
+         * first local day, included
+         */
+        from?: string | null;
+        /**
+         * To
+         *
+         * last local day, included
+         */
+        to?: string | null;
+        /**
+         * Tz
+         *
+         * IANA time zone of the day buckets
+         */
+        tz?: string;
+        /**
+         * Code Id
+         */
+        code_id?: number | null;
+        /**
+         * Group Id
+         */
+        group_id?: number | null;
+        /**
+         * Connection Id
+         */
+        connection_id?: number | null;
+        /**
+         * Store
+         */
+        store?: string | null;
+        /**
+         * Region
+         */
+        region?: string | null;
+    };
+    url: '/api/v1/channels/analytics/staff';
+};
+
+export type ChannelsAnalyticsStaffErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ChannelsAnalyticsStaffError = ChannelsAnalyticsStaffErrors[keyof ChannelsAnalyticsStaffErrors];
+
+export type ChannelsAnalyticsStaffResponses = {
+    /**
+     * Response Channels Analytics Staff
+     *
+     * Successful Response
+     */
+    200: Array<StaffStats>;
+};
+
+export type ChannelsAnalyticsStaffResponse = ChannelsAnalyticsStaffResponses[keyof ChannelsAnalyticsStaffResponses];
+
+export type ChannelsAnalyticsLiveData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Since
+         *
+         * `cursor` of the previous answer
+         */
+        since?: number | null;
+        /**
+         * Tz
+         *
+         * IANA time zone of the day buckets
+         */
+        tz?: string;
+    };
+    url: '/api/v1/channels/analytics/live';
+};
+
+export type ChannelsAnalyticsLiveErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ChannelsAnalyticsLiveError = ChannelsAnalyticsLiveErrors[keyof ChannelsAnalyticsLiveErrors];
+
+export type ChannelsAnalyticsLiveResponses = {
+    /**
+     * Successful Response
+     */
+    200: LiveOut;
+};
+
+export type ChannelsAnalyticsLiveResponse = ChannelsAnalyticsLiveResponses[keyof ChannelsAnalyticsLiveResponses];
+
+export type ChannelsListCodesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Connection Id
+         */
+        connection_id?: number | null;
+        /**
+         * Group Id
+         */
+        group_id?: number | null;
+        /**
+         * Store
+         */
+        store?: string | null;
+        /**
+         * Region
+         */
+        region?: string | null;
+        /**
+         * Status
+         */
+        status?: string | null;
+        /**
+         * Q
+         */
+        q?: string | null;
+        /**
+         * Limit
+         */
+        limit?: number;
+        /**
+         * Cursor
+         */
+        cursor?: string | null;
+    };
+    url: '/api/v1/channels';
+};
+
+export type ChannelsListCodesErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ChannelsListCodesError = ChannelsListCodesErrors[keyof ChannelsListCodesErrors];
+
+export type ChannelsListCodesResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageChannelOut;
+};
+
+export type ChannelsListCodesResponse = ChannelsListCodesResponses[keyof ChannelsListCodesResponses];
+
+export type ChannelsCreateCodeData = {
+    body: ChannelCreate;
+    path?: never;
+    query?: never;
+    url: '/api/v1/channels';
+};
+
+export type ChannelsCreateCodeErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ChannelsCreateCodeError = ChannelsCreateCodeErrors[keyof ChannelsCreateCodeErrors];
+
+export type ChannelsCreateCodeResponses = {
+    /**
+     * Successful Response
+     */
+    201: ChannelOut;
+};
+
+export type ChannelsCreateCodeResponse = ChannelsCreateCodeResponses[keyof ChannelsCreateCodeResponses];
+
+export type ChannelsDeleteCodeData = {
+    body?: never;
+    path: {
+        /**
+         * Channel Id
+         */
+        channel_id: number;
+    };
+    query?: never;
+    url: '/api/v1/channels/{channel_id}';
+};
+
+export type ChannelsDeleteCodeErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ChannelsDeleteCodeError = ChannelsDeleteCodeErrors[keyof ChannelsDeleteCodeErrors];
+
+export type ChannelsDeleteCodeResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type ChannelsDeleteCodeResponse = ChannelsDeleteCodeResponses[keyof ChannelsDeleteCodeResponses];
+
+export type ChannelsGetCodeData = {
+    body?: never;
+    path: {
+        /**
+         * Channel Id
+         */
+        channel_id: number;
+    };
+    query?: never;
+    url: '/api/v1/channels/{channel_id}';
+};
+
+export type ChannelsGetCodeErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ChannelsGetCodeError = ChannelsGetCodeErrors[keyof ChannelsGetCodeErrors];
+
+export type ChannelsGetCodeResponses = {
+    /**
+     * Successful Response
+     */
+    200: ChannelOut;
+};
+
+export type ChannelsGetCodeResponse = ChannelsGetCodeResponses[keyof ChannelsGetCodeResponses];
+
+export type ChannelsUpdateCodeData = {
+    body: ChannelUpdate;
+    path: {
+        /**
+         * Channel Id
+         */
+        channel_id: number;
+    };
+    query?: never;
+    url: '/api/v1/channels/{channel_id}';
+};
+
+export type ChannelsUpdateCodeErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ChannelsUpdateCodeError = ChannelsUpdateCodeErrors[keyof ChannelsUpdateCodeErrors];
+
+export type ChannelsUpdateCodeResponses = {
+    /**
+     * Successful Response
+     */
+    200: ChannelOut;
+};
+
+export type ChannelsUpdateCodeResponse = ChannelsUpdateCodeResponses[keyof ChannelsUpdateCodeResponses];
+
+export type ChannelsRefreshCodeData = {
+    body?: never;
+    path: {
+        /**
+         * Channel Id
+         */
+        channel_id: number;
+    };
+    query?: never;
+    url: '/api/v1/channels/{channel_id}/refresh';
+};
+
+export type ChannelsRefreshCodeErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ChannelsRefreshCodeError = ChannelsRefreshCodeErrors[keyof ChannelsRefreshCodeErrors];
+
+export type ChannelsRefreshCodeResponses = {
+    /**
+     * Successful Response
+     */
+    200: ChannelOut;
+};
+
+export type ChannelsRefreshCodeResponse = ChannelsRefreshCodeResponses[keyof ChannelsRefreshCodeResponses];
+
+export type ChannelsQrPngData = {
+    body?: never;
+    path: {
+        /**
+         * Channel Id
+         */
+        channel_id: number;
+    };
+    query?: {
+        /**
+         * Color
+         */
+        color?: string | null;
+        /**
+         * Scale
+         */
+        scale?: number;
+    };
+    url: '/api/v1/channels/{channel_id}/qr.png';
+};
+
+export type ChannelsQrPngErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ChannelsQrPngError = ChannelsQrPngErrors[keyof ChannelsQrPngErrors];
+
+export type ChannelsQrPngResponses = {
+    /**
+     * Successful Response
+     */
+    200: unknown;
+};
+
+export type ChannelsQrSvgData = {
+    body?: never;
+    path: {
+        /**
+         * Channel Id
+         */
+        channel_id: number;
+    };
+    query?: {
+        /**
+         * Color
+         */
+        color?: string | null;
+        /**
+         * Label
+         */
+        label?: string | null;
+        /**
+         * Scale
+         */
+        scale?: number;
+    };
+    url: '/api/v1/channels/{channel_id}/qr.svg';
+};
+
+export type ChannelsQrSvgErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ChannelsQrSvgError = ChannelsQrSvgErrors[keyof ChannelsQrSvgErrors];
+
+export type ChannelsQrSvgResponses = {
+    /**
+     * Successful Response
+     */
+    200: Blob | File;
+};
+
+export type ChannelsQrSvgResponse = ChannelsQrSvgResponses[keyof ChannelsQrSvgResponses];
+
+export type ChannelsListProblemsData = {
+    body?: never;
+    path: {
+        /**
+         * Channel Id
+         */
+        channel_id: number;
+    };
+    query?: {
+        /**
+         * Limit
+         */
+        limit?: number;
+        /**
+         * Cursor
+         */
+        cursor?: string | null;
+    };
+    url: '/api/v1/channels/{channel_id}/problems';
+};
+
+export type ChannelsListProblemsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ChannelsListProblemsError = ChannelsListProblemsErrors[keyof ChannelsListProblemsErrors];
+
+export type ChannelsListProblemsResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageProblemOut;
+};
+
+export type ChannelsListProblemsResponse = ChannelsListProblemsResponses[keyof ChannelsListProblemsResponses];
+
+export type ChannelsListDecisionsData = {
+    body?: never;
+    path: {
+        /**
+         * Channel Id
+         */
+        channel_id: number;
+    };
+    query?: {
+        /**
+         * Limit
+         */
+        limit?: number;
+        /**
+         * Cursor
+         */
+        cursor?: string | null;
+    };
+    url: '/api/v1/channels/{channel_id}/decisions';
+};
+
+export type ChannelsListDecisionsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ChannelsListDecisionsError = ChannelsListDecisionsErrors[keyof ChannelsListDecisionsErrors];
+
+export type ChannelsListDecisionsResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageDecisionOut;
+};
+
+export type ChannelsListDecisionsResponse = ChannelsListDecisionsResponses[keyof ChannelsListDecisionsResponses];
+
+export type ChannelsListAddsData = {
+    body?: never;
+    path: {
+        /**
+         * Channel Id
+         */
+        channel_id: number;
+    };
+    query?: {
+        /**
+         * Limit
+         */
+        limit?: number;
+        /**
+         * Cursor
+         */
+        cursor?: string | null;
+    };
+    url: '/api/v1/channels/{channel_id}/adds';
+};
+
+export type ChannelsListAddsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ChannelsListAddsError = ChannelsListAddsErrors[keyof ChannelsListAddsErrors];
+
+export type ChannelsListAddsResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageAddOut;
+};
+
+export type ChannelsListAddsResponse = ChannelsListAddsResponses[keyof ChannelsListAddsResponses];
+
+export type ChannelsListWelcomesData = {
+    body?: never;
+    path: {
+        /**
+         * Channel Id
+         */
+        channel_id: number;
+    };
+    query?: {
+        /**
+         * Limit
+         */
+        limit?: number;
+        /**
+         * Cursor
+         */
+        cursor?: string | null;
+    };
+    url: '/api/v1/channels/{channel_id}/welcomes';
+};
+
+export type ChannelsListWelcomesErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ChannelsListWelcomesError = ChannelsListWelcomesErrors[keyof ChannelsListWelcomesErrors];
+
+export type ChannelsListWelcomesResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageWelcomeResultOut;
+};
+
+export type ChannelsListWelcomesResponse = ChannelsListWelcomesResponses[keyof ChannelsListWelcomesResponses];
 
 export type PlatformsStartConnectionSyncData = {
     body: SyncRequest;
