@@ -14,6 +14,7 @@ from scrm.customers.phones import configure_phone_vault
 from scrm.customers.wecom_ingest import WeComScope
 from scrm.identity.models import Tenant
 from tests.conftest import TEST_SECRET_KEY
+from tests.platforms.wecom.test_end_to_end import stack  # noqa: F401 (the running app + WeCom simulator)
 
 
 @pytest.fixture(autouse=True)

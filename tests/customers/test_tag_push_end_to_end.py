@@ -6,9 +6,12 @@ from __future__ import annotations
 import time
 
 import httpx
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
+from scrm.core.outbox_models import OutboxEvent, OutboxStatus
 from tests.core.helpers import wait_until
-from tests.platforms.wecom.test_end_to_end import Stack, _sync, _token, stack  # noqa: F401 (fixture)
+from tests.platforms.wecom.test_end_to_end import Stack, _sync, _token
 
 WITHIN_SECONDS = 5.0
 
@@ -32,7 +35,7 @@ def _tag(running: Stack, name: str) -> dict:
     return next(t for g in groups for t in g["tags"] if t["name"] == name)
 
 
-def test_console_tag_reaches_wecom_within_seconds(stack: Stack) -> None:  # noqa: F811
+def test_console_tag_reaches_wecom_within_seconds(stack: Stack) -> None:
     _sync(stack, "full")
     created = stack.api.post(
         "/api/v1/tags/groups",
@@ -81,7 +84,24 @@ def test_console_tag_reaches_wecom_within_seconds(stack: Stack) -> None:  # noqa
     }
 
 
-def test_bulk_tagging_a_segment_reaches_wecom(stack: Stack) -> None:  # noqa: F811
+def _pushes_pending(factory: sessionmaker[Session]) -> int:
+    with factory() as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(OutboxEvent)
+                .where(
+                    OutboxEvent.handler == "wecom.push_customer_tags",
+                    OutboxEvent.status.in_([OutboxStatus.PENDING, OutboxStatus.PROCESSING]),
+                )
+            )
+            or 0
+        )
+
+
+def test_bulk_tagging_a_segment_reaches_wecom(
+    stack: Stack, committing_factory: sessionmaker[Session]
+) -> None:
     _sync(stack, "full")
     stack.api.post(
         "/api/v1/tags/groups",
@@ -111,7 +131,6 @@ def test_bulk_tagging_a_segment_reaches_wecom(stack: Stack) -> None:  # noqa: F8
     assert len(tagged) == min(expected, 200)
     sample = tagged[0]
     external_userid = next(i["value"] for i in sample["identities"] if i["kind"] == "wecom_external_userid")
-    wait_until(
-        lambda: tag["wecom_tag_id"] in _wecom_tags(stack, external_userid).get("wangwu", set()),
-        what="the bulk tags to reach WeCom",
-    )
+    # Every push is done (paced by the WeCom client) before the stack stops.
+    wait_until(lambda: _pushes_pending(committing_factory) == 0, what="every bulk tag push")
+    assert tag["wecom_tag_id"] in _wecom_tags(stack, external_userid).get("wangwu", set())
