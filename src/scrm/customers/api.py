@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from scrm.core.actors import Actor
 from scrm.core.jobs import JobOut
 from scrm.core.pagination import Page, PageRequest
-from scrm.customers import segments, service
+from scrm.customers import attributes, merge_service, segments, service
 from scrm.customers.schemas import (
     AttributeDefinitionIn,
     AttributeDefinitionOut,
@@ -102,7 +102,7 @@ def bulk_tag(body: BulkTagRequest, actor: CurrentActor, session: DbSession) -> J
 def resolve_identities(body: ResolveRequest, actor: CurrentActor, session: DbSession) -> ResolveOut:
     """Identity resolution: which profile these identifiers belong to and why; creates, merges and
     queues reviews as the rules say (`dry_run` only explains)."""
-    return service.resolve_identities(session, actor=actor, data=body)
+    return merge_service.resolve_identities(session, actor=actor, data=body)
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerDetailOut)
@@ -124,14 +124,14 @@ def change_tags(customer_id: int, body: TagChange, actor: CurrentActor, session:
 def set_attributes(
     customer_id: int, body: AttributeValues, actor: CurrentActor, session: DbSession
 ) -> CustomerOut:
-    return service.set_attributes(session, actor=actor, customer_id=customer_id, values=body.values)
+    return attributes.set_attributes(session, actor=actor, customer_id=customer_id, values=body.values)
 
 
 @router.post("/customers/{customer_id}/merge", response_model=MergeOut)
 def merge(customer_id: int, body: MergeRequest, actor: CurrentActor, session: DbSession) -> MergeOut:
     """Merge `other_id` into this customer (409 when an exclusive identifier disagrees, unless
     `force`). Publishes `customer.merged`."""
-    record = service.merge_customer(
+    record = merge_service.merge_customer(
         session,
         actor=actor,
         customer_id=customer_id,
@@ -145,7 +145,7 @@ def merge(customer_id: int, body: MergeRequest, actor: CurrentActor, session: Db
 @router.post("/customers/{customer_id}/unmerge", response_model=MergeOut)
 def unmerge(customer_id: int, body: UnmergeRequest, actor: CurrentActor, session: DbSession) -> MergeOut:
     """Undo the merge of `other_id` into this customer, restoring what came from it exactly."""
-    record = service.unmerge_customer(
+    record = merge_service.unmerge_customer(
         session, actor=actor, customer_id=customer_id, other_id=body.other_id, reason=body.reason
     )
     return service.merge_out(record)
@@ -160,7 +160,7 @@ def list_merge_suggestions(
     cursor: str | None = None,
 ) -> Page[MergeSuggestionOut]:
     """Merges identity resolution refused (a stronger identifier disagrees), for review."""
-    items, next_cursor = service.list_merge_suggestions(
+    items, next_cursor = merge_service.list_merge_suggestions(
         session, actor=actor, page=PageRequest(limit, cursor), status=status
     )
     return Page(items=items, next_cursor=next_cursor)
@@ -170,25 +170,25 @@ def list_merge_suggestions(
 def dismiss_merge_suggestion(
     suggestion_id: int, actor: CurrentActor, session: DbSession
 ) -> MergeSuggestionOut:
-    return service.dismiss_merge_suggestion(session, actor=actor, suggestion_id=suggestion_id)
+    return merge_service.dismiss_merge_suggestion(session, actor=actor, suggestion_id=suggestion_id)
 
 
 @router.get("/customer-fields", response_model=list[FieldOut])
 def list_fields(actor: CurrentActor, session: DbSession) -> list[FieldOut]:
     """What segment conditions may test, with each field's operators (for the builder)."""
-    return service.list_fields(session, actor=actor)
+    return attributes.list_fields(session, actor=actor)
 
 
 @router.get("/customer-attributes", response_model=list[AttributeDefinitionOut])
 def list_attributes(actor: CurrentActor, session: DbSession) -> list[AttributeDefinitionOut]:
-    return service.list_attribute_definitions(session, actor=actor)
+    return attributes.list_attribute_definitions(session, actor=actor)
 
 
 @router.post("/customer-attributes", response_model=AttributeDefinitionOut, status_code=201)
 def create_attribute(
     body: AttributeDefinitionIn, actor: CurrentActor, session: DbSession
 ) -> AttributeDefinitionOut:
-    return service.create_attribute_definition(session, actor=actor, data=body)
+    return attributes.create_attribute_definition(session, actor=actor, data=body)
 
 
 # --- segments ---------------------------------------------------------------------------------------

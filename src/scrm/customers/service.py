@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from scrm.core.actors import Actor
@@ -22,21 +21,17 @@ from scrm.core.events import publish
 from scrm.core.jobs import Job, start_job
 from scrm.core.pagination import PageRequest, paginate
 from scrm.core.tenancy import require_in_tenant, tenant_select
-from scrm.customers import identity_resolution, merging, tagging
+from scrm.customers import merging, tagging
 from scrm.customers.events import TagCreated, TagDeleted, TagGroupCreated, TagRenamed
 from scrm.customers.fields import customer_fields
 from scrm.customers.models import (
-    AttributeType,
     Customer,
-    CustomerAttributeDefinition,
     CustomerIdentity,
     CustomerMerge,
     CustomerTag,
     FollowRelation,
     IdentityKind,
-    MergeSuggestion,
     Segment,
-    SuggestionStatus,
     Tag,
     TagGroup,
     TimelineEntry,
@@ -45,19 +40,13 @@ from scrm.customers.permissions import CustomerPermission
 from scrm.customers.phones import mask_phone, phone_vault
 from scrm.customers.query import customer_select, parse_customer_condition, visible_staff_userids
 from scrm.customers.schemas import (
-    AttributeDefinitionIn,
-    AttributeDefinitionOut,
     BulkTagRequest,
     CustomerDetailOut,
     CustomerFilter,
     CustomerOut,
-    FieldOut,
     FollowOut,
     IdentityOut,
     MergeOut,
-    MergeSuggestionOut,
-    ResolveOut,
-    ResolveRequest,
     TagBrief,
     TagChangeOut,
     TagGroupCreate,
@@ -267,7 +256,7 @@ def access_customer(session: Session, *, actor: Actor, customer_id: int) -> Cust
     return customer
 
 
-def _merge_out(record: CustomerMerge) -> MergeOut:
+def merge_out(record: CustomerMerge) -> MergeOut:
     return MergeOut(
         id=record.id,
         survivor_id=record.survivor_id,
@@ -307,7 +296,7 @@ def get_customer(session: Session, *, actor: Actor, customer_id: int) -> Custome
             TimelineOut(occurred_at=e.occurred_at, kind=e.kind, summary=e.summary, detail=e.detail)
             for e in timeline
         ],
-        merges=[_merge_out(record) for record in merges],
+        merges=[merge_out(record) for record in merges],
     )
 
 
@@ -418,211 +407,6 @@ def start_bulk_tag(session: Session, *, actor: Actor, data: BulkTagRequest) -> J
         detail={"add": list(data.add), "remove": list(data.remove)},
     )
     return job
-
-
-# --- identity resolution and merges ----------------------------------------------------------------
-
-
-def resolve_identities(session: Session, *, actor: Actor, data: ResolveRequest) -> ResolveOut:
-    actor.require(CustomerPermission.EDIT if data.dry_run else CustomerPermission.MERGE)
-    resolved = identity_resolution.resolve_customer(
-        session,
-        actor=actor,
-        claims=[identity_resolution.Claim(c.kind, c.value, c.namespace) for c in data.identities],
-        source=data.source,
-        create=data.create,
-        dry_run=data.dry_run,
-        name=data.name,
-    )
-    return ResolveOut(
-        outcome=resolved.resolution.outcome.value,
-        customer_id=resolved.customer_id,
-        created=resolved.created,
-        merged=resolved.merged,
-        attached=[key.describe() for key in resolved.attached],
-        suggestions=resolved.suggestions,
-        explanation=resolved.resolution.explanation(),
-    )
-
-
-def merge_customer(
-    session: Session, *, actor: Actor, customer_id: int, other_id: int, reason: str, force: bool
-) -> CustomerMerge:
-    actor.require(CustomerPermission.MERGE)
-    access_customer(session, actor=actor, customer_id=customer_id)
-    access_customer(session, actor=actor, customer_id=other_id)
-    return merging.merge_customers(
-        session, actor=actor, survivor_id=customer_id, merged_id=other_id, reason=reason, force=force
-    )
-
-
-def unmerge_customer(
-    session: Session, *, actor: Actor, customer_id: int, other_id: int, reason: str
-) -> CustomerMerge:
-    actor.require(CustomerPermission.MERGE)
-    access_customer(session, actor=actor, customer_id=customer_id)
-    return merging.unmerge_customers(
-        session, actor=actor, survivor_id=customer_id, merged_id=other_id, reason=reason
-    )
-
-
-def merge_out(record: CustomerMerge) -> MergeOut:
-    return _merge_out(record)
-
-
-def _suggestion_out(suggestion: MergeSuggestion) -> MergeSuggestionOut:
-    return MergeSuggestionOut(
-        id=suggestion.id,
-        customer_id=suggestion.customer_id,
-        other_customer_id=suggestion.other_customer_id,
-        status=suggestion.status,
-        rule=suggestion.rule,
-        explanation=suggestion.explanation,
-        identities=suggestion.identities,
-        created_at=suggestion.created_at,
-        decided_at=suggestion.decided_at,
-    )
-
-
-def list_merge_suggestions(
-    session: Session, *, actor: Actor, page: PageRequest, status: str | None = SuggestionStatus.OPEN
-) -> tuple[list[MergeSuggestionOut], str | None]:
-    actor.require(CustomerPermission.MERGE)
-    stmt: Select[Any] = tenant_select(MergeSuggestion, actor.tenant_id)
-    if status:
-        stmt = stmt.where(MergeSuggestion.status == status)
-    items, next_cursor = paginate(session, stmt, MergeSuggestion.id, page)
-    return [_suggestion_out(item) for item in items], next_cursor
-
-
-def dismiss_merge_suggestion(session: Session, *, actor: Actor, suggestion_id: int) -> MergeSuggestionOut:
-    actor.require(CustomerPermission.MERGE)
-    suggestion = require_in_tenant(session, MergeSuggestion, actor.tenant_id, suggestion_id)
-    if suggestion.status != SuggestionStatus.OPEN:
-        raise Conflict(f"suggestion {suggestion_id} is already {suggestion.status}")
-    identity_resolution.decide_suggestion(session, suggestion, status=SuggestionStatus.DISMISSED, actor=actor)
-    record_audit(
-        session,
-        actor=actor,
-        action="customer.merge_suggestion_dismissed",
-        target_type="merge_suggestion",
-        target_id=suggestion.id,
-    )
-    return _suggestion_out(suggestion)
-
-
-# --- custom attributes and fields ------------------------------------------------------------------
-
-
-def list_fields(session: Session, *, actor: Actor) -> list[FieldOut]:
-    """The fields a segment condition may test, with their operators (for the builder)."""
-    actor.require(CustomerPermission.VIEW)
-    return [FieldOut(**field.describe()) for field in customer_fields(session, actor.tenant_id)]
-
-
-def _definition_out(definition: CustomerAttributeDefinition) -> AttributeDefinitionOut:
-    return AttributeDefinitionOut(
-        id=definition.id, key=definition.key, label=definition.label, type=definition.type
-    )
-
-
-def list_attribute_definitions(session: Session, *, actor: Actor) -> list[AttributeDefinitionOut]:
-    actor.require(CustomerPermission.VIEW)
-    return [
-        _definition_out(definition)
-        for definition in session.scalars(
-            tenant_select(CustomerAttributeDefinition, actor.tenant_id).order_by(
-                CustomerAttributeDefinition.id
-            )
-        )
-    ]
-
-
-def create_attribute_definition(
-    session: Session, *, actor: Actor, data: AttributeDefinitionIn
-) -> AttributeDefinitionOut:
-    actor.require(CustomerPermission.SEGMENTS_MANAGE)
-    exists_already = session.scalar(
-        select(CustomerAttributeDefinition.id).where(
-            CustomerAttributeDefinition.tenant_id == actor.tenant_id,
-            CustomerAttributeDefinition.key == data.key,
-        )
-    )
-    if exists_already is not None:
-        raise Conflict(f"attribute {data.key!r} exists", field_errors=[{"field": "key", "message": "exists"}])
-    definition = CustomerAttributeDefinition(
-        tenant_id=actor.tenant_id, key=data.key, label=data.label, type=data.type
-    )
-    session.add(definition)
-    session.flush()
-    record_audit(
-        session,
-        actor=actor,
-        action="customer_attribute.created",
-        target_type="customer_attribute",
-        target_id=definition.id,
-        detail={"key": data.key, "type": data.type},
-    )
-    return _definition_out(definition)
-
-
-def _attribute_value(kind: str, value: Any) -> Any:
-    if kind == AttributeType.STRING and isinstance(value, str) and len(value) <= 200:
-        return value
-    if kind == AttributeType.NUMBER and isinstance(value, int | float) and not isinstance(value, bool):
-        return value
-    if kind == AttributeType.BOOLEAN and isinstance(value, bool):
-        return value
-    if kind == AttributeType.DATE and isinstance(value, str):
-        return date.fromisoformat(value).isoformat()
-    raise ValueError(f"expected a {kind}")
-
-
-def set_attributes(
-    session: Session, *, actor: Actor, customer_id: int, values: dict[str, Any]
-) -> CustomerOut:
-    """Set (or with null, remove) custom attributes, each checked against its definition."""
-    actor.require(CustomerPermission.EDIT)
-    customer = access_customer(session, actor=actor, customer_id=customer_id)
-    definitions = {
-        definition.key: definition.type
-        for definition in session.scalars(tenant_select(CustomerAttributeDefinition, actor.tenant_id))
-    }
-    updated = dict(customer.attributes or {})
-    errors = []
-    for key, value in values.items():
-        if key not in definitions:
-            errors.append({"field": f"values.{key}", "message": "no such attribute"})
-            continue
-        if value is None:
-            updated.pop(key, None)
-            continue
-        try:
-            updated[key] = _attribute_value(definitions[key], value)
-        except ValueError as error:
-            errors.append({"field": f"values.{key}", "message": str(error)})
-    if errors:
-        raise ValidationFailed("some attributes are not valid", field_errors=errors)
-    customer.attributes = updated
-    session.add(
-        TimelineEntry(
-            tenant_id=actor.tenant_id,
-            customer_id=customer.id,
-            kind="attributes.changed",
-            summary="属性变更：" + "、".join(sorted(values)),
-            detail={"values": values, "by": actor.label},
-        )
-    )
-    session.flush()
-    record_audit(
-        session,
-        actor=actor,
-        action="customer.attributes_changed",
-        target_type="customer",
-        target_id=customer.id,
-        detail={"keys": sorted(values)},
-    )
-    return render_customers(session, actor=actor, customers=[customer])[0]
 
 
 def set_customer_source(
