@@ -335,6 +335,9 @@ class StepFigures:
     latencies: list[float]  # callback arrival -> welcome received, seconds, sorted
     scan_latencies: list[float]  # scan (code issued) -> welcome received
     generator_lag: float
+    # The arrival -> welcome path in stages (sorted seconds): arrival -> inbox row stored; stored ->
+    # the add event published by the worker; published -> welcome received.
+    stages: dict[str, list[float]]
 
     @property
     def holds(self) -> bool:
@@ -351,7 +354,7 @@ def run_step(
 ) -> StepFigures:
     from scrm.channels.models import ChannelWelcome
     from scrm.core.db import make_engine, make_session_factory
-    from scrm.core.outbox_models import InboundMessage
+    from scrm.core.outbox_models import InboundMessage, OutboxEvent
 
     before = {
         m["welcome_code"] for m in httpx.get(f"{simulator_url}/_sim/welcome_messages", timeout=60).json()
@@ -380,19 +383,45 @@ def run_step(
     arrivals: dict[str, float] = httpx.get(f"{app_url}{ARRIVALS_PATH}", timeout=60).json()
     with factory() as session:
         signature_of: dict[str, str] = {}
-        for headers, payload in session.execute(select(InboundMessage.headers, InboundMessage.raw_payload)):
+        stored_at: dict[str, float] = {}
+        message_of: dict[int, str] = {}
+        for message_id, headers, payload, received in session.execute(
+            select(
+                InboundMessage.id,
+                InboundMessage.headers,
+                InboundMessage.raw_payload,
+                InboundMessage.received_at,
+            )
+        ):
             match = WELCOME_CODE.search(payload)
             if match:
                 signature_of[match.group(1)] = headers.get("msg_signature", "")
+                stored_at[match.group(1)] = received.timestamp()
+                message_of[message_id] = match.group(1)
+        published_at: dict[str, float] = {}
+        for payload, created in session.execute(
+            select(OutboxEvent.payload, OutboxEvent.created_at).where(
+                OutboxEvent.handler == "channels.on_added"
+            )
+        ):
+            code = message_of.get(int(payload.get("inbound_message_id", 0)))
+            if code:
+                published_at[code] = created.timestamp()
         statuses = Counter(
             session.scalars(select(ChannelWelcome.status).where(ChannelWelcome.welcome_code.in_(codes))).all()
         )
     engine.dispose()
     latencies, scan_latencies = [], []
+    stages: dict[str, list[float]] = {"stored": [], "published": [], "sent": []}
     for message in messages:
-        arrived = arrivals.get(signature_of.get(message["welcome_code"], ""))
+        code = message["welcome_code"]
+        arrived = arrivals.get(signature_of.get(code, ""))
         if arrived is not None:
             latencies.append(message["received_at"] - arrived)
+            if code in stored_at and code in published_at:
+                stages["stored"].append(stored_at[code] - arrived)
+                stages["published"].append(published_at[code] - stored_at[code])
+                stages["sent"].append(message["received_at"] - published_at[code])
         scan_latencies.append(message["latency_seconds"])
     return StepFigures(
         rate=rate,
@@ -402,6 +431,7 @@ def run_step(
         latencies=sorted(latencies),
         scan_latencies=sorted(scan_latencies),
         generator_lag=lag,
+        stages={name: sorted(values) for name, values in stages.items()},
     )
 
 
@@ -415,6 +445,17 @@ def report(step: StepFigures) -> None:
         f"arrival→welcome p50 {ms(step.latencies, 0.5)} ms  p99 {ms(step.latencies, 0.99)} ms  "
         f"max {ms(step.latencies, 1.0)} ms   scan→welcome p99 {ms(step.scan_latencies, 0.99)} ms   "
         f"[{outcome}]  generator lag {step.generator_lag * 1000:.0f} ms  {'holds' if step.holds else 'DOES NOT HOLD'}"
+    )
+    print(
+        "          stages p50/p99 ms: "
+        + "  ".join(
+            f"{label} {ms(step.stages[name], 0.5).strip()}/{ms(step.stages[name], 0.99).strip()}"
+            for name, label in (
+                ("stored", "arrival→inbox"),
+                ("published", "inbox→add event"),
+                ("sent", "add event→welcome"),
+            )
+        )
     )
 
 

@@ -14,13 +14,7 @@ from scrm.channels.welcome import fit_chars, render
 from scrm.core.clock import utcnow
 from scrm.core.errors import RetryableError
 from scrm.core.events import Delivery
-from scrm.customers.channel_support import (
-    add_timeline,
-    apply_local_tags,
-    customer_name,
-    set_local_remark,
-    tags_by_ids,
-)
+from scrm.customers.channel_support import add_timeline, customer_name, tags_by_ids, update_follow
 from scrm.customers.wecom_ingest import WeComScope
 from scrm.platforms.base import PlatformError
 from scrm.platforms.wecom.errors import ErrCode, WeComError
@@ -50,66 +44,60 @@ def push_tags_and_remark(session: Session, delivery: Delivery) -> None:
     if unpushed and delivery.attempt < 4:
         raise RetryableError(f"tags not in WeCom yet: {', '.join(unpushed)}")
     wecom_tag_ids = [str(tag.wecom_tag_id) for tag in tags if tag.wecom_tag_id]
-    remark_values = _remark_values(session, code, event)
-    remark = fit_chars(render(code.remark_template, remark_values), 20) if code.remark_template else None
-    description = (
-        fit_chars(render(code.description_template, remark_values), 150)
-        if code.description_template
-        else None
-    )
+    remark = description = None
+    if code.remark_template or code.description_template:
+        values = _remark_values(session, code, event)
+        if code.remark_template:
+            remark = fit_chars(render(code.remark_template, values), 20)
+        if code.description_template:
+            description = fit_chars(render(code.description_template, values), 150)
+    if unpushed:
+        _tag_problem(
+            session, code, event, ProblemKind.TAGS_FAILED, f"tags never reached WeCom: {', '.join(unpushed)}"
+        )
     if not wecom_tag_ids and remark is None and description is None:
         return
     client = wecom_client(session, code, max_wait_seconds=HANDLER_MAX_WAIT_SECONDS)
+    tagged = False
     if wecom_tag_ids:
         try:
             client.mark_tag(event.staff_userid, event.external_userid, add_tag=wecom_tag_ids)
+            tagged = True
         except PlatformError as error:
             if error.retryable:
                 raise
             if not _no_relation(error):
                 _tag_problem(session, code, event, ProblemKind.TAGS_FAILED, f"mark_tag failed: {error}")
-        else:
-            apply_local_tags(
-                session,
-                scope,
-                external_userid=event.external_userid,
-                staff_userid=event.staff_userid,
-                wecom_tag_ids=wecom_tag_ids,
-            )
-            add_timeline(
-                session,
-                tenant_id=code.tenant_id,
-                customer_id=event.customer_id,
-                kind="channel.tagged",
-                summary="渠道标签：" + "、".join(tag.name for tag in tags if tag.wecom_tag_id),
-                detail={
-                    "code_id": code.id,
-                    "wecom_tag_ids": wecom_tag_ids,
-                    "staff_userid": event.staff_userid,
-                },
-                occurred_at=utcnow(),
-            )
-    if unpushed:
-        _tag_problem(
-            session, code, event, ProblemKind.TAGS_FAILED, f"tags never reached WeCom: {', '.join(unpushed)}"
-        )
+    remarked = False
     if remark is not None or description is not None:
         try:
             client.remark(event.staff_userid, event.external_userid, remark=remark, description=description)
+            remarked = True
         except PlatformError as error:
             if error.retryable:
                 raise
             if not _no_relation(error):
                 _tag_problem(session, code, event, ProblemKind.REMARK_FAILED, f"remark failed: {error}")
-        else:
-            set_local_remark(
-                session,
-                scope,
-                external_userid=event.external_userid,
-                staff_userid=event.staff_userid,
-                remark=remark,
-                description=description,
-            )
+    if tagged or remarked:
+        update_follow(
+            session,
+            scope,
+            external_userid=event.external_userid,
+            staff_userid=event.staff_userid,
+            add_wecom_tag_ids=wecom_tag_ids if tagged else (),
+            remark=remark if remarked else None,
+            description=description if remarked else None,
+        )
+    if tagged:
+        add_timeline(
+            session,
+            tenant_id=code.tenant_id,
+            customer_id=event.customer_id,
+            kind="channel.tagged",
+            summary="渠道标签：" + "、".join(tag.name for tag in tags if tag.wecom_tag_id),
+            detail={"code_id": code.id, "wecom_tag_ids": wecom_tag_ids, "staff_userid": event.staff_userid},
+            occurred_at=utcnow(),
+        )
 
 
 def _remark_values(session: Session, code: ChannelCode, event: ChannelCustomerAdded) -> dict[str, str | None]:

@@ -29,18 +29,19 @@ from scrm.channels.events import ChannelCustomerAdded, ChannelHandBackRequested
 from scrm.channels.followups import hand_back_to_previous_guide, push_tags_and_remark
 from scrm.channels.lookups import (
     AddedEvent,
+    Member,
     added_event,
     code_by_id,
     code_by_state,
+    member,
     received_at,
     scope_of,
-    staff_name,
 )
 from scrm.channels.models import ChannelAdd, ChannelCode, ChannelDeletion, CodeStatus, ProblemKind
 from scrm.channels.policies import routing_policy
 from scrm.channels.routing import sticky_target
 from scrm.channels.ways import TIMER_HANDLERS as WAY_TIMER_HANDLERS
-from scrm.channels.ways import lacks_customer_contact, record_problem, request_refresh, rotates, routing_facts
+from scrm.channels.ways import record_problem, request_refresh, rotates, routing_facts
 from scrm.channels.welcome_delivery import TIMER_HANDLERS as WELCOME_TIMER_HANDLERS
 from scrm.channels.welcome_delivery import WelcomeJob, attempt_welcome
 from scrm.core.clock import utcnow
@@ -192,6 +193,7 @@ def on_added(session: Session, delivery: Delivery) -> None:
             session, event, customer, code=code, kind=kind, message=f"scanned while the code is {code.status}"
         )
         return
+    guide = member(session, tenant_id=code.tenant_id, connection_id=code.connection_id, userid=event.userid)
     if event.welcome_code:
         job = WelcomeJob(
             event_id=delivery.event_id,
@@ -203,10 +205,10 @@ def on_added(session: Session, delivery: Delivery) -> None:
             welcome_code=event.welcome_code,
             arrived=arrived,
         )
-        attempt_welcome(session, code, job, name=customer.name)
+        attempt_welcome(session, code, job, name=customer.name, staff_display=guide.name)
     if _merge_half_add(session, code, event) or _is_transfer(session, scope, event):
         return
-    record_add(session, code, event, delivery.event_id, customer, arrived)
+    record_add(session, code, event, delivery.event_id, customer, guide, arrived)
 
 
 def record_add(
@@ -215,6 +217,7 @@ def record_add(
     event: AddedEvent,
     event_id: str,
     customer: AddedCustomer,
+    guide: Member,
     arrived: datetime,
 ) -> ChannelAdd:
     """Attribute the add to `code`: the add row, the customer's source channel, the timeline, a sticky
@@ -231,9 +234,7 @@ def record_add(
             message=f"{event.userid} added a customer through this code but is not among its staff",
             detail={"external_userid": event.external_userid},
         )
-    if lacks_customer_contact(
-        session, tenant_id=code.tenant_id, connection_id=code.connection_id, userid=event.userid
-    ):
+    if guide.lacks_customer_contact:
         record_problem(
             session,
             tenant_id=code.tenant_id,
@@ -283,13 +284,12 @@ def record_add(
         store=add.store,
         region=add.region,
     )
-    name = staff_name(session, tenant_id=code.tenant_id, userid=event.userid)
     add_timeline(
         session,
         tenant_id=code.tenant_id,
         customer_id=customer.id,
         kind="channel.added",
-        summary=f"扫描渠道活码「{code.name}」添加了 {name}"
+        summary=f"扫描渠道活码「{code.name}」添加了 {guide.name}"
         + ("（回访客户）" if customer.is_returning else ""),
         detail={
             "code_id": code.id,

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scrm.channels.models import ChannelCode
-from scrm.core.errors import NotFound
 from scrm.core.events import Delivery
-from scrm.core.inbox import require_inbound
+from scrm.core.outbox_models import InboundMessage
 from scrm.customers.wecom_ingest import WeComScope
 from scrm.platforms.canonical import ExternalContactAdded, ExternalContactHalfAdded, WeComInboundEvent
-from scrm.staff.service import names_by_userid
+from scrm.staff.service import find_member, names_by_userid
 
 AddedEvent = ExternalContactAdded | ExternalContactHalfAdded
 
@@ -47,10 +47,30 @@ def code_by_id(session: Session, *, tenant_id: int, code_id: int) -> ChannelCode
 
 def received_at(session: Session, event: WeComInboundEvent) -> datetime:
     """When the event's callback reached us (our clock); the event's own time if the row is gone."""
-    try:
-        return require_inbound(session, event.tenant_id, event.inbound_message_id).received_at
-    except NotFound:
-        return event.occurred_at
+    stored = session.scalar(
+        select(InboundMessage.received_at).where(
+            InboundMessage.tenant_id == event.tenant_id, InboundMessage.id == event.inbound_message_id
+        )
+    )
+    return stored if stored is not None else event.occurred_at
+
+
+@dataclass(frozen=True)
+class Member:
+    """What the handlers need of a WeCom member: a name to show and whether 客户联系 is known off."""
+
+    userid: str
+    name: str
+    lacks_customer_contact: bool
+
+
+def member(session: Session, *, tenant_id: int, connection_id: int, userid: str) -> Member:
+    found = find_member(session, tenant_id=tenant_id, connection_id=connection_id, userid=userid)
+    if found is None:
+        return Member(userid=userid, name=userid, lacks_customer_contact=False)
+    return Member(
+        userid=userid, name=found.name or userid, lacks_customer_contact=not found.has_customer_contact
+    )
 
 
 def staff_name(session: Session, *, tenant_id: int, userid: str) -> str:

@@ -205,10 +205,18 @@ def _schedule_retry(session: Session, job: WelcomeJob, now: datetime) -> bool:
     return True
 
 
-def attempt_welcome(session: Session, code: ChannelCode, job: WelcomeJob, *, name: str | None = None) -> None:
+def attempt_welcome(
+    session: Session,
+    code: ChannelCode,
+    job: WelcomeJob,
+    *,
+    name: str | None = None,
+    staff_display: str | None = None,
+) -> None:
     """One attempt at the add's welcome: sends it, records the outcome, or schedules the next attempt.
 
-    `name` is the customer's name when the caller has it; otherwise the current one is read.
+    `name` and `staff_display` are the customer's and the member's names when the caller has them;
+    otherwise they are read.
     """
     config = welcome_config(code)
     if config is None:
@@ -217,7 +225,9 @@ def attempt_welcome(session: Session, code: ChannelCode, job: WelcomeJob, *, nam
         "customer_name": name
         if name is not None
         else customer_name(session, tenant_id=job.tenant_id, customer_id=job.customer_id),
-        "staff_name": staff_name(session, tenant_id=job.tenant_id, userid=job.userid),
+        "staff_name": staff_display
+        if staff_display is not None
+        else staff_name(session, tenant_id=job.tenant_id, userid=job.userid),
         "channel_name": code.name,
     }
     message = message_for(config, job.arrived.astimezone(zone(code.timezone)), values)

@@ -154,44 +154,34 @@ def _relation(
     ).one_or_none()
 
 
-def apply_local_tags(
+def update_follow(
     session: Session,
     scope: WeComScope,
     *,
     external_userid: str,
     staff_userid: str,
-    wecom_tag_ids: Iterable[str],
+    add_wecom_tag_ids: Iterable[str] = (),
+    remark: str | None = None,
+    description: str | None = None,
 ) -> bool:
-    """Add WeCom tag ids to the follow relation's tags (as `mark_tag` did in WeCom, which sends no
-    callback for API changes) and refresh the customer's tag index. Returns False when there is no
+    """Mirror on the follow relation what we just did in WeCom through the API (which sends no
+    callback for it): add corp tags (by WeCom id) and set the remark and description given (None: left
+    alone). Refreshes the customer's tag index when the tags changed. Returns False when there is no
     such relation yet."""
     relation = _relation(session, scope, external_userid, staff_userid)
     if relation is None:
         return False
-    merged = sorted(set(relation.tag_ids or []) | {str(tag) for tag in wecom_tag_ids})
-    if merged != sorted(relation.tag_ids or []):
+    merged = sorted(set(relation.tag_ids or []) | {str(tag) for tag in add_wecom_tag_ids})
+    tags_changed = merged != sorted(relation.tag_ids or [])
+    if tags_changed:
         relation.tag_ids = merged
-        session.flush()
-        refresh_customer_tags(session, scope.tenant_id, [relation.customer_id])
-    return True
-
-
-def set_local_remark(
-    session: Session,
-    scope: WeComScope,
-    *,
-    external_userid: str,
-    staff_userid: str,
-    remark: str | None,
-    description: str | None,
-) -> bool:
-    relation = _relation(session, scope, external_userid, staff_userid)
-    if relation is None:
-        return False
     if remark is not None:
         relation.remark = remark
     if description is not None:
         relation.description = description
+    if tags_changed:
+        session.flush()
+        refresh_customer_tags(session, scope.tenant_id, [relation.customer_id])
     return True
 
 
