@@ -275,7 +275,7 @@ class AppProcess:
                 "--log-level",
                 "warning",
                 "--no-access-log",
-            ],  # fmt: skip
+            ],
             cwd=PROJECT_ROOT,
             env=environment,
             stdout=subprocess.DEVNULL,
@@ -444,7 +444,8 @@ def report(step: StepFigures) -> None:
         f"{step.rate:6.0f}/s  {step.scans:6d} scans  welcomed {step.welcomed:6d}  "
         f"arrival→welcome p50 {ms(step.latencies, 0.5)} ms  p99 {ms(step.latencies, 0.99)} ms  "
         f"max {ms(step.latencies, 1.0)} ms   scan→welcome p99 {ms(step.scan_latencies, 0.99)} ms   "
-        f"[{outcome}]  generator lag {step.generator_lag * 1000:.0f} ms  {'holds' if step.holds else 'DOES NOT HOLD'}"
+        f"[{outcome}]  generator lag {step.generator_lag * 1000:.0f} ms  "
+        + ("holds" if step.holds else "DOES NOT HOLD")
     )
     print(
         "          stages p50/p99 ms: "
@@ -474,8 +475,9 @@ def main(argv: list[str] | None = None) -> None:
     ENCODING_AES_KEY = generate_encoding_aes_key()
     rates = [float(rate) for rate in args.rates.split(",")]
     print(
-        f"scan_to_welcome: SQLite, app + embedded worker under uvicorn in a subprocess, WeCom simulator in its own "
-        f"process; {args.seconds:.0f} s per rate; WeCom limit {args.rate_limit_per_minute:,}/min per API"
+        "scan_to_welcome: SQLite, app + embedded worker under uvicorn in a subprocess, "
+        f"WeCom simulator in its own process; {args.seconds:.0f} s per rate; "
+        f"WeCom limit {args.rate_limit_per_minute:,}/min per API"
     )
     with sqlite_database() as url:
         simulator = SimulatorProcess(
