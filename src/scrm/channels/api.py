@@ -286,6 +286,12 @@ def refresh_code(channel_id: int, actor: CurrentActor, session: DbSession) -> Ch
     return views.code_outs(session, [code])[0]
 
 
+@router.post("/{channel_id}/recreate-way", response_model=ChannelOut)
+def recreate_way(channel_id: int, actor: CurrentActor, session: DbSession) -> ChannelOut:
+    """Give the code a new contact way with the same state (its way was deleted in WeCom): new QR."""
+    return views.code_outs(session, [service.recreate_way(session, actor=actor, code_id=channel_id)])[0]
+
+
 def _qr_content(actor: CurrentActor, session: DbSession, channel_id: int) -> str:
     code = service.get_code(session, actor=actor, code_id=channel_id)
     if not code.qr_url:

@@ -345,6 +345,44 @@ def update_code(session: Session, *, actor: Actor, code_id: int, data: ChannelUp
     return code
 
 
+def recreate_way(session: Session, *, actor: Actor, code_id: int) -> ChannelCode:
+    """Give the code a new contact way with the same `state` (after its way was deleted in WeCom, or
+    a WeCom sandbox was reset): new `config_id` and QR link; adds through the old QR keep being
+    attributed, since they carry the same state. 502/503 when WeCom fails (nothing changes)."""
+    actor.require(ChannelPermission.MANAGE)
+    code = require_code(session, actor, code_id)
+    if code.status == CodeStatus.DELETED:
+        raise Conflict("the code is deleted")
+    desired = desired_way(session, code, utcnow())
+    if desired.plan.mode == PlanMode.EMPTY:
+        raise Conflict("no member of this code can take customers")
+    try:
+        answer = wecom_client(session, code).add_contact_way(
+            type=WAY_TYPE_MULTI,
+            scene=SCENE_QR,
+            remark=code.name[:30],
+            skip_verify=desired.skip_verify,
+            state=code.state,
+            user=list(desired.plan.users),
+        )
+    except PlatformError as error:
+        raise platform_problem(error, "add_contact_way") from error
+    previous = code.config_id
+    code.config_id = str(answer["config_id"])
+    code.qr_url = answer.get("qr_code")
+    record_decision(session, code, desired, trigger="recreated", pushed=True)
+    record_audit(
+        session,
+        actor=actor,
+        action="channel_code.way_recreated",
+        target_type="channel_code",
+        target_id=code.id,
+        detail={"from": previous, "to": code.config_id},
+    )
+    session.flush()
+    return code
+
+
 def delete_code(session: Session, *, actor: Actor, code_id: int) -> None:
     """Delete the contact way in WeCom, then mark the code deleted (its rows stay for analytics and
     its page keeps showing problems). Idempotent."""

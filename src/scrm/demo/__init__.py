@@ -55,7 +55,7 @@ def run_demo(*, host: str, port: int, console: Console, traffic: bool = True) ->
             border_style="green",
         )
     )
-    live = DemoTraffic(wecom.simulator.base_url, start_after_url=f"{base_url}/healthz") if traffic else None
+    live = DemoTraffic(wecom.simulator.base_url, api_url=base_url) if traffic else None
     if live is not None:
         live.start()
     try:

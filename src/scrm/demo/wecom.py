@@ -44,8 +44,6 @@ DEMO_DEPARTMENTS = [
     DepartmentSeed(id=3, name="华北·北京门店", parentid=1, order=80),
     DepartmentSeed(id=4, name="电商直播部", parentid=1, order=70),
 ]
-# Contact ways the traffic generator scans (the channel-code module will create real ones).
-DEMO_WAYS = {"store-sh": ["zhangsan", "lisi"], "douyin-kol": ["zhaoliu"], "package-card": ["wangwu", "lisi"]}
 DEMO_CUSTOMERS = 300
 
 
@@ -145,8 +143,16 @@ def start_demo_wecom(
         ),
         port=port,
     )
+    _create_channel_tags(simulator.base_url)
     start_sync(session, tenant_id=tenant_id, connection_id=connection_id, mode="full", created_by="demo")
     return DemoWeCom(simulator=simulator, connection_id=connection_id)
+
+
+def _create_channel_tags(simulator_url: str) -> None:
+    """The corp tags the demo's channel codes put on customers (the first sync brings them in)."""
+    from scrm.demo.channels import TAG_GROUP, TAGS
+
+    httpx.post(f"{simulator_url}/_sim/tags/create", json={"group_name": TAG_GROUP, "tags": TAGS}, timeout=10)
 
 
 def _free_port() -> int:
@@ -156,23 +162,27 @@ def _free_port() -> int:
 
 
 class DemoTraffic:
-    """Simulated people scanning the demo's contact ways (and now and then leaving), in a thread."""
+    """Simulated people scanning the demo's channel codes (and now and then leaving or coming back),
+    in a thread. The codes are made through the API once the server is up (`scrm.demo.channels`)."""
 
     def __init__(
         self,
         simulator_url: str,
         *,
+        api_url: str | None = None,
         start_after_url: str | None = None,
-        mean_interval_seconds: float = 4.0,
+        mean_interval_seconds: float = 3.0,
         seed: int | None = None,
     ) -> None:
         self.simulator_url = simulator_url
-        self.start_after_url = start_after_url
+        self.api_url = api_url
+        self.start_after_url = start_after_url or (f"{api_url}/healthz" if api_url else None)
         self.mean_interval = mean_interval_seconds
         self.random = random.Random(seed)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="demo-traffic", daemon=True)
         self.scans = 0
+        self.ways: dict[str, str] = {}  # code name -> config_id of its contact way
 
     def start(self) -> DemoTraffic:
         self._thread.start()
@@ -181,21 +191,6 @@ class DemoTraffic:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
-
-    def _token(self, http: httpx.Client) -> str:
-        answer = http.get(
-            "/cgi-bin/gettoken", params={"corpid": DEMO_CORP_ID, "corpsecret": "demo-contact-secret"}
-        )
-        return str(answer.json()["access_token"])
-
-    def _ensure_ways(self, http: httpx.Client) -> None:
-        token = self._token(http)
-        for state, users in DEMO_WAYS.items():
-            http.post(
-                "/cgi-bin/externalcontact/add_contact_way",
-                params={"access_token": token},
-                json={"type": 2 if len(users) > 1 else 1, "scene": 2, "user": users, "state": state},
-            )
 
     def _wait_for_server(self) -> None:
         """Scans before the server listens would have their callbacks retried away: wait for it."""
@@ -207,28 +202,65 @@ class DemoTraffic:
                 pass
             self._stop.wait(0.5)
 
+    def _ensure_codes(self) -> bool:
+        from scrm.demo.channels import DemoApi, ensure_demo_codes
+
+        if self.api_url is None:
+            return False
+        api = DemoApi(self.api_url)
+        try:
+            connection = next(
+                item
+                for item in api.get("/api/v1/platforms/connections", limit=200)["items"]
+                if item["name"] == DEMO_CONNECTION_NAME
+            )
+            self.ways = ensure_demo_codes(
+                api, connection_id=connection["id"], simulator_url=self.simulator_url, stop=self._stop
+            )
+        finally:
+            api.close()
+        return bool(self.ways)
+
+    def _pick_code(self) -> str:
+        from scrm.demo.channels import DEMO_CODES
+
+        names = [code.name for code in DEMO_CODES if code.name in self.ways]
+        weights = [code.share for code in DEMO_CODES if code.name in self.ways]
+        return self.ways[self.random.choices(names, weights)[0]]
+
     def _run(self) -> None:
         self._wait_for_server()
-        with httpx.Client(base_url=self.simulator_url, timeout=10) as http:
-            try:
-                self._ensure_ways(http)
-            except httpx.HTTPError:
-                log.warning("demo traffic could not reach the simulator")
+        try:
+            if not self._ensure_codes():
+                log.warning("demo traffic: the channel codes could not be set up")
                 return
-            recent: list[tuple[str, str]] = []
+        except (httpx.HTTPError, RuntimeError, StopIteration):
+            log.warning("demo traffic: the channel codes could not be set up", exc_info=True)
+            return
+        with httpx.Client(base_url=self.simulator_url, timeout=10) as http:
+            recent: list[tuple[str, str, str]] = []  # (external_userid, userid, unionid)
             while not self._stop.wait(self.random.expovariate(1 / self.mean_interval)):
                 try:
-                    if recent and self.random.random() < 0.1:
-                        external_userid, userid = recent.pop(self.random.randrange(len(recent)))
+                    roll = self.random.random()
+                    if recent and roll < 0.08:
+                        external_userid, userid, _ = recent.pop(self.random.randrange(len(recent)))
                         http.post(
                             "/_sim/customer/delete_staff",
                             json={"external_userid": external_userid, "userid": userid},
                         )
                         continue
-                    state = self.random.choice(list(DEMO_WAYS))
-                    answer = http.post("/_sim/scan", json={"state": state}).json()
+                    body: dict[str, object] = {"config_id": self._pick_code()}
+                    if recent and roll < 0.2:  # someone who came before scans again (returning)
+                        body["unionid"] = self.random.choice(recent)[2]
+                    else:
+                        body["unionid"] = f"demo-union-{self.random.getrandbits(48):012x}"
+                    answer = http.post("/_sim/scan", json=body).json()
                     self.scans += 1
-                    recent = [*recent[-50:], (answer["external_userid"], answer["userid"])]
+                    if not answer.get("already_following"):
+                        recent = [
+                            *recent[-80:],
+                            (answer["external_userid"], answer["userid"], str(body["unionid"])),
+                        ]
                 except (httpx.HTTPError, KeyError, ValueError):
                     log.debug("demo traffic hiccup", exc_info=True)
                     time.sleep(1)
