@@ -225,3 +225,35 @@ def test_permissions(stack: Stack, agent: Persona, finance: Persona, admin: Pers
     assert created.status_code == 201, created.text
     assert httpx.get(f"{base}/api/v1/channels/analytics/live", headers=admin.headers).status_code == 200
     assert httpx.get(f"{base}/api/v1/channels").status_code == 401
+
+
+def test_skip_verify_windows_set_the_way(stack: Stack) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC) + timedelta(hours=8)  # the code's zone: Asia/Shanghai
+    inside = {
+        "start": (now - timedelta(hours=1)).strftime("%H:00"),
+        "end": (now + timedelta(hours=2)).strftime("%H:00"),
+    }
+    outside = {
+        "start": (now + timedelta(hours=2)).strftime("%H:00"),
+        "end": (now + timedelta(hours=3)).strftime("%H:00"),
+    }
+    open_now = stack.create_code(skip_verify=False, skip_verify_windows=[inside])
+    closed_now = stack.create_code(skip_verify=True, skip_verify_windows=[outside])
+    assert (
+        stack.wecom("get_contact_way", {"config_id": open_now["config_id"]})["contact_way"]["skip_verify"]
+        is True
+    )
+    assert (
+        stack.wecom("get_contact_way", {"config_id": closed_now["config_id"]})["contact_way"]["skip_verify"]
+        is False
+    )
+    # A timer flips it at the window's edge.
+    from sqlalchemy import select
+
+    from scrm.core.outbox_models import Timer
+
+    with stack.factory() as session:
+        keys = set(session.scalars(select(Timer.key).where(Timer.kind == "channels.refresh_way")))
+    assert any(key.startswith(f"{closed_now['id']}:at:") for key in keys)
