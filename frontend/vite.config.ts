@@ -44,6 +44,12 @@ export default defineConfig({
               test: /node_modules[\\/](rc-[^\\/]+|@rc-component|@ant-design[\\/](cssinjs|cssinjs-utils|colors|fast-color|react-slick)|@babel[\\/]runtime|@emotion|dayjs|stylis|classnames|resize-observer-polyfill|throttle-debounce|copy-to-clipboard|scroll-into-view-if-needed|compute-scroll-into-view|json2mq|string-convert|toggle-selection)[\\/]/,
               priority: 40,
             },
+            // antd's pickers and other form-heavy components, apart, so neither antd chunk passes the size limit
+            {
+              name: 'antd-pickers',
+              test: /node_modules[\\/]antd[\\/]es[\\/](date-picker|time-picker|calendar|tree-select|tree|transfer|cascader|upload|color-picker|qr-code|tour|carousel|image|statistic|timeline|segmented|affix|anchor)[\\/]/,
+              priority: 35,
+            },
             { name: 'antd', test: /node_modules[\\/]antd[\\/]/, priority: 30 },
             { name: 'echarts', test: /node_modules[\\/](echarts|zrender|echarts-for-react|tslib|size-sensor|fast-deep-equal)[\\/]/, priority: 20 },
           ],

@@ -20,6 +20,12 @@ const WecomMembersPage = lazy(() => import('./pages/WecomMembersPage'))
 const CustomersPage = lazy(() => import('./pages/CustomersPage'))
 const CustomerDetailPage = lazy(() => import('./pages/CustomerDetailPage'))
 const TagsPage = lazy(() => import('./pages/TagsPage'))
+const SegmentsPage = lazy(() => import('./pages/SegmentsPage'))
+const SegmentEditorPage = lazy(() => import('./pages/SegmentEditorPage'))
+const ChannelsPage = lazy(() => import('./pages/ChannelsPage'))
+const ChannelEditorPage = lazy(() => import('./pages/ChannelEditorPage'))
+const ChannelDetailPage = lazy(() => import('./pages/ChannelDetailPage'))
+const ChannelDashboardPage = lazy(() => import('./pages/ChannelDashboardPage'))
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { token } = useAuth()
@@ -56,7 +62,15 @@ export const router = createBrowserRouter([
       { path: 'org/api-keys', element: page(<ApiKeysPage />, PERM.apiKeysManage) },
       { path: 'customers', element: page(<CustomersPage />, PERM.customersView) },
       { path: 'customers/tags', element: page(<TagsPage />, PERM.customersView) },
+      { path: 'customers/segments', element: page(<SegmentsPage />, PERM.customersView) },
+      { path: 'customers/segments/new', element: page(<SegmentEditorPage />, PERM.segmentsManage) },
+      { path: 'customers/segments/:id', element: page(<SegmentEditorPage />, PERM.customersView) },
       { path: 'customers/:id', element: page(<CustomerDetailPage />, PERM.customersView) },
+      { path: 'channels', element: page(<ChannelsPage />, PERM.channelsView) },
+      { path: 'channels/new', element: page(<ChannelEditorPage />, PERM.channelsManage) },
+      { path: 'channels/dashboard', element: page(<ChannelDashboardPage />, PERM.channelsAnalytics) },
+      { path: 'channels/:id', element: page(<ChannelDetailPage />, PERM.channelsView) },
+      { path: 'channels/:id/edit', element: page(<ChannelEditorPage />, PERM.channelsManage) },
       { path: 'settings', element: <Navigate to="/settings/connections" replace /> },
       { path: 'settings/connections', element: page(<ConnectionsPage />, PERM.connectionsView) },
       { path: 'settings/connections/:id', element: page(<ConnectionDetailPage />, PERM.connectionsView) },

@@ -1,5 +1,12 @@
 import {
   customersAddTag,
+  customersBulkTag,
+  customersChangeTags,
+  customersListAttributes,
+  customersListFields,
+  customersListMergeSuggestions,
+  customersMerge,
+  customersUnmerge,
   customersCreateTagGroup,
   customersDeleteTag,
   customersGetCustomer,
@@ -11,12 +18,25 @@ import {
   staffListStaff,
 } from '../client'
 import { unwrap } from './client'
-import type { CustomerQuery, TagGroupCreate, WecomStaffQuery } from './types'
+import type { BulkTagRequest, CustomerQuery, MergeRequest, PageParams, TagGroupCreate, UnmergeRequest, WecomStaffQuery } from './types'
 
 const t = { throwOnError: true } as const
 
 export const listCustomers = (query: CustomerQuery = {}) => unwrap(customersListCustomers({ query, ...t }))
 export const getCustomer = (id: number) => unwrap(customersGetCustomer({ path: { customer_id: id }, ...t }))
+/** Add/remove tags now; WeCom corp tags reach WeCom within seconds. */
+export const changeCustomerTags = (id: number, body: { add?: number[]; remove?: number[] }) =>
+  unwrap(customersChangeTags({ path: { customer_id: id }, body, ...t }))
+/** Tag every customer of the list filters (or a segment, a condition, ids) as a job. */
+export const bulkTagCustomers = (body: BulkTagRequest) => unwrap(customersBulkTag({ body, ...t }))
+export const mergeCustomer = (id: number, body: MergeRequest) => unwrap(customersMerge({ path: { customer_id: id }, body, ...t }))
+export const unmergeCustomer = (id: number, body: UnmergeRequest) =>
+  unwrap(customersUnmerge({ path: { customer_id: id }, body, ...t }))
+export const listMergeSuggestions = (query: PageParams & { status?: 'open' | 'merged' | 'dismissed' } = {}) =>
+  unwrap(customersListMergeSuggestions({ query, ...t }))
+/** What segment conditions may test, with each field's operators. */
+export const listCustomerFields = () => unwrap(customersListFields(t))
+export const listCustomerAttributes = () => unwrap(customersListAttributes(t))
 
 export const listTagGroups = (connection_id?: number) =>
   unwrap(customersListTags({ query: connection_id ? { connection_id } : {}, ...t }))

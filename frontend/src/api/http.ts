@@ -27,6 +27,8 @@ export class ApiError extends Error {
   readonly detail: string
   readonly type: string
   readonly errors: FieldError[]
+  /** The whole problem document: extensions such as `merged_into_id` live here. */
+  readonly body: Record<string, unknown>
 
   constructor(status: number, body: unknown) {
     const p = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>
@@ -38,6 +40,7 @@ export class ApiError extends Error {
     this.title = title
     this.detail = detail
     this.type = typeof p.type === 'string' ? p.type : 'about:blank'
+    this.body = p
     this.errors = normaliseFieldErrors(p.errors ?? (Array.isArray(p.detail) ? p.detail : undefined))
   }
 }

@@ -2,6 +2,7 @@ import {
   jobsCancel,
   jobsGetJob,
   jobsListJobs,
+  platformsConnectionNames,
   platformsCreateConnection,
   platformsDisableConnection,
   platformsGetConnection,
@@ -16,6 +17,8 @@ import type { ConnectionCreate, ConnectionQuery, ConnectionUpdate, JobQuery, Syn
 
 const t = { throwOnError: true } as const
 
+/** Ids and names of the workspace's connections, for pickers (any member). */
+export const listConnectionNames = () => unwrap(platformsConnectionNames(t))
 export const listPlatformTypes = () => unwrap(platformsListPlatformTypes(t))
 export const listConnections = (query: ConnectionQuery = {}) => unwrap(platformsListConnections({ query, ...t }))
 export const getConnection = (id: number) => unwrap(platformsGetConnection({ path: { connection_id: id }, ...t }))

@@ -1,5 +1,7 @@
 // Names the pages use for the API's shapes. All come from the generated client (src/client/types.gen.ts).
 import type {
+  ChannelsAnalyticsSummaryData,
+  ChannelsListCodesData,
   CustomersListCustomersData,
   IdentityListAuditLogData,
   IdentityListUsersData,
@@ -11,6 +13,50 @@ import type {
 } from '../client'
 
 export type {
+  AddOut as ChannelAdd,
+  BulkTagRequest,
+  ChannelCreate,
+  ChannelOut as Channel,
+  ChannelUpdate,
+  CodeStats as ChannelCodeStats,
+  ConnectionName,
+  CustomerFilter,
+  DecisionOut as ChannelDecision,
+  FieldOut as CustomerField,
+  GroupCreate,
+  GroupOut as ChannelGroup,
+  GroupUpdate,
+  LiveOut as ChannelLive,
+  LiveScan,
+  LiveStore,
+  MergeOut as CustomerMerge,
+  MergeRequest,
+  MergeSuggestionOut as MergeSuggestion,
+  PresenceOut as ChannelPresence,
+  PreviewOut as SegmentPreview,
+  ProblemOut as ChannelProblem,
+  RangeIn as TimeRange,
+  RoutingIn as Routing,
+  SegmentCountOut as SegmentCount,
+  SegmentIn as SegmentCreate,
+  SegmentOut as Segment,
+  SegmentPatch,
+  SeriesOut as ChannelSeries,
+  SeriesPoint,
+  SpecialDateIn as SpecialDate,
+  StaffEntryIn as ChannelStaffEntry,
+  StaffEntryOut as ChannelStaff,
+  StaffStats as ChannelStaffStats,
+  StoreStats as ChannelStoreStats,
+  SummaryOut as ChannelSummary,
+  TagChangeOut,
+  TagRef,
+  UnknownStateOut as UnknownState,
+  UnmergeRequest,
+  VariantIn as WelcomeVariant,
+  WelcomeIn as Welcome,
+  WelcomeResultOut as ChannelWelcomeResult,
+  WindowIn as WeeklyWindow,
   ApiKeyCreate,
   ApiKeyCreated,
   ApiKeyOut as ApiKey,
@@ -72,6 +118,8 @@ export type ConnectionQuery = NonNullable<PlatformsListConnectionsData['query']>
 export type JobQuery = NonNullable<JobsListJobsData['query']>
 export type CustomerQuery = NonNullable<CustomersListCustomersData['query']>
 export type WecomStaffQuery = NonNullable<StaffListStaffData['query']>
+export type ChannelQuery = NonNullable<ChannelsListCodesData['query']>
+export type AnalyticsQuery = Omit<NonNullable<ChannelsAnalyticsSummaryData['query']>, never>
 export type SyncMode = NonNullable<SyncRequest['mode']>
 
 /** `JobOut.status` as the API documents it. */
@@ -80,3 +128,13 @@ export const JOB_ACTIVE: readonly string[] = ['queued', 'running']
 
 /** `FollowOut.status`. */
 export type FollowStatus = 'active' | 'deleted_by_staff' | 'deleted_by_customer' | 'gone'
+
+/** `ChannelOut.status`. */
+export type ChannelStatus = 'active' | 'disabled' | 'deleted'
+
+/** The condition language's JSON (segments, bulk actions): nested all / any / not groups of clauses. */
+export type Condition =
+  | { all: Condition[] }
+  | { any: Condition[] }
+  | { not: Condition }
+  | { field: string; op: string; value?: unknown }

@@ -10,6 +10,14 @@ export const PERM = {
   connectionsManage: 'platforms.connections.manage',
   customersView: 'customers.view',
   tagsManage: 'customers.tags.manage',
+  customersEdit: 'customers.edit',
+  customersPii: 'customers.pii.view',
+  customersMerge: 'customers.merge',
+  segmentsManage: 'customers.segments.manage',
+  customersExport: 'customers.export',
+  channelsView: 'channels.view',
+  channelsManage: 'channels.manage',
+  channelsAnalytics: 'channels.analytics.view',
 } as const
 
 /** `*` grants everything; `domain.*` grants every code under that prefix. */

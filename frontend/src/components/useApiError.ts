@@ -28,6 +28,11 @@ function hasLeaf(values: Record<string, unknown>, path: string[]): boolean {
   return !isPlainObject(node)
 }
 
+/** "staff.0.daily_cap" → ['staff', 0, 'daily_cap'] (list indices as numbers, as antd's name paths have them). */
+export function fieldPath(field: string): (string | number)[] {
+  return field.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k))
+}
+
 /**
  * Returns `show(err, form?)`: puts the API's field `errors` next to the matching form fields and shows
  * the problem's `detail` as a message.
@@ -44,7 +49,7 @@ export function useApiError() {
         const onField = (field: string) => hasLeaf(values, field.split('.'))
         const onFields = err.errors.filter((e) => onField(e.field))
         if (onFields.length) {
-          form.setFields(onFields.map((e) => ({ name: e.field.split('.'), errors: [e.message] })))
+          form.setFields(onFields.map((e) => ({ name: fieldPath(e.field), errors: [e.message] })))
         }
         const rest = err.errors.filter((e) => !onField(e.field))
         if (rest.length) text = [err.detail, rest.map((e) => `${e.field}: ${e.message}`).join('; ')].filter(Boolean).join(' — ')

@@ -1,3 +1,4 @@
+import { channelsEn } from './channels'
 import type { Messages } from './zh-CN'
 
 const en: Messages = {
@@ -86,6 +87,10 @@ const en: Messages = {
     customersGroup: 'Customers',
     customers: 'Customer list',
     tags: 'Customer tags',
+    segments: 'Segments',
+    channelsGroup: 'Channels',
+    channels: 'Channel codes',
+    channelDashboard: 'Channel dashboard',
     settingsGroup: 'Integrations',
     connections: 'Connections',
     roles: 'Roles',
@@ -570,6 +575,7 @@ const en: Messages = {
       },
     },
   },
+  channels: channelsEn,
   tags: {
     title: 'Customer tags',
     subtitle: 'Corp customer tags; changes reach WeCom within seconds',

@@ -1,3 +1,5 @@
+import { channelsZh } from './channels'
+
 const zhCN = {
   app: {
     name: 'SCRM 私域运营平台',
@@ -84,6 +86,10 @@ const zhCN = {
     customersGroup: '客户',
     customers: '客户列表',
     tags: '客户标签',
+    segments: '客户分群',
+    channelsGroup: '渠道',
+    channels: '渠道活码',
+    channelDashboard: '渠道看板',
     settingsGroup: '设置 · 集成',
     connections: '平台连接',
     roles: '角色',
@@ -568,6 +574,7 @@ const zhCN = {
       },
     },
   },
+  channels: channelsZh,
   tags: {
     title: '客户标签',
     subtitle: '企业客户标签，在此修改后几秒内同步到企业微信',

@@ -2,12 +2,15 @@ import {
   ApartmentOutlined,
   ApiOutlined,
   AuditOutlined,
+  BarChartOutlined,
+  ClusterOutlined,
   ContactsOutlined,
   DashboardOutlined,
   DownOutlined,
   HomeOutlined,
   KeyOutlined,
   LogoutOutlined,
+  QrcodeOutlined,
   SafetyCertificateOutlined,
   SettingOutlined,
   TagsOutlined,
@@ -39,7 +42,7 @@ function group(key: string, icon: ReactNode, text: string, testId: string, child
 }
 
 /** Route keys of the menu, longest first, so /customers/12 selects /customers and /customers/tags itself. */
-const MENU_ROUTES = ['/customers/tags', '/customers', '/org/users', '/org/wecom-members', '/org/roles', '/org/api-keys', '/settings/connections', '/audit', '/system']
+const MENU_ROUTES = ['/customers/tags', '/customers/segments', '/customers', '/channels/dashboard', '/channels', '/org/users', '/org/wecom-members', '/org/roles', '/org/api-keys', '/settings/connections', '/audit', '/system']
 
 function selectedKey(pathname: string): string {
   if (pathname === '/') return '/'
@@ -87,6 +90,15 @@ export default function MainLayout() {
     group('customers', <ContactsOutlined />, t('layout.customersGroup'), 'menu-customers-group', [
       can(PERM.customersView) && { key: '/customers', icon: <TeamOutlined />, label: label(t('layout.customers'), 'menu-customers') },
       can(PERM.customersView) && { key: '/customers/tags', icon: <TagsOutlined />, label: label(t('layout.tags'), 'menu-tags') },
+      can(PERM.customersView) && { key: '/customers/segments', icon: <ClusterOutlined />, label: label(t('layout.segments'), 'menu-segments') },
+    ]),
+    group('channels', <QrcodeOutlined />, t('layout.channelsGroup'), 'menu-channels-group', [
+      can(PERM.channelsView) && { key: '/channels', icon: <QrcodeOutlined />, label: label(t('layout.channels'), 'menu-channels') },
+      can(PERM.channelsAnalytics) && {
+        key: '/channels/dashboard',
+        icon: <BarChartOutlined />,
+        label: label(t('layout.channelDashboard'), 'menu-channel-dashboard'),
+      },
     ]),
     group('org', <ApartmentOutlined />, t('layout.org'), 'menu-org', [
       can(PERM.usersView) && { key: '/org/users', icon: <UserOutlined />, label: label(t('layout.users'), 'menu-users') },
@@ -171,7 +183,7 @@ export default function MainLayout() {
           mode="inline"
           items={items}
           selectedKeys={[selected]}
-          defaultOpenKeys={['customers', 'org', 'settings']}
+          defaultOpenKeys={['customers', 'channels', 'org', 'settings']}
           onClick={({ key }) => navigate(key)}
         />
       </Sider>

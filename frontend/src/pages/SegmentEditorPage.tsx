@@ -1,0 +1,1 @@
+export default function SegmentEditorPage() { return null }
