@@ -1,7 +1,7 @@
 """Benchmark `scan_to_welcome`: scans at a steady rate, latency from the add callback's arrival at our
 server to the WeCom simulator receiving `send_welcome_msg`.
 
-    .venv/bin/python -m bench.scan_to_welcome [--rates 50,100,150,200] [--seconds 10]
+    .venv/bin/python -m bench.scan_to_welcome [--rates 50,75,100,125,150,200,300] [--seconds 10]
                                               [--rate-limit-per-minute 10000] [--batch-size N]
 
 The app runs under uvicorn in a subprocess on a fresh SQLite file, with the embedded worker, as
@@ -16,7 +16,9 @@ Arrival is stamped by a pure ASGI wrapper in front of the app (keyed by the call
 which the inbox stores), received_at by the simulator (both wall clocks of this machine), and the two
 are joined through the welcome code in the stored callback. The rates step up from the first; a rate
 "holds" when every scan's welcome was sent (none expired or failed) and p99 stays under 1 s (no
-backlog building up). Stepping stops at the first rate that does not hold.
+backlog building up, on our side or in the simulator's callback queue, i.e. scan→welcome p99 under
+1 s too). Stepping stops at the first rate that does not hold; when the first rate does not, the
+rate is halved until one does.
 
 WeCom allows 10,000 calls per minute per API and corp (platform-protocols.md §1.3): about 163
 `send_welcome_msg` per second once our client's 2% margin is taken, so no corp can welcome more than
@@ -341,11 +343,15 @@ class StepFigures:
 
     @property
     def holds(self) -> bool:
+        """Every welcome sent, and no backlog anywhere: p99 under 1 s from the callback's arrival and
+        from the scan itself (the simulator delivers callbacks with 4 threads, so callbacks we
+        acknowledge slowly queue up on its side, which only the scan's clock sees)."""
         return (
             self.welcomed == self.scans
             and self.statuses.get("sent", 0) == self.scans
             and bool(self.latencies)
             and percentile(self.latencies, 0.99) < 1.0
+            and percentile(self.scan_latencies, 0.99) < 1.0
         )
 
 
@@ -465,7 +471,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="bench.scan_to_welcome", description=(__doc__ or "").splitlines()[0]
     )
-    parser.add_argument("--rates", default="50,100,150,200,300", help="scans per second, in order")
+    parser.add_argument(
+        "--rates",
+        default="50,75,100,125,150,200,300",
+        help="scans per second, stepped up in order (halved from the first when it does not hold)",
+    )
     parser.add_argument("--seconds", type=float, default=10.0, help="how long each rate runs")
     parser.add_argument("--rate-limit-per-minute", type=int, default=10_000, help="WeCom's per-API limit")
     parser.add_argument("--batch-size", type=int, default=None, help="the worker's rows per round")
@@ -491,14 +501,28 @@ def main(argv: list[str] | None = None) -> None:
         try:
             setup = set_up(url, simulator.base_url, f"http://127.0.0.1:{port}", args.rate_limit_per_minute)
             app = AppProcess(url, port, args.batch_size)
-            run_step(
-                url, app.base_url, simulator.base_url, setup, 10, 2
-            )  # warm-up: imports, connections, tokens
+            # Warm-up: imports, connections, tokens.
+            run_step(url, app.base_url, simulator.base_url, setup, 10, 2)
+            best = None
             for rate in rates:
                 step = run_step(url, app.base_url, simulator.base_url, setup, rate, args.seconds)
                 report(step)
                 if not step.holds:
                     break
+                best = step
+            rate = rates[0] / 2
+            while best is None and rate >= 5:  # the first rate did not hold: step down to one that does
+                step = run_step(url, app.base_url, simulator.base_url, setup, rate, args.seconds)
+                report(step)
+                best = step if step.holds else None
+                rate /= 2
+            if best is None:
+                print("no rate held")
+            else:
+                print(
+                    f"highest rate that holds: {best.rate:.0f} scans/s "
+                    f"(arrival→welcome p99 {percentile(best.latencies, 0.99) * 1000:.0f} ms)"
+                )
             print(f"load average {os.getloadavg()[0]:.2f} (cores: {os.cpu_count()})")
         finally:
             if app is not None:
