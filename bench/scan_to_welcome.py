@@ -355,6 +355,31 @@ class StepFigures:
         )
 
 
+def wait_until_idle(url: str, simulator_url: str) -> None:
+    """Before a step: no callback waiting in the simulator, no event waiting in our outbox."""
+    from sqlalchemy import func
+
+    from scrm.core.db import make_engine, make_session_factory
+    from scrm.core.outbox_models import OutboxEvent
+
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+
+    def idle() -> bool:
+        pending = httpx.get(f"{simulator_url}/_sim/state", timeout=60).json()["callbacks"]["pending"]
+        with factory() as session:
+            queued = session.scalar(
+                select(func.count())
+                .select_from(OutboxEvent)
+                .where(OutboxEvent.status.in_(("pending", "processing")))
+            )
+        return not pending and not queued
+
+    wait_for(idle, timeout=120, poll=0.5)
+    engine.dispose()
+    time.sleep(1.0)
+
+
 def run_step(
     url: str, app_url: str, simulator_url: str, setup: Setup, rate: float, seconds: float
 ) -> StepFigures:
@@ -362,6 +387,7 @@ def run_step(
     from scrm.core.db import make_engine, make_session_factory
     from scrm.core.outbox_models import InboundMessage, OutboxEvent
 
+    wait_until_idle(url, simulator_url)
     before = {
         m["welcome_code"] for m in httpx.get(f"{simulator_url}/_sim/welcome_messages", timeout=60).json()
     }
