@@ -1,20 +1,22 @@
 """Reactions of the channels domain, registered in `HANDLERS` and `TIMER_HANDLERS`.
 
 On `wecom.external_contact.added` (and `half_added`), after the customers handler recorded the profile
-and the WeCom reaction fetched the customer's name (registry order):
+and the WeCom reaction fetched the customer's name (registry order), `channels.on_added`:
 
-1. `channels.send_welcome` (`scrm.channels.welcome_delivery`) sends the welcome message first: its
-   code is valid for 20 s;
-2. `channels.record_add` attributes the add to the code of its `state`, or records why it cannot
-   (unknown state: the customer keeps "unknown channel" as source and the unknown-state counter
-   grows; deleted or disabled code, member without 客户联系: a problem on the code's page), applies
-   the code's tags locally, notes a sticky hand-back, re-arms the way's refresh timer and publishes
-   `channels.customer_added`;
-3. on that event, `channels.push_tags_and_remark` (`scrm.channels.followups`) calls `mark_tag` and
-   `remark` in WeCom, off the welcome's critical path; `channels.hand_back` requests sticky transfers.
+1. finds the code of the add's `state`. None, or a deleted or disabled one: the add cannot be
+   credited; the customer keeps "unknown channel" as source and the problem is recorded (per state
+   for unknown states, which is the unknown-state counter; on the code's page otherwise);
+2. makes the welcome message's first attempt (`scrm.channels.welcome_delivery`): its code is valid
+   for 20 s, so it goes before anything else; retries, if needed, run in timers;
+3. attributes the add to the code (`record_add`): the add row (counted for caps, rotation and
+   analytics), the customer's source channel, store and region, the timeline, a sticky hand-back, the
+   way's refresh timer, and `channels.customer_added`, on which `channels.push_tags_and_remark`
+   (`scrm.channels.followups`) calls `mark_tag` and `remark` in WeCom, off the welcome's critical
+   path. A full add completing an earlier half add, or a transfer completing, is not a new add.
 
 Deletions (either side) of a relation that came through a code are recorded for analytics. The
-`channels.refresh_way` timers keep each code's contact way on plan (`scrm.channels.ways`).
+`channels.refresh_way` timers keep each code's contact way on plan (`scrm.channels.ways`); the
+`channels.welcome_retry` timers retry welcome messages.
 """
 
 from __future__ import annotations
