@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,21 +29,35 @@ def scope_of(event: WeComInboundEvent) -> WeComScope:
     return WeComScope(tenant_id=event.tenant_id, connection_id=event.connection_id, corp_id=event.corp_id)
 
 
+def unit_cache(session: Session) -> dict[Any, Any]:
+    """Values read once per unit of work (a worker's batch, a request) and reused by the handlers of
+    that batch: which code has a state, a connection's API client. Nothing here is written by the
+    handlers that read it, so a rolled-back savepoint leaves it true; a batch lasts a second or so."""
+    cache: dict[Any, Any] = session.info.setdefault("scrm.channels.unit_cache", {})
+    return cache
+
+
 def code_by_state(session: Session, *, tenant_id: int, connection_id: int, state: str) -> ChannelCode | None:
     """The code with this state on this connection, whatever its status."""
-    return session.scalars(
+    cache = unit_cache(session)
+    key = ("code_by_state", tenant_id, connection_id, state)
+    if key in cache:
+        return None if cache[key] is None else code_by_id(session, tenant_id=tenant_id, code_id=cache[key])
+    code = session.scalars(
         select(ChannelCode).where(
             ChannelCode.tenant_id == tenant_id,
             ChannelCode.connection_id == connection_id,
             ChannelCode.state == state,
         )
     ).one_or_none()
+    cache[key] = None if code is None else code.id
+    return code
 
 
 def code_by_id(session: Session, *, tenant_id: int, code_id: int) -> ChannelCode | None:
-    return session.scalars(
-        select(ChannelCode).where(ChannelCode.tenant_id == tenant_id, ChannelCode.id == code_id)
-    ).one_or_none()
+    """The tenant's code (from the session's identity map when it is loaded already)."""
+    code = session.get(ChannelCode, code_id)
+    return code if code is not None and code.tenant_id == tenant_id else None
 
 
 def received_at(session: Session, event: WeComInboundEvent) -> datetime:

@@ -67,9 +67,18 @@ class DesiredWay:
 
 
 def wecom_client(session: Session, code: ChannelCode, *, max_wait_seconds: float = 5.0) -> WeComClient:
-    return platform_runtime().wecom_client(
-        session, tenant_id=code.tenant_id, connection_id=code.connection_id, max_wait_seconds=max_wait_seconds
-    )
+    """The code's connection's client, built once per unit of work (decrypting the secrets costs)."""
+    cache = session.info.setdefault("scrm.channels.unit_cache", {})
+    key = ("wecom_client", code.tenant_id, code.connection_id, max_wait_seconds)
+    if key not in cache:
+        cache[key] = platform_runtime().wecom_client(
+            session,
+            tenant_id=code.tenant_id,
+            connection_id=code.connection_id,
+            max_wait_seconds=max_wait_seconds,
+        )
+    client: WeComClient = cache[key]
+    return client
 
 
 def adds_today(session: Session, code: ChannelCode, now: datetime) -> dict[str, int]:

@@ -41,7 +41,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scrm.channels.calendar import zone
-from scrm.channels.lookups import code_by_id, staff_name
+from scrm.channels.lookups import code_by_id, staff_name, unit_cache
 from scrm.channels.models import ChannelCode, ChannelWelcome, CodeStatus, ProblemKind, WelcomeStatus
 from scrm.channels.policies import welcome_config
 from scrm.channels.ways import HANDLER_MAX_WAIT_SECONDS, record_problem
@@ -105,14 +105,19 @@ def _welcome_client(session: Session, code: ChannelCode) -> WeComClient:
             _welcome_http = httpx.Client(
                 timeout=WELCOME_HTTP_TIMEOUT, limits=httpx.Limits(max_connections=20)
             )
-    runtime = platform_runtime()
-    config = load_wecom_config(session, code.tenant_id, code.connection_id, box=runtime.secret_box)
-    return WeComClient(
-        config,
-        shared_state=runtime.shared_state,
-        http=_welcome_http,
-        max_wait_seconds=HANDLER_MAX_WAIT_SECONDS,
-    )
+    cache = unit_cache(session)
+    key = ("welcome_client", code.tenant_id, code.connection_id)
+    if key not in cache:
+        runtime = platform_runtime()
+        config = load_wecom_config(session, code.tenant_id, code.connection_id, box=runtime.secret_box)
+        cache[key] = WeComClient(
+            config,
+            shared_state=runtime.shared_state,
+            http=_welcome_http,
+            max_wait_seconds=HANDLER_MAX_WAIT_SECONDS,
+        )
+    client: WeComClient = cache[key]
+    return client
 
 
 _TIMELINE = {
