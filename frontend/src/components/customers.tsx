@@ -1,7 +1,10 @@
-import { ManOutlined, UserOutlined, WomanOutlined } from '@ant-design/icons'
+import { ManOutlined, QrcodeOutlined, UserOutlined, WomanOutlined } from '@ant-design/icons'
 import { Avatar, Tag, Tooltip } from 'antd'
 import { useTranslation } from 'react-i18next'
-import type { Follow, TagBrief } from '../api'
+import { Link } from 'react-router-dom'
+import type { Customer, Follow, TagBrief } from '../api'
+import { useAuth } from '../auth/AuthContext'
+import { PERM } from '../auth/permissions'
 
 const FOLLOW_COLOR: Record<string, string> = {
   active: 'green',
@@ -72,5 +75,24 @@ export function ChannelTag({ follow }: { follow: Pick<Follow, 'state'> }) {
     <Tooltip title={t('customers.channelHint')}>
       <Tag color="purple">{t('customers.channel', { state: follow.state })}</Tag>
     </Tooltip>
+  )
+}
+
+/** The channel code the customer first came through (`source_label`), linked to the code's page. */
+export function SourceChannel({ customer, testId }: { customer: Pick<Customer, 'source_channel_id' | 'source_label'>; testId?: string }) {
+  const { t } = useTranslation()
+  const { can } = useAuth()
+  if (!customer.source_channel_id && !customer.source_label) return <span className="muted" data-testid={testId}>—</span>
+  const tag = (
+    <Tag color="purple" icon={<QrcodeOutlined />} data-testid={testId} data-channel-id={customer.source_channel_id ?? ''} style={{ marginInlineEnd: 0 }}>
+      {customer.source_label || t('customers.unknownChannel')}
+    </Tag>
+  )
+  return customer.source_channel_id && can(PERM.channelsView) ? (
+    <Link to={`/channels/${customer.source_channel_id}`} onClick={(e) => e.stopPropagation()}>
+      {tag}
+    </Link>
+  ) : (
+    tag
   )
 }

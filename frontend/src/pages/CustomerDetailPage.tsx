@@ -1,21 +1,33 @@
 import {
   ArrowLeftOutlined,
+  BranchesOutlined,
+  ClockCircleOutlined,
   CloudDownloadOutlined,
   DeleteOutlined,
   DisconnectOutlined,
+  EditOutlined,
+  LockOutlined,
+  MergeCellsOutlined,
+  MessageOutlined,
+  QrcodeOutlined,
+  SwapOutlined,
+  TagsOutlined,
   UserAddOutlined,
-  ClockCircleOutlined,
+  WarningOutlined,
 } from '@ant-design/icons'
 import { useQuery } from '@tanstack/react-query'
-import { Card, Col, Descriptions, Empty, Flex, Row, Space, Table, Tag, Timeline, Tooltip, Typography } from 'antd'
+import { Button, Card, Col, Descriptions, Empty, Flex, Result, Row, Space, Table, Tag, Timeline, Tooltip, Typography } from 'antd'
 import type { TableColumnsType } from 'antd'
-import type { ReactNode } from 'react'
+import { useState, type ReactNode } from 'react'
 import { useTranslation } from 'react-i18next'
 import { Link, useLocation, useNavigate, useParams } from 'react-router-dom'
-import { getCustomer, type CustomerDetail, type CustomerIdentity, type Follow, type TimelineEntry } from '../api'
+import { ApiError, getCustomer, type CustomerDetail, type CustomerIdentity, type CustomerMerge, type Follow, type TimelineEntry } from '../api'
+import { useAuth } from '../auth/AuthContext'
+import { PERM } from '../auth/permissions'
+import { EditTagsModal, MergeModal, UnmergeModal } from '../components/customerActions'
 import { useConnectionOptions } from '../components/connections'
 import { CopyField } from '../components/CopyField'
-import { ChannelTag, CustomerAvatar, FollowStatusTag, GenderIcon, TagList, useAddWay } from '../components/customers'
+import { ChannelTag, CustomerAvatar, FollowStatusTag, GenderIcon, SourceChannel, TagList, useAddWay } from '../components/customers'
 import { ErrorState, NotFound, PageLoading } from '../components/states'
 import { formatDateTime, formatRelative } from '../utils/format'
 import { tid } from '../utils/testid'
@@ -28,6 +40,19 @@ const TIMELINE_STYLE: Record<string, { color: string; icon: ReactNode }> = {
   'wecom.deleted_by_staff': { color: 'red', icon: <DeleteOutlined /> },
   'wecom.gone': { color: 'gray', icon: <DisconnectOutlined /> },
   'wecom.synced': { color: 'blue', icon: <CloudDownloadOutlined /> },
+  'channel.added': { color: 'purple', icon: <QrcodeOutlined /> },
+  'channel.unknown': { color: 'orange', icon: <WarningOutlined /> },
+  'channel.tagged': { color: 'blue', icon: <TagsOutlined /> },
+  'channel.sticky_transfer': { color: 'purple', icon: <SwapOutlined /> },
+  'channel.welcome_sent': { color: 'green', icon: <MessageOutlined /> },
+  'channel.welcome_probably_sent': { color: 'green', icon: <MessageOutlined /> },
+  'channel.welcome_expired': { color: 'orange', icon: <MessageOutlined /> },
+  'channel.welcome_customer_chatting': { color: 'gray', icon: <MessageOutlined /> },
+  'channel.welcome_failed': { color: 'red', icon: <MessageOutlined /> },
+  'channel.welcome_skipped': { color: 'gray', icon: <MessageOutlined /> },
+  'customer.merged': { color: 'blue', icon: <MergeCellsOutlined /> },
+  'customer.unmerged': { color: 'orange', icon: <BranchesOutlined /> },
+  'tags.changed': { color: 'blue', icon: <TagsOutlined /> },
 }
 
 export default function CustomerDetailPage() {
@@ -40,7 +65,26 @@ export default function CustomerDetailPage() {
 
   if (!Number.isInteger(id) || id <= 0) return <NotFound />
   if (customer.isLoading) return <PageLoading />
-  if (customer.error || !customer.data) return <ErrorState error={customer.error} onRetry={() => void customer.refetch()} />
+  const err = customer.error
+  if (err instanceof ApiError && err.status === 404 && typeof err.body.merged_into_id === 'number') {
+    const into = err.body.merged_into_id
+    return (
+      <Result
+        status="info"
+        icon={<MergeCellsOutlined />}
+        title={t('customers.mergedAway.title', { id })}
+        subTitle={t('customers.mergedAway.hint', { into })}
+        extra={
+          <Button type="primary" onClick={() => navigate(`/customers/${into}`, { replace: true })} data-testid="customer-merged-into">
+            {t('customers.mergedAway.open', { into })}
+          </Button>
+        }
+        data-testid="customer-merged-away"
+        data-into={into}
+      />
+    )
+  }
+  if (err || !customer.data) return <ErrorState error={err} onRetry={() => void customer.refetch()} />
   const c = customer.data
 
   return (
@@ -66,6 +110,7 @@ export default function CustomerDetailPage() {
         </Col>
         <Col xs={24} xl={12}>
           <IdentitiesCard identities={c.identities} />
+          {c.merges?.length ? <MergesCard c={c} /> : null}
         </Col>
         <Col xs={24} xl={12}>
           <TimelineCard entries={c.timeline} />
@@ -77,9 +122,31 @@ export default function CustomerDetailPage() {
 
 function CustomerHeader({ c }: { c: CustomerDetail }) {
   const { t } = useTranslation()
+  const { can } = useAuth()
+  const [editing, setEditing] = useState(false)
+  const [merging, setMerging] = useState(false)
   const active = c.follow_staff.filter((f) => f.status === 'active').length
   return (
-    <Card data-testid="customer-header">
+    <Card
+      data-testid="customer-header"
+      extra={
+        <Space>
+          {can(PERM.customersEdit) ? (
+            <Button icon={<EditOutlined />} onClick={() => setEditing(true)} data-testid="customer-edit-tags">
+              {t('customers.editTags')}
+            </Button>
+          ) : null}
+          {can(PERM.customersMerge) ? (
+            <Button icon={<MergeCellsOutlined />} onClick={() => setMerging(true)} data-testid="customer-merge">
+              {t('customers.merge.button')}
+            </Button>
+          ) : null}
+        </Space>
+      }
+      title={<span className="muted" style={{ fontWeight: 400, fontSize: 13 }}>#{c.id}</span>}
+    >
+      {editing ? <EditTagsModal customer={c} onClose={() => setEditing(false)} /> : null}
+      {merging ? <MergeModal customer={c} onClose={() => setMerging(false)} /> : null}
       <Flex gap={20} align="center" wrap>
         <CustomerAvatar src={c.avatar_url} size={72} />
         <div style={{ flex: 1, minWidth: 240 }}>
@@ -101,6 +168,10 @@ function CustomerHeader({ c }: { c: CustomerDetail }) {
           items={[
             { key: 'gender', label: t('customers.genderLabel'), children: t(`customers.gender.${c.gender}`, { defaultValue: t('customers.gender.0') }) },
             { key: 'added', label: t('customers.addedAt'), children: formatDateTime(addedAt(c)) },
+            { key: 'source', label: t('customers.sourceChannel'), children: <SourceChannel customer={c} testId="customer-source" /> },
+            ...(c.store || c.region
+              ? [{ key: 'store', label: t('customers.storeRegion'), children: <span data-testid="customer-store">{[c.store, c.region].filter(Boolean).join(' · ')}</span> }]
+              : []),
             {
               key: 'follows',
               label: t('customers.followCount'),
@@ -226,9 +297,11 @@ function IdentitiesCard({ identities }: { identities: CustomerIdentity[] }) {
                 </span>
               ),
               children:
-                i.kind === 'phone' ? (
-                  <Tooltip title={t('customers.phoneHidden')}>
-                    <span data-testid={testId}>{i.value}</span>
+                i.kind === 'phone' && i.value.includes('*') ? (
+                  <Tooltip title={t('customers.phoneMasked')}>
+                    <span data-testid={testId} data-masked="true">
+                      {i.value} <LockOutlined className="muted" />
+                    </span>
                   </Tooltip>
                 ) : (
                   <CopyField value={i.value} testId={testId} />
@@ -248,11 +321,21 @@ function useTimelineText() {
   const { t, i18n } = useTranslation()
   return (e: TimelineEntry): string => {
     const d = (e.detail ?? {}) as Record<string, unknown>
-    const userid = typeof d.userid === 'string' ? d.userid : ''
+    const str = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '')
+    const userid = str(d.userid) || str(d.staff_userid)
     const key = `customers.timelineKinds.${e.kind}`
     if (i18n.language !== 'en' || !i18n.exists(key)) return e.summary
-    let text = t(key, { userid })
-    if (typeof d.state === 'string' && d.state) text += ` ${t('customers.timelineVia', { state: d.state })}`
+    let text = t(key, {
+      userid,
+      state: str(d.state),
+      variant: str(d.variant) || t('channels.preview.default'),
+      merged: str(d.merged_id),
+      survivor: str(d.survivor_id),
+      error: str(d.error),
+      added: Array.isArray(d.added) && d.added.length ? `+${d.added.join(', +')} ` : '',
+      removed: Array.isArray(d.removed) && d.removed.length ? `−${d.removed.join(', −')}` : '',
+    })
+    if (e.kind.startsWith('wecom.') && typeof d.state === 'string' && d.state) text += ` ${t('customers.timelineVia', { state: d.state })}`
     if (typeof d.source === 'string' && d.source) text += ` (${d.source})`
     return text
   }
@@ -298,6 +381,112 @@ function TimelineCard({ entries }: { entries: TimelineEntry[] }) {
       ) : (
         <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('customers.noTimeline')} data-testid="customer-timeline-empty" />
       )}
+    </Card>
+  )
+}
+
+function MergesCard({ c }: { c: CustomerDetail }) {
+  const { t } = useTranslation()
+  const { can } = useAuth()
+  const [undoing, setUndoing] = useState<CustomerMerge | null>(null)
+  const columns: TableColumnsType<CustomerMerge> = [
+    {
+      title: t('customers.merge.what'),
+      key: 'what',
+      render: (_, m) =>
+        m.survivor_id === c.id ? (
+          <span>
+            {t('customers.merge.mergedIn')}{' '}
+            <Link to={`/customers/${m.merged_id}`} data-testid={`customer-merge-other-${m.id}`}>
+              #{m.merged_id}
+            </Link>
+          </span>
+        ) : (
+          <span>
+            {t('customers.merge.mergedInto')}{' '}
+            <Link to={`/customers/${m.survivor_id}`}>#{m.survivor_id}</Link>
+          </span>
+        ),
+    },
+    {
+      title: t('customers.merge.reasonCol'),
+      key: 'reason',
+      render: (_, m) => (
+        <span>
+          <Tag>{t(`customers.merge.rule.${m.rule}`, { defaultValue: m.rule })}</Tag>
+          {m.reason}
+          <Typography.Text type="secondary" style={{ display: 'block', fontSize: 12 }}>
+            {m.actor} · {formatDateTime(m.created_at)}
+          </Typography.Text>
+        </span>
+      ),
+    },
+    {
+      title: t('common.status'),
+      key: 'status',
+      width: 170,
+      render: (_, m) =>
+        m.undone_at ? (
+          <Tooltip title={m.undo_reason}>
+            <Tag color="orange" data-testid={`customer-merge-status-${m.id}`} data-status={m.status}>
+              {t('customers.merge.undone', { time: formatDateTime(m.undone_at) })}
+            </Tag>
+          </Tooltip>
+        ) : (
+          <Tag color="blue" data-testid={`customer-merge-status-${m.id}`} data-status={m.status}>
+            {t('customers.merge.active')}
+          </Tag>
+        ),
+    },
+  ]
+  if (can(PERM.customersMerge))
+    columns.push({
+      title: t('common.actions'),
+      key: 'actions',
+      width: 90,
+      render: (_, m) =>
+        !m.undone_at && m.survivor_id === c.id ? (
+          <Button size="small" icon={<BranchesOutlined />} onClick={() => setUndoing(m)} data-testid={`customer-unmerge-${m.id}`}>
+            {t('customers.merge.unmerge')}
+          </Button>
+        ) : null,
+    })
+  return (
+    <Card
+      title={
+        <Space>
+          <MergeCellsOutlined />
+          {t('customers.merge.history')}
+        </Space>
+      }
+      size="small"
+      style={{ marginTop: 16 }}
+      data-testid="customer-merges"
+    >
+      <Table<CustomerMerge>
+        rowKey="id"
+        size="small"
+        columns={columns}
+        dataSource={c.merges ?? []}
+        pagination={false}
+        onRow={(m) => ({ ...({ 'data-testid': `customer-merge-row-${m.id}` } as object) })}
+        expandable={{
+          rowExpandable: (m) => m.explanation.length > 0,
+          expandedRowRender: (m) => (
+            <ul style={{ margin: 0, paddingInlineStart: 18 }}>
+              {m.explanation.map((x, i) => (
+                <li key={i}>
+                  {Object.entries(x)
+                    .filter(([, v]) => v !== null && v !== '' && !(Array.isArray(v) && !v.length))
+                    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+                    .join(' · ')}
+                </li>
+              ))}
+            </ul>
+          ),
+        }}
+      />
+      {undoing ? <UnmergeModal customer={c} merge={undoing} onClose={() => setUndoing(null)} /> : null}
     </Card>
   )
 }
