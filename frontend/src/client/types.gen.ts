@@ -5860,6 +5860,36 @@ export type ChannelsRefreshCodeResponses = {
 
 export type ChannelsRefreshCodeResponse = ChannelsRefreshCodeResponses[keyof ChannelsRefreshCodeResponses];
 
+export type ChannelsRecreateWayData = {
+    body?: never;
+    path: {
+        /**
+         * Channel Id
+         */
+        channel_id: number;
+    };
+    query?: never;
+    url: '/api/v1/channels/{channel_id}/recreate-way';
+};
+
+export type ChannelsRecreateWayErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ChannelsRecreateWayError = ChannelsRecreateWayErrors[keyof ChannelsRecreateWayErrors];
+
+export type ChannelsRecreateWayResponses = {
+    /**
+     * Successful Response
+     */
+    200: ChannelOut;
+};
+
+export type ChannelsRecreateWayResponse = ChannelsRecreateWayResponses[keyof ChannelsRecreateWayResponses];
+
 export type ChannelsQrPngData = {
     body?: never;
     path: {
