@@ -17,6 +17,7 @@ import {
   channelsListWelcomes,
   channelsQrPng,
   channelsQrSvg,
+  channelsRecreateWay,
   channelsRefreshCode,
   channelsSetPresence,
   channelsUnknownStates,
@@ -37,6 +38,8 @@ export const deleteChannel = async (id: number): Promise<void> => {
   await channelsDeleteCode({ path: { channel_id: id }, ...t })
 }
 export const refreshChannel = (id: number) => unwrap(channelsRefreshCode({ path: { channel_id: id }, ...t }))
+/** A new contact way with the same state (the old one was deleted in WeCom): a new QR code. */
+export const recreateChannelWay = (id: number) => unwrap(channelsRecreateWay({ path: { channel_id: id }, ...t }))
 
 export const listChannelProblems = (id: number, query: PageParams = {}) =>
   unwrap(channelsListProblems({ path: { channel_id: id }, query, ...t }))

@@ -268,6 +268,10 @@ export const channelsZh = {
     refresh: '重新分配',
     refreshHint: '立即按当前排班、上限和在线状态重新计算，并更新企业微信「联系我」',
     refreshed: '已重新计算分配',
+    recreate: '重建联系我',
+    recreateConfirm: '为这个活码重建企业微信「联系我」？',
+    recreateHint: '企业微信里的「联系我」被删除或失效时，用同一个 state 重建：二维码会换新，旧码带来的客户仍归到这个活码。',
+    recreated: '已重建联系我，请下载新的二维码',
     disabledHint: '活码已停用：扫码仍能加到员工，但不分配、不打标签、不发欢迎语。',
     deletedHint: '活码已删除，二维码已失效。',
     wayError: '更新企业微信「联系我」失败',
@@ -410,6 +414,13 @@ export const channelsZh = {
     feed: '最新扫码',
     noScans: '等待扫码…',
     empty: '今天还没有扫码，二维码被扫时这里会实时跳动',
+  },
+  unknown: {
+    title: '有 {{count}} 次添加带的 state 不属于任何活码',
+    hint: '这些客户仍已记录（来源为「未知渠道」）。通常是旧的印刷码，或在控制台之外创建的「联系我」。',
+    state: 'state',
+    count: '次数',
+    last: '最近一次',
   },
 }
 
@@ -685,6 +696,10 @@ export const channelsEn: ChannelsMessages = {
     refresh: 'Re-plan',
     refreshHint: 'Recompute routing now (hours, caps, presence) and update the WeCom contact way',
     refreshed: 'Routing recomputed',
+    recreate: 'Recreate contact way',
+    recreateConfirm: "Recreate this code's WeCom contact way?",
+    recreateHint: 'When the contact way was deleted in WeCom or stopped working, recreate it with the same state: the QR code changes; customers from the old code still count for this one.',
+    recreated: 'Contact way recreated: download the new QR code',
     disabledHint: 'The code is disabled: scans still add customers to staff, with no routing, tags or welcome message.',
     deletedHint: 'The code is deleted; its QR code no longer works.',
     wayError: 'Updating the WeCom contact way failed',
@@ -827,5 +842,12 @@ export const channelsEn: ChannelsMessages = {
     feed: 'Latest scans',
     noScans: 'Waiting for scans…',
     empty: 'No scans today yet; they show up here the moment a code is scanned',
+  },
+  unknown: {
+    title: '{{count}} adds came with a state that matches no code',
+    hint: 'Customers were still recorded (source "unknown channel"). Usually an old printed code, or a contact way made outside the console.',
+    state: 'state',
+    count: 'Adds',
+    last: 'Last seen',
   },
 }

@@ -172,20 +172,23 @@ export default function MainLayout() {
         onCollapse={setCollapsed}
         width={220}
         data-testid="side-menu"
-        style={{ position: 'sticky', top: 0, height: '100vh', overflow: 'auto' }}
+        style={{ position: 'sticky', top: 0, height: '100vh' }}
       >
-        <div className="app-logo" onClick={() => navigate('/')} style={{ cursor: 'pointer' }}>
-          <img src="/favicon.svg" alt="" />
-          {!collapsed && <span>{t('app.name')}</span>}
+        {/* the menu scrolls above the collapse trigger, which never covers an item */}
+        <div className="side-scroll">
+          <div className="app-logo" onClick={() => navigate('/')} style={{ cursor: 'pointer' }}>
+            <img src="/favicon.svg" alt="" />
+            {!collapsed && <span>{t('app.name')}</span>}
+          </div>
+          <Menu
+            theme="dark"
+            mode="inline"
+            items={items}
+            selectedKeys={[selected]}
+            defaultOpenKeys={['customers', 'channels', 'org', 'settings']}
+            onClick={({ key }) => navigate(key)}
+          />
         </div>
-        <Menu
-          theme="dark"
-          mode="inline"
-          items={items}
-          selectedKeys={[selected]}
-          defaultOpenKeys={['customers', 'channels', 'org', 'settings']}
-          onClick={({ key }) => navigate(key)}
-        />
       </Sider>
       <Layout>
         <Header

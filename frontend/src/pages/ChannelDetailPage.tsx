@@ -38,6 +38,7 @@ import { Link, useNavigate, useParams } from 'react-router-dom'
 import {
   deleteChannel,
   fetchChannelQr,
+  recreateChannelWay,
   getChannel,
   listChannelAdds,
   listChannelDecisions,
@@ -105,6 +106,16 @@ export default function ChannelDetailPage() {
       setCode(saved)
       void queryClient.invalidateQueries({ queryKey: ['channel-decisions', id] })
       void message.success(t('channels.detail.refreshed'))
+    },
+    onError: (e) => showError(e),
+  })
+  const recreate = useMutation({
+    mutationFn: () => recreateChannelWay(id),
+    onSuccess: (saved) => {
+      setCode(saved)
+      void queryClient.invalidateQueries({ queryKey: ['channel-qr', id] })
+      void queryClient.invalidateQueries({ queryKey: ['channel-decisions', id] })
+      void message.success(t('channels.detail.recreated'))
     },
     onError: (e) => showError(e),
   })
@@ -187,8 +198,35 @@ export default function ChannelDetailPage() {
       />
       {c.status === 'disabled' ? <Alert type="warning" showIcon style={{ marginBottom: 16 }} message={t('channels.detail.disabledHint')} data-testid="channel-disabled-hint" /> : null}
       {c.status === 'deleted' ? <Alert type="error" showIcon style={{ marginBottom: 16 }} message={t('channels.detail.deletedHint')} /> : null}
-      {c.way.error ? (
-        <Alert type="error" showIcon style={{ marginBottom: 16 }} message={t('channels.detail.wayError')} description={c.way.error} data-testid="channel-way-error" />
+      {c.way.error || (live && !c.qr_url) ? (
+        <Alert
+          type="error"
+          showIcon
+          style={{ marginBottom: 16 }}
+          message={c.way.error ? t('channels.detail.wayError') : t('channels.noQr')}
+          description={
+            <>
+              {c.way.error ? <div>{c.way.error}</div> : null}
+              <div>{t('channels.detail.recreateHint')}</div>
+            </>
+          }
+          action={
+            manage ? (
+              <Popconfirm
+                title={t('channels.detail.recreateConfirm')}
+                description={<div style={{ maxWidth: 300 }}>{t('channels.detail.recreateHint')}</div>}
+                okText={t('channels.detail.recreate')}
+                okButtonProps={tid('confirm-ok')}
+                onConfirm={() => recreate.mutateAsync().catch(() => undefined)}
+              >
+                <Button size="small" loading={recreate.isPending} data-testid="channel-recreate-way">
+                  {t('channels.detail.recreate')}
+                </Button>
+              </Popconfirm>
+            ) : undefined
+          }
+          data-testid="channel-way-error"
+        />
       ) : null}
       {c.problems.total ? (
         <Alert

@@ -462,9 +462,11 @@ function ChannelEditor({ channel }: { channel?: Channel }) {
               <Form.Item name={['routing', 'strategy']} label={t('channels.strategyLabel')}>
                 <Radio.Group className="strategy-group" data-testid="channel-form-strategy">
                   {STRATEGIES.map((s) => (
-                    <Radio.Button key={s} value={s} data-testid={`channel-form-strategy-${s}`}>
-                      <div className="strategy-title">{t(`channels.strategy.${s}`)}</div>
-                      <div className="strategy-hint">{t(`channels.strategyHint.${s}`)}</div>
+                    <Radio.Button key={s} value={s}>
+                      <div data-testid={`channel-form-strategy-${s}`} data-checked={String(strategy === s)}>
+                        <div className="strategy-title">{t(`channels.strategy.${s}`)}</div>
+                        <div className="strategy-hint">{t(`channels.strategyHint.${s}`)}</div>
+                      </div>
                     </Radio.Button>
                   ))}
                 </Radio.Group>

@@ -12,6 +12,7 @@ import {
 } from '@ant-design/icons'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import {
+  Alert,
   App,
   AutoComplete,
   Badge,
@@ -42,6 +43,7 @@ import {
   deleteChannel,
   deleteChannelGroup,
   listChannels,
+  listUnknownStates,
   updateChannel,
   updateChannelGroup,
   type Channel,
@@ -55,6 +57,7 @@ import { PageHeader } from '../components/PageHeader'
 import { ErrorState } from '../components/states'
 import { useApiError } from '../components/useApiError'
 import { useCursorList } from '../components/useCursorList'
+import { formatDateTime } from '../utils/format'
 import { dataAttrs, tid } from '../utils/testid'
 
 const MAX_STAFF_SHOWN = 3
@@ -110,6 +113,8 @@ export default function ChannelsPage() {
     return [...all].sort().map((v) => ({ value: v }))
   }, [places.data, codes.items])
 
+  const unknown = useQuery({ queryKey: ['channels', 'unknown-states'], queryFn: () => listUnknownStates(), staleTime: 30_000 })
+  const unknownTotal = (unknown.data ?? []).reduce((n, u) => n + u.count, 0)
   const groupName = (id: number | null | undefined) => (id == null ? null : (groups.data?.find((g) => g.id === id)?.name ?? `#${id}`))
 
   const columns: TableColumnsType<Channel> = [
@@ -286,6 +291,31 @@ export default function ChannelsPage() {
           </>
         }
       />
+      {unknownTotal ? (
+        <Alert
+          type="warning"
+          showIcon
+          closable
+          style={{ marginBottom: 16 }}
+          message={t('channels.unknown.title', { count: unknownTotal })}
+          description={
+            <>
+              <div style={{ marginBottom: 8 }}>{t('channels.unknown.hint')}</div>
+              <Space wrap>
+                {(unknown.data ?? []).slice(0, 12).map((u) => (
+                  <Tooltip key={`${u.connection_id}-${u.state}`} title={`${t('channels.unknown.last')}: ${formatDateTime(u.last_seen_at)}`}>
+                    <Tag>
+                      {u.state || '—'} × {u.count}
+                    </Tag>
+                  </Tooltip>
+                ))}
+              </Space>
+            </>
+          }
+          data-testid="channels-unknown-states"
+          data-count={unknownTotal}
+        />
+      ) : null}
       <Card>
         <Flex wrap gap={12} style={{ marginBottom: 16 }}>
           <Input.Search

@@ -69,19 +69,19 @@ export default function CustomerDetailPage() {
   if (err instanceof ApiError && err.status === 404 && typeof err.body.merged_into_id === 'number') {
     const into = err.body.merged_into_id
     return (
-      <Result
-        status="info"
-        icon={<MergeCellsOutlined />}
-        title={t('customers.mergedAway.title', { id })}
-        subTitle={t('customers.mergedAway.hint', { into })}
-        extra={
-          <Button type="primary" onClick={() => navigate(`/customers/${into}`, { replace: true })} data-testid="customer-merged-into">
-            {t('customers.mergedAway.open', { into })}
-          </Button>
-        }
-        data-testid="customer-merged-away"
-        data-into={into}
-      />
+      <div data-testid="customer-merged-away" data-into={into}>
+        <Result
+          status="info"
+          icon={<MergeCellsOutlined />}
+          title={t('customers.mergedAway.title', { id })}
+          subTitle={t('customers.mergedAway.hint', { into })}
+          extra={
+            <Button type="primary" onClick={() => navigate(`/customers/${into}`, { replace: true })} data-testid="customer-merged-into">
+              {t('customers.mergedAway.open', { into })}
+            </Button>
+          }
+        />
+      </div>
     )
   }
   if (err || !customer.data) return <ErrorState error={err} onRetry={() => void customer.refetch()} />

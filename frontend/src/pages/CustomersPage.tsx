@@ -181,6 +181,7 @@ export default function CustomersPage() {
         )
       },
     },
+    { title: t('customers.tags'), key: 'tags', width: 240, render: (_, c) => <TagList tags={c.tags} max={4} testId={`customer-tags-${c.id}`} /> },
     {
       title: t('customers.source'),
       key: 'source',
@@ -196,7 +197,6 @@ export default function CustomersPage() {
         </span>
       ),
     },
-    { title: t('customers.tags'), key: 'tags', width: 240, render: (_, c) => <TagList tags={c.tags} max={4} testId={`customer-tags-${c.id}`} /> },
     {
       title: t('customers.addedAt'),
       key: 'added',

@@ -4,7 +4,7 @@ import { App, Button, Card, Empty, Popconfirm, Space, Table, Tooltip, Typography
 import type { TableColumnsType } from 'antd'
 import { useTranslation } from 'react-i18next'
 import { Link, useNavigate } from 'react-router-dom'
-import { countSegment, deleteSegment, listSegments, type Segment } from '../api'
+import { deleteSegment, listSegments, previewSegment, type Condition, type Segment } from '../api'
 import { useAuth } from '../auth/AuthContext'
 import { PERM } from '../auth/permissions'
 import { LoadMore } from '../components/LoadMore'
@@ -28,11 +28,12 @@ export default function SegmentsPage() {
   const showError = useApiError()
   const describe = useDescribeCondition()
   const segments = useCursorList(['segments', 'list'], (cursor) => listSegments({ limit: 50, cursor }))
-  // live counts, one query per segment on the page
+  // Live counts, one query per segment on the page, through the builder's preview (a POST): the GET
+  // /segments/{id}/count also stores last_count, a write that fails on SQLite inside a read-only request.
   const counts = useQueries({
     queries: segments.items.map((s) => ({
-      queryKey: ['segments', 'count', s.id],
-      queryFn: () => countSegment(s.id),
+      queryKey: ['segments', 'count', s.id, s.updated_at],
+      queryFn: () => previewSegment(s.condition as Condition, 1),
       refetchInterval: COUNT_REFRESH_MS,
       staleTime: 10_000,
     })),
