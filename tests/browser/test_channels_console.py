@@ -208,7 +208,17 @@ def test_a_channel_code_from_the_editor_to_scans_on_the_live_board_and_the_custo
     # The list filtered by the channel: both customers of this code.
     page.goto(f"/customers?channel={code_id}")
     expect(page.locator("[data-testid^='customer-row-']")).to_have_count(2)
-    assert not errors, errors
+
+    # The server's field errors land on their fields: a second code cannot take the same state.
+    page.goto("/channels/new")
+    page.get_by_test_id("channel-form-name").fill(f"{name}副本")
+    page.get_by_test_id("channel-form-state").fill(state)
+    pick(page, "channel-staff-picker", "channel-staff-option-zhangsan")
+    page.get_by_test_id("channel-form-submit").click()
+    state_item = page.locator(".ant-form-item").filter(has=page.get_by_test_id("channel-form-state"))
+    expect(state_item.locator(".ant-form-item-explain-error")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/channels/new$"))
+    assert not [e for e in errors if "status of 409" not in e], errors
 
 
 def test_the_segment_builder_counts_live_and_saves(page: Page, live_server: LiveServer) -> None:
