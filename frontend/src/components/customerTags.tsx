@@ -95,15 +95,18 @@ interface BulkValues {
 }
 
 export function BulkTagModal({
-  filter,
-  filtered,
-  selected,
+  filter = {},
+  filtered = false,
+  selected = [],
+  segment,
   onClose,
   onDone,
 }: {
-  filter: CustomerFilter
-  filtered: boolean
-  selected: number[]
+  filter?: CustomerFilter
+  filtered?: boolean
+  selected?: number[]
+  /** Tag a saved segment's members instead of the list. */
+  segment?: { id: number; name: string; count?: number | null }
   onClose: () => void
   onDone: () => void
 }) {
@@ -116,7 +119,7 @@ export function BulkTagModal({
   const count = useQuery({
     queryKey: ['customers', 'bulk-count', condition],
     queryFn: () => previewSegment(condition as Condition, 1),
-    enabled: !filter.q,
+    enabled: !filter.q && !segment,
     staleTime: 10_000,
   })
   const start = useMutation({
@@ -124,13 +127,14 @@ export function BulkTagModal({
       bulkTagCustomers({
         add: v.add ?? [],
         remove: v.remove ?? [],
-        ...(v.target === 'selected' ? { customer_ids: selected } : { filter }),
+        ...(segment ? { segment_id: segment.id } : v.target === 'selected' ? { customer_ids: selected } : { filter }),
       }),
     onSuccess: (j) => setJob(j),
     onError: (e) => showError(e, form),
   })
-  const scopeText =
-    target === 'selected'
+  const scopeText = segment
+    ? t('customers.bulk.segmentCount', { name: segment.name, count: segment.count ?? '…' })
+    : target === 'selected'
       ? t('customers.bulk.selectedCount', { count: selected.length })
       : filter.q
         ? t('customers.bulk.filteredSearch')
@@ -178,7 +182,7 @@ export function BulkTagModal({
           initialValues={{ target: selected.length ? 'selected' : 'filter', add: [], remove: [] }}
           onFinish={(v) => start.mutate(v)}
         >
-          <Form.Item name="target" label={t('customers.bulk.target')}>
+          <Form.Item name="target" label={t('customers.bulk.target')} hidden={!!segment}>
             <Radio.Group data-testid="bulk-tag-target">
               <Radio value="filter" data-testid="bulk-tag-target-filter">
                 {filtered ? t('customers.bulk.targetFiltered') : t('customers.bulk.targetAll')}
@@ -188,7 +192,7 @@ export function BulkTagModal({
               </Radio>
             </Radio.Group>
           </Form.Item>
-          <Alert type={target === 'filter' && !filtered ? 'warning' : 'info'} showIcon message={scopeText} style={{ marginBottom: 16 }} data-testid="bulk-tag-scope" data-count={target === 'selected' ? selected.length : (count.data?.count ?? '')} />
+          <Alert type={target === 'filter' && !filtered ? 'warning' : 'info'} showIcon message={scopeText} style={{ marginBottom: 16 }} data-testid="bulk-tag-scope" data-count={segment ? (segment.count ?? '') : target === 'selected' ? selected.length : (count.data?.count ?? '')} />
           <Form.Item
             name="add"
             label={t('customers.bulk.add')}

@@ -493,7 +493,7 @@ const en: Messages = {
     followStaff: 'Followed by',
     tags: 'Tags',
     addedAt: 'Added',
-    searchPlaceholder: 'Search name, remark or external_userid',
+    searchPlaceholder: 'Search name or remark, or a phone number / external_userid',
     filterStaff: 'Followed by',
     filterStaffUserid: 'Follow staff userid',
     filterTag: 'Tag',
@@ -597,6 +597,7 @@ const en: Messages = {
     tagsSaved: 'Tags updated; pushing to WeCom',
     tagsUnchanged: 'No change',
     bulk: {
+      segmentCount: 'The {{count}} customers of segment "{{name}}" (as of the start)',
       button: 'Bulk tag',
       buttonSelected: 'Bulk tag ({{count}} selected)',
       title: 'Bulk tagging',

@@ -31,8 +31,9 @@ export const segmentsZh = {
   unsaved: '条件已修改但未保存：成员和导出仍按已保存的条件',
   incompleteRows: '{{count}} 个条件还没填完整，暂不参与计算',
   incompleteOnSave: '还有没填完整的条件，请补全或删除后再保存',
+  bulkTag: '给成员打标签',
   export: {
-    title: '导出',
+    title: '导出与批量操作',
     hint: '按分群当前的成员导出；没有「查看客户手机号」权限时手机号打码。',
     savedOnly: '导出按已保存的条件；先保存修改再导出。',
     running: '正在生成文件…',
@@ -144,8 +145,9 @@ export const segmentsEn: SegmentsMessages = {
   unsaved: 'The condition changed and is not saved: members and exports still follow the saved one',
   incompleteRows: '{{count}} unfinished conditions are left out of the count',
   incompleteOnSave: 'Some conditions are unfinished: complete or remove them before saving',
+  bulkTag: 'Tag the members',
   export: {
-    title: 'Export',
+    title: 'Export and bulk actions',
     hint: "The segment's members as they are now; phone numbers are masked without the permission to see them.",
     savedOnly: 'Exports follow the saved condition: save your changes first.',
     running: 'Preparing the file…',

@@ -492,7 +492,7 @@ const zhCN = {
     followStaff: '跟进员工',
     tags: '标签',
     addedAt: '添加时间',
-    searchPlaceholder: '搜索昵称、备注或 external_userid',
+    searchPlaceholder: '搜索昵称、备注，或手机号 / external_userid',
     filterStaff: '跟进员工',
     filterStaffUserid: '跟进员工 userid',
     filterTag: '标签',
@@ -596,6 +596,7 @@ const zhCN = {
     tagsSaved: '标签已更新，正在同步到企业微信',
     tagsUnchanged: '标签没有变化',
     bulk: {
+      segmentCount: '将对分群「{{name}}」的 {{count}} 位客户操作（以开始时为准）',
       button: '批量打标签',
       buttonSelected: '批量打标签（已选 {{count}}）',
       title: '批量打标签',

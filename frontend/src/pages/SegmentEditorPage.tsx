@@ -1,4 +1,4 @@
-import { ArrowLeftOutlined, DeleteOutlined, FileExcelOutlined, FileTextOutlined, LoadingOutlined, SaveOutlined, TeamOutlined } from '@ant-design/icons'
+import { ArrowLeftOutlined, DeleteOutlined, FileExcelOutlined, FileTextOutlined, LoadingOutlined, SaveOutlined, TagsOutlined, TeamOutlined } from '@ant-design/icons'
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { Affix, Alert, App, Button, Card, Col, Empty, Flex, Form, Input, Popconfirm, Row, Space, Statistic, Table, Tag, Tooltip, Typography } from 'antd'
 import type { TableColumnsType } from 'antd'
@@ -21,6 +21,7 @@ import {
 import { useAuth } from '../auth/AuthContext'
 import { PERM } from '../auth/permissions'
 import { saveBlob } from '../components/channels'
+import { BulkTagModal } from '../components/customerTags'
 import { CustomerAvatar, SourceChannel, TagList } from '../components/customers'
 import { LoadMore } from '../components/LoadMore'
 import { errorsByNode, fromCondition, SegmentBuilder, toCondition, useDescribeCondition, type GroupNode } from '../components/segmentBuilder'
@@ -184,7 +185,7 @@ function SegmentEditor({ segment }: { segment?: Segment }) {
                 saved={segment}
                 dirty={dirty}
               />
-              {segment ? <ExportCard segment={segment} dirty={dirty} /> : null}
+              {segment ? <ExportCard segment={segment} dirty={dirty} count={preview.data?.count} /> : null}
             </div>
           </Affix>
         </Col>
@@ -265,12 +266,16 @@ function CountCard({
   )
 }
 
-function ExportCard({ segment, dirty }: { segment: Segment; dirty: boolean }) {
+function ExportCard({ segment, dirty, count }: { segment: Segment; dirty: boolean; count?: number }) {
   const { t } = useTranslation()
   const { can } = useAuth()
   const showError = useApiError()
+  const queryClient = useQueryClient()
   const [busy, setBusy] = useState<'csv' | 'xlsx' | null>(null)
-  if (!can(PERM.customersExport)) return null
+  const [tagging, setTagging] = useState(false)
+  const canExport = can(PERM.customersExport)
+  const canTag = can(PERM.customersEdit)
+  if (!canExport && !canTag) return null
   const run = async (format: 'csv' | 'xlsx') => {
     setBusy(format)
     try {
@@ -284,13 +289,29 @@ function ExportCard({ segment, dirty }: { segment: Segment; dirty: boolean }) {
   return (
     <Card size="small" title={t('segments.export.title')} data-testid="segment-export-card">
       <Space wrap>
-        <Button icon={<FileTextOutlined />} loading={busy === 'csv'} disabled={!!busy} onClick={() => void run('csv')} data-testid="segment-export-csv">
-          CSV
-        </Button>
-        <Button icon={<FileExcelOutlined />} loading={busy === 'xlsx'} disabled={!!busy} onClick={() => void run('xlsx')} data-testid="segment-export-xlsx">
-          Excel
-        </Button>
+        {canExport ? (
+          <>
+            <Button icon={<FileTextOutlined />} loading={busy === 'csv'} disabled={!!busy} onClick={() => void run('csv')} data-testid="segment-export-csv">
+              CSV
+            </Button>
+            <Button icon={<FileExcelOutlined />} loading={busy === 'xlsx'} disabled={!!busy} onClick={() => void run('xlsx')} data-testid="segment-export-xlsx">
+              Excel
+            </Button>
+          </>
+        ) : null}
+        {canTag ? (
+          <Button icon={<TagsOutlined />} disabled={dirty} onClick={() => setTagging(true)} data-testid="segment-bulk-tag">
+            {t('segments.bulkTag')}
+          </Button>
+        ) : null}
       </Space>
+      {tagging ? (
+        <BulkTagModal
+          segment={{ id: segment.id, name: segment.name, count: dirty ? null : count }}
+          onClose={() => setTagging(false)}
+          onDone={() => void queryClient.invalidateQueries({ queryKey: ['segment-members', segment.id] })}
+        />
+      ) : null}
       <Typography.Paragraph type="secondary" style={{ fontSize: 12, margin: '8px 0 0' }}>
         {busy ? t('segments.export.running') : dirty ? t('segments.export.savedOnly') : t('segments.export.hint')}
       </Typography.Paragraph>

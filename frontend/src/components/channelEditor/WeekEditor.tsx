@@ -56,7 +56,7 @@ export function WeekEditor({ value, onChange, testId }: { value?: WeeklyWindow[]
         >
           {t('channels.week.presetEveryday')}
         </Button>
-        <Button size="small" onClick={() => update(week.map((row) => ({ ...row, ranges: [] })))} data-testid={`${testId}-clear`}>
+        <Button size="small" autoInsertSpace={false} onClick={() => update(week.map((row) => ({ ...row, ranges: [] })))} data-testid={`${testId}-clear`}>
           {t('channels.week.clear')}
         </Button>
       </Space>
