@@ -299,6 +299,10 @@ def test_segments_crud_count_members_and_errors(client, owner: Persona, committi
     segment = created.json()
     counted = client.get(f"/api/v1/segments/{segment['id']}/count", headers=owner.headers).json()
     assert counted["count"] == 2
+    # A GET counts without remembering; the POST (a manager's refresh) stores the count for the list.
+    assert client.get("/api/v1/segments", headers=owner.headers).json()["items"][0]["last_count"] is None
+    recounted = client.post(f"/api/v1/segments/{segment['id']}/count", headers=owner.headers)
+    assert recounted.status_code == 200 and recounted.json()["count"] == 2
     members = client.get(f"/api/v1/segments/{segment['id']}/customers?limit=1", headers=owner.headers).json()
     assert [m["name"] for m in members["items"]] == ["李先生"] and members["next_cursor"]
     rest = client.get(
@@ -386,10 +390,13 @@ def test_segment_permissions_and_tenant_isolation(
     # The agent's count is of their own customers (none linked yet).
     assert client.get(f"/api/v1/segments/{sid}/count", headers=agent.headers).json()["count"] == 0
     assert client.get(f"/api/v1/segments/{sid}/count", headers=owner.headers).json()["count"] == 3
+    # Only managers store a count for everyone's list.
+    assert client.post(f"/api/v1/segments/{sid}/count", headers=agent.headers).status_code == 403
     h = other_tenant.headers
     for method, path in (
         ("GET", f"/api/v1/segments/{sid}"),
         ("GET", f"/api/v1/segments/{sid}/count"),
+        ("POST", f"/api/v1/segments/{sid}/count"),
         ("GET", f"/api/v1/segments/{sid}/customers"),
         ("GET", f"/api/v1/segments/{sid}/export"),
         ("PATCH", f"/api/v1/segments/{sid}"),

@@ -5148,6 +5148,36 @@ export type SegmentsCountSegmentResponses = {
 
 export type SegmentsCountSegmentResponse = SegmentsCountSegmentResponses[keyof SegmentsCountSegmentResponses];
 
+export type SegmentsRecountSegmentData = {
+    body?: never;
+    path: {
+        /**
+         * Segment Id
+         */
+        segment_id: number;
+    };
+    query?: never;
+    url: '/api/v1/segments/{segment_id}/count';
+};
+
+export type SegmentsRecountSegmentErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type SegmentsRecountSegmentError = SegmentsRecountSegmentErrors[keyof SegmentsRecountSegmentErrors];
+
+export type SegmentsRecountSegmentResponses = {
+    /**
+     * Successful Response
+     */
+    200: SegmentCountOut;
+};
+
+export type SegmentsRecountSegmentResponse = SegmentsRecountSegmentResponses[keyof SegmentsRecountSegmentResponses];
+
 export type SegmentsSegmentMembersData = {
     body?: never;
     path: {

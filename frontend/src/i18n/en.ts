@@ -660,6 +660,7 @@ const en: Messages = {
     timelineKinds: {
       tags: {
         changed: 'Tags changed: {{added}}{{removed}}',
+        pushed: 'Tags synced to WeCom {{userid}}',
       },
       channel: {
         added: 'Scanned a channel code ({{state}}) and added {{userid}}',

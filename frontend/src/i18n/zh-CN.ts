@@ -659,6 +659,7 @@ const zhCN = {
     timelineKinds: {
       tags: {
         changed: '标签变更：{{added}}{{removed}}',
+        pushed: '标签已同步到企业微信 {{userid}}',
       },
       channel: {
         added: '扫描渠道活码（{{state}}）添加了 {{userid}}',

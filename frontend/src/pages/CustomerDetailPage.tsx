@@ -322,7 +322,7 @@ function useTimelineText() {
   return (e: TimelineEntry): string => {
     const d = (e.detail ?? {}) as Record<string, unknown>
     const str = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '')
-    const userid = str(d.userid) || str(d.staff_userid)
+    const userid = str(d.userid) || str(d.staff_userid) || (Array.isArray(d.pushed) ? d.pushed.join(', ') : '')
     const key = `customers.timelineKinds.${e.kind}`
     if (i18n.language !== 'en' || !i18n.exists(key)) return e.summary
     let text = t(key, {
@@ -368,6 +368,11 @@ function TimelineCard({ entries }: { entries: TimelineEntry[] }) {
               children: (
                 <div data-testid="customer-timeline-item" data-kind={e.kind}>
                   <div>{text(e)}</div>
+                  {typeof e.detail.text === 'string' && e.detail.text ? (
+                    <Typography.Paragraph type="secondary" ellipsis={{ rows: 2, expandable: true }} style={{ margin: '2px 0', whiteSpace: 'pre-wrap' }} data-testid="customer-timeline-text">
+                      {e.detail.text}
+                    </Typography.Paragraph>
+                  ) : null}
                   <Tooltip title={formatDateTime(e.occurred_at)}>
                     <Typography.Text type="secondary" className="customer-timeline-detail">
                       {formatDateTime(e.occurred_at)} · {formatRelative(e.occurred_at)}

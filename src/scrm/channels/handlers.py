@@ -39,6 +39,7 @@ from scrm.channels.lookups import (
     received_at,
     scope_of,
 )
+from scrm.channels.merges import HANDLERS as MERGE_HANDLERS
 from scrm.channels.models import ChannelAdd, ChannelCode, ChannelDeletion, CodeStatus, ProblemKind
 from scrm.channels.policies import routing_policy
 from scrm.channels.routing import sticky_target
@@ -393,4 +394,5 @@ HANDLERS = [
     EventHandler(ExternalContactDeletedByStaff.event_type, "channels.record_deletion", record_deletion),
     EventHandler(ExternalContactDeletedByCustomer.event_type, "channels.record_deletion", record_deletion),
 ]
+HANDLERS += MERGE_HANDLERS
 TIMER_HANDLERS = [*WAY_TIMER_HANDLERS, *WELCOME_TIMER_HANDLERS]

@@ -176,6 +176,7 @@ def _finish(
             "status": status.value,
             "attempts": job.attempt,
             "error": error,
+            "text": (text or "")[:500] or None,
         },
         occurred_at=utcnow(),
     )

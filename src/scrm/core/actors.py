@@ -50,6 +50,11 @@ class Actor:
         if not self.can(permission):
             raise PermissionDenied(f"missing permission {permission!r}")
 
+    def require_any(self, *permissions: str) -> None:
+        """Raise PermissionDenied unless the actor holds at least one of `permissions`."""
+        if not any(self.can(permission) for permission in permissions):
+            raise PermissionDenied(f"missing one of the permissions {', '.join(map(repr, permissions))}")
+
     @property
     def label(self) -> str:
         if self.kind == ActorKind.USER:

@@ -238,7 +238,14 @@ def delete_segment(segment_id: int, actor: CurrentActor, session: DbSession) -> 
 
 @segments_router.get("/segments/{segment_id}/count", response_model=SegmentCountOut)
 def count_segment(segment_id: int, actor: CurrentActor, session: DbSession) -> SegmentCountOut:
+    """The live count, in the caller's data scope; changes nothing."""
     return segments.count_segment(session, actor=actor, segment_id=segment_id)
+
+
+@segments_router.post("/segments/{segment_id}/count", response_model=SegmentCountOut)
+def recount_segment(segment_id: int, actor: CurrentActor, session: DbSession) -> SegmentCountOut:
+    """Count now and store the result as the segment's `last_count` (segment managers)."""
+    return segments.count_segment(session, actor=actor, segment_id=segment_id, remember=True)
 
 
 @segments_router.get("/segments/{segment_id}/customers", response_model=Page[CustomerOut])

@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session
 from scrm.customers.models import (
     Customer,
     CustomerIdentity,
+    CustomerMerge,
     FollowRelation,
     IdentityKind,
+    MergeStatus,
     Tag,
     TagGroup,
     TimelineEntry,
@@ -269,3 +271,20 @@ def find_tags(
         elif match not in found:
             found.append(match)
     return found, missing
+
+
+def merge_is_active(session: Session, *, tenant_id: int, merge_id: int) -> bool:
+    """Whether the merge `merge_id` still stands (a late `customer.merged` after its undo must not
+    move anything)."""
+    merge = session.get(CustomerMerge, merge_id)
+    return merge is not None and merge.tenant_id == tenant_id and merge.status == MergeStatus.ACTIVE
+
+
+def relations_of(session: Session, *, tenant_id: int, customer_id: int) -> set[tuple[int, str]]:
+    """(connection_id, external_userid) of every follow relation of the customer, any status."""
+    rows = session.execute(
+        select(FollowRelation.connection_id, FollowRelation.external_userid).where(
+            FollowRelation.tenant_id == tenant_id, FollowRelation.customer_id == customer_id
+        )
+    )
+    return {(connection_id, external_userid) for connection_id, external_userid in rows}

@@ -155,16 +155,23 @@ def count_condition(session: Session, *, actor: Actor, node: Node) -> int:
     return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
 
 
-def count_segment(session: Session, *, actor: Actor, segment_id: int) -> SegmentCountOut:
-    """The live count (remembered on the segment for the list page)."""
+def count_segment(
+    session: Session, *, actor: Actor, segment_id: int, remember: bool = False
+) -> SegmentCountOut:
+    """The live count in the actor's data scope. With `remember` (a manager's explicit refresh, never
+    a GET: reads take no write lock) it is also stored as the segment's `last_count` for the list."""
     segment = require_segment(session, actor=actor, segment_id=segment_id)
+    if remember:
+        actor.require(CustomerPermission.SEGMENTS_MANAGE)
     node = parse_customer_condition(session, actor.tenant_id, segment.condition)
     started = time.perf_counter()
     count = count_condition(session, actor=actor, node=node)
     took = (time.perf_counter() - started) * 1000
-    segment.last_count, segment.last_counted_at = count, utcnow()
-    session.flush()
-    return SegmentCountOut(count=count, counted_at=segment.last_counted_at, took_ms=round(took, 2))
+    counted_at = utcnow()
+    if remember:
+        segment.last_count, segment.last_counted_at = count, counted_at
+        session.flush()
+    return SegmentCountOut(count=count, counted_at=counted_at, took_ms=round(took, 2))
 
 
 def segment_members(

@@ -55,11 +55,11 @@ from scrm.customers.schemas import (
     TimelineOut,
 )
 from scrm.customers.tag_index import drop_tags_from_index
-from scrm.customers.tagging import TagPush, tag_push_plan
+from scrm.customers.tagging import TagPush, record_tag_push, tag_push_plan
 from scrm.identity.audit import record_audit
 from scrm.staff.service import names_by_userid
 
-__all__ = ["TagPush", "tag_push_plan"]
+__all__ = ["TagPush", "record_tag_push", "tag_push_plan"]
 
 BULK_TAG_JOB = "customers.bulk_tag"
 

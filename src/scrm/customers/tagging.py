@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from scrm.core.clock import utcnow
 from scrm.core.errors import Conflict, ValidationFailed
 from scrm.core.events import publish_many
 from scrm.customers.events import CustomerTagsChanged
@@ -255,3 +256,26 @@ def tag_push_plan(
         ):
             plan.append(TagPush(connection_id, relation.staff_userid, relation.external_userid, add, remove))
     return plan
+
+
+def record_tag_push(
+    session: Session, *, tenant_id: int, customer_id: int, pushed: Sequence[str], skipped: Sequence[str]
+) -> None:
+    """Note on the customer's timeline that a console tag change reached WeCom: `pushed` lists the
+    members whose view of the customer was marked, `skipped` those whose relation or tag is gone.
+    Called once per successful push, in the pushing handler's transaction (so once per change)."""
+    if not pushed and not skipped:
+        return
+    summary = "标签已同步到企业微信" + (f"（{'、'.join(pushed)}）" if pushed else "")
+    if skipped:
+        summary += f"；已跳过 {'、'.join(skipped)}（关系或标签已不存在）"
+    session.add(
+        TimelineEntry(
+            tenant_id=tenant_id,
+            customer_id=customer_id,
+            occurred_at=utcnow(),
+            kind="tags.pushed",
+            summary=summary[:300],
+            detail={"pushed": list(pushed), "skipped": list(skipped)},
+        )
+    )

@@ -114,6 +114,12 @@ def _in_json_int_list(column: Any, value: int) -> Any:
     )
 
 
+# Listing members (and their departments) is also what a code editor's staff picker needs: whoever
+# manages channel codes may list them without seeing console users. Named by code, as the built-in
+# roles name other domains' permissions, since channels builds on this domain and not the reverse.
+PICK_STAFF = (IdentityPermission.USERS_VIEW, "channels.manage")
+
+
 def list_staff(
     session: Session,
     *,
@@ -124,7 +130,7 @@ def list_staff(
     has_customer_contact: bool | None = None,
     department_wecom_id: int | None = None,
 ) -> tuple[list[StaffMember], str | None]:
-    actor.require(IdentityPermission.USERS_VIEW)
+    actor.require_any(*PICK_STAFF)
     stmt = tenant_select(StaffMember, actor.tenant_id)
     if connection_id is not None:
         stmt = stmt.where(StaffMember.connection_id == connection_id)
@@ -141,7 +147,7 @@ def list_staff(
 def list_departments(
     session: Session, *, actor: Actor, connection_id: int | None = None
 ) -> list[StaffDepartment]:
-    actor.require(IdentityPermission.USERS_VIEW)
+    actor.require_any(*PICK_STAFF)
     stmt = tenant_select(StaffDepartment, actor.tenant_id)
     if connection_id is not None:
         stmt = stmt.where(StaffDepartment.connection_id == connection_id)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from scrm.core.errors import RetryableError
 from scrm.core.events import Delivery, EventHandler
 from scrm.customers.events import CustomerTagsChanged, TagCreated, TagDeleted, TagGroupCreated, TagRenamed
-from scrm.customers.service import get_tag, get_tag_group, tag_push_plan, tags_of_group
+from scrm.customers.service import get_tag, get_tag_group, record_tag_push, tag_push_plan, tags_of_group
 from scrm.customers.wecom_ingest import (
     WeComScope,
     apply_contacts,
@@ -168,6 +168,8 @@ def push_customer_tags(session: Session, delivery: Delivery) -> None:
     (a retry re-marks: harmless). A relation or tag gone from WeCom is skipped, not retried."""
     event = delivery.load(CustomerTagsChanged)
     clients: dict[int, WeComClient] = {}
+    pushed: list[str] = []
+    skipped: list[str] = []
     for push in tag_push_plan(
         session,
         tenant_id=event.tenant_id,
@@ -185,6 +187,12 @@ def push_customer_tags(session: Session, delivery: Delivery) -> None:
             if error.errcode not in _GONE:
                 raise
             log.info("mark_tag skipped for %s/%s: %s", push.staff_userid, push.external_userid, error)
+            skipped.append(push.staff_userid)
+        else:
+            pushed.append(push.staff_userid)
+    record_tag_push(
+        session, tenant_id=event.tenant_id, customer_id=event.customer_id, pushed=pushed, skipped=skipped
+    )
 
 
 HANDLERS = [
