@@ -46,8 +46,8 @@ def worker(
     processes: Annotated[int, typer.Option(help="Worker processes to run on this machine.")] = 1,
 ) -> None:
     """Run background workers (outbox events and timers) as separate processes."""
-    from scrm.core.worker import WorkerConfig
     from scrm.logging_setup import configure_logging
+    from scrm.settings import worker_config
     from scrm.worker_process import run_worker
 
     settings = load_settings()
@@ -55,11 +55,7 @@ def worker(
     run_worker(
         settings.database_url,
         processes=processes,
-        config=WorkerConfig(
-            batch_size=settings.worker_batch_size,
-            lease_seconds=settings.worker_lease_seconds,
-            max_attempts=settings.outbox_max_attempts,
-        ),
+        config=worker_config(settings),
     )
 
 

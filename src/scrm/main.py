@@ -189,16 +189,13 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker = None
         if start_worker:
-            from scrm.core.worker import Worker, WorkerConfig
+            from scrm.core.worker import Worker
+            from scrm.settings import worker_config
 
             worker = Worker(
                 session_factory,
                 registry,
-                WorkerConfig(
-                    batch_size=settings.worker_batch_size,
-                    lease_seconds=settings.worker_lease_seconds,
-                    max_attempts=settings.outbox_max_attempts,
-                ),
+                worker_config(settings),
                 mode="embedded",
             )
             worker.start_thread()

@@ -11,9 +11,13 @@ import secrets
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from scrm.core.worker import WorkerConfig
 
 
 class Environment(StrEnum):
@@ -45,6 +49,7 @@ class Settings(BaseSettings):
     max_request_body_bytes: int = 1024 * 1024
     worker_lease_seconds: float = 30.0
     worker_batch_size: int = 100
+    worker_batch_budget_seconds: float = 0.1
     outbox_max_attempts: int = 8
 
     @model_validator(mode="after")
@@ -74,6 +79,18 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def worker_config(settings: Settings) -> WorkerConfig:
+    """The worker tuning these settings ask for (embedded and separate workers alike)."""
+    from scrm.core.worker import WorkerConfig
+
+    return WorkerConfig(
+        batch_size=settings.worker_batch_size,
+        batch_budget_seconds=settings.worker_batch_budget_seconds,
+        lease_seconds=settings.worker_lease_seconds,
+        max_attempts=settings.outbox_max_attempts,
+    )
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -158,10 +158,38 @@ def publish(session: Session, event: Event) -> str:
 
 def publish_many(session: Session, events: Iterable[Event]) -> list[str]:
     """`publish` for several events with one INSERT; returns their event ids in order."""
+    event_ids, rows = outbox_rows(events, now=utcnow())
+    if rows:
+        session.execute(insert(OutboxEvent), rows)
+        request_wake_on_commit(session)
+        published = dict.fromkeys(row["event_id"] for row in rows)
+        session.info.setdefault(PUBLISHED_EVENT_IDS, []).extend(published)
+    return event_ids
+
+
+# `session.info` key: the ids of the events published in the session (routed to a handler), in order,
+# for a worker that runs an event's handlers in the transaction that published it.
+PUBLISHED_EVENT_IDS = "scrm.published_event_ids"
+
+
+def take_published_event_ids(session: Session) -> list[str]:
+    """The ids of events published in `session` since the last call (forgetting them)."""
+    ids: list[str] = session.info.pop(PUBLISHED_EVENT_IDS, [])
+    return ids
+
+
+def outbox_rows(events: Iterable[Event], *, now: datetime) -> tuple[list[str], list[dict[str, Any]]]:
+    """The event ids of `events` and the outbox rows (column -> value) that publishing them writes.
+
+    What `publish_many` inserts; exposed for writers that insert the rows through the driver
+    themselves (then they must also call `request_wake_on_commit`). Counts the rows in
+    `scrm_outbox_published_total` and handler-less events in `scrm_outbox_unrouted_total`, as if
+    written. Raises RuntimeError if no registry is installed.
+    """
     registry = get_active_registry()
-    now = utcnow()
     event_ids: list[str] = []
     rows: list[dict[str, Any]] = []
+    published: dict[str, int] = {}
     for event in events:
         event_id = str(uuid.uuid4())
         event_ids.append(event_id)
@@ -184,8 +212,8 @@ def publish_many(session: Session, events: Iterable[Event]) -> list[str]:
             }
             for name in handler_names
         )
-        metrics.OUTBOX_PUBLISHED.labels(event.event_type).inc(len(handler_names))
-    if rows:
-        session.execute(insert(OutboxEvent), rows)
-        request_wake_on_commit(session)
-    return event_ids
+        published[event.event_type] = published.get(event.event_type, 0) + len(handler_names)
+    # One increment per event type rather than per event: `labels()` is a locked dictionary lookup.
+    for event_type, count in published.items():
+        metrics.OUTBOX_PUBLISHED.labels(event_type).inc(count)
+    return event_ids, rows

@@ -7,7 +7,7 @@ backoff and dead-letter protocol is `scrm.core.leases` (shared with timers).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import RowMapping, Table, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from scrm.core import metrics
 from scrm.core.clock import utcnow
 from scrm.core.errors import Conflict, RetryableError
-from scrm.core.events import Delivery, HandlerRegistry
+from scrm.core.events import Delivery, HandlerRegistry, take_published_event_ids
 from scrm.core.leases import (
+    FollowOns,
     LeasedQueue,
     Outcome,
     RetryPolicy,
@@ -79,6 +80,42 @@ def outbox_row_handler(registry: HandlerRegistry) -> RowHandler:
     return handle
 
 
+def published_rows_claimer(
+    *, worker_id: str, lease_seconds: float, clock: Callable[[], datetime] = utcnow
+) -> FollowOns:
+    """Follow-ons for `claim_and_run`: after a row finished, lease the rows of the events its handler
+    published, in the same transaction, so they run next.
+
+    Safe with any number of workers: the rows are uncommitted, so no other worker can see, claim or
+    run them; they commit done (or retrying, or dead) with the batch, or vanish with it if it rolls
+    back, and then the publishing row runs again and publishes them again. Rows published to be
+    handled later (`available_at` in the future) are left to a normal claim."""
+
+    def follow_ons(session: Session, row: RowMapping) -> list[RowMapping]:
+        event_ids = take_published_event_ids(session)
+        if not event_ids:
+            return []
+        columns, now = OUTBOX_TABLE.c, clock()
+        leased = session.execute(
+            update(OUTBOX_TABLE)
+            .where(
+                columns.event_id.in_(event_ids),
+                columns.status == OutboxStatus.PENDING,
+                columns.available_at <= now,
+            )
+            .values(
+                status=OutboxStatus.PROCESSING,
+                claimed_by=worker_id,
+                lease_until=now + timedelta(seconds=lease_seconds),
+                attempts=columns.attempts + 1,
+            )
+            .returning(*columns)
+        ).mappings()
+        return sorted(leased, key=lambda leased_row: leased_row["id"])
+
+    return follow_ons
+
+
 def run_outbox_batch(
     session_factory: sessionmaker[Session],
     registry: HandlerRegistry,
@@ -88,8 +125,13 @@ def run_outbox_batch(
     lease_seconds: float,
     policy: RetryPolicy,
     clock: Callable[[], datetime] = utcnow,
+    budget_seconds: float | None = None,
+    run_follow_ons: bool = True,
 ) -> list[RowResult]:
-    """Claim one batch (committed on its own), run it (committed once), and count the outcomes."""
+    """Claim one batch (committed on its own), run it (committed once), and count the outcomes.
+
+    With `run_follow_ons` the events a handler publishes are handled in the same batch, right after
+    it (see `published_rows_claimer`); `budget_seconds` bounds when rows may still start."""
     results = claim_and_run(
         session_factory,
         OUTBOX_QUEUE,
@@ -99,6 +141,12 @@ def run_outbox_batch(
         lease_seconds=lease_seconds,
         policy=policy,
         clock=clock,
+        budget_seconds=budget_seconds,
+        follow_ons=(
+            published_rows_claimer(worker_id=worker_id, lease_seconds=lease_seconds, clock=clock)
+            if run_follow_ons
+            else None
+        ),
     )
     for result in results:
         event_type, handler = result.row["event_type"], result.row["handler"]
