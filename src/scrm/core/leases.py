@@ -156,20 +156,35 @@ def claim(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+    rows = lease_rows(
+        session,
+        queue,
+        columns.id.in_(candidates.scalar_subquery()),
+        worker_id=worker_id,
+        until=now + timedelta(seconds=lease_seconds),
+    )
+    rows.sort(key=lambda row: (row["available_at"], row["id"]))
+    return rows
+
+
+def lease_rows(
+    session: Session, queue: LeasedQueue, where: Any, *, worker_id: str, until: datetime
+) -> list[RowMapping]:
+    """Lease the rows of `queue` matching `where` to `worker_id` until `until`, counting an attempt;
+    the leased rows (in no particular order). The caller has made sure they are due and free."""
+    columns = queue.table.c
     statement = (
         update(queue.table)
-        .where(columns.id.in_(candidates.scalar_subquery()))
+        .where(where)
         .values(
             status=queue.processing_status,
             claimed_by=worker_id,
-            lease_until=now + timedelta(seconds=lease_seconds),
+            lease_until=until,
             attempts=columns.attempts + 1,
         )
         .returning(*columns)
     )
-    rows = list(session.execute(statement).mappings())
-    rows.sort(key=lambda row: (row["available_at"], row["id"]))
-    return rows
+    return list(session.execute(statement).mappings())
 
 
 def next_due_at(session: Session, queue: LeasedQueue) -> datetime | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import RowMapping, Table, delete, select, update
+from sqlalchemy import RowMapping, Table, and_, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from scrm.core import metrics
@@ -25,6 +25,7 @@ from scrm.core.leases import (
     RowResult,
     claim,
     claim_and_run,
+    lease_rows,
 )
 from scrm.core.outbox_models import LIVE_OUTBOX_PREDICATE, OutboxEvent, OutboxStatus
 from scrm.core.wakeup import request_wake_on_commit
@@ -96,21 +97,17 @@ def published_rows_claimer(
         if not event_ids:
             return []
         columns, now = OUTBOX_TABLE.c, clock()
-        leased = session.execute(
-            update(OUTBOX_TABLE)
-            .where(
+        leased = lease_rows(
+            session,
+            OUTBOX_QUEUE,
+            and_(
                 columns.event_id.in_(event_ids),
                 columns.status == OutboxStatus.PENDING,
                 columns.available_at <= now,
-            )
-            .values(
-                status=OutboxStatus.PROCESSING,
-                claimed_by=worker_id,
-                lease_until=now + timedelta(seconds=lease_seconds),
-                attempts=columns.attempts + 1,
-            )
-            .returning(*columns)
-        ).mappings()
+            ),
+            worker_id=worker_id,
+            until=now + timedelta(seconds=lease_seconds),
+        )
         return sorted(leased, key=lambda leased_row: leased_row["id"])
 
     return follow_ons
