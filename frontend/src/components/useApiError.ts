@@ -4,11 +4,17 @@ import { useCallback } from 'react'
 import { useTranslation } from 'react-i18next'
 import { ApiError } from '../api'
 
-/** Human text of an error: the problem's `detail`, else its title, else a generic line. */
-export function errorText(err: unknown, t: (k: string) => string): string {
+/**
+ * Human text of an error: a line in the console's language for the status (the server's details are
+ * in English), then the problem's `detail` (else its title); a generic line otherwise.
+ */
+export function errorText(err: unknown, t: (k: string, o?: Record<string, unknown>) => string): string {
   if (err instanceof ApiError) {
     if (err.status === 0) return t('errors.network')
-    return err.detail || err.title || `${t('errors.generic')} (HTTP ${err.status})`
+    const lead = t(`errors.byStatus.${err.status}`, { defaultValue: '' })
+    const detail = err.detail || err.title
+    if (lead && detail) return t('errors.withDetail', { lead, detail })
+    return lead || detail || `${t('errors.generic')} (HTTP ${err.status})`
   }
   if (err instanceof Error && err.message) return err.message
   return t('errors.generic')

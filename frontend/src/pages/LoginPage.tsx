@@ -59,7 +59,8 @@ export default function LoginPage() {
             .map((x) => ({ name: x.field as keyof LoginForm, errors: [x.message] })),
         )
       }
-      setError(errorText(e, t))
+      // A refused sign-in is a 401 too, but not an expired session.
+      setError(e instanceof ApiError && e.status === 401 ? t('errors.withDetail', { lead: t('errors.loginFailed'), detail: e.detail || e.title }) : errorText(e, t))
     } finally {
       setBusy(false)
     }
