@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
+import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from scrm.core.events import Delivery, HandlerRegistry, set_active_registry
@@ -101,6 +105,76 @@ def test_a_batch_stores_what_store_inbound_stores(db: Session, registry: Handler
     assert store_inbound_batch(db, [item(tenant.id, "b"), item(tenant.id, "d")]) == [False, True]
 
 
+def raw_rows(session: Session) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """Every stored column as the database holds it (JSON and times as text), ids replaced by keys."""
+    messages = session.execute(
+        text(
+            "SELECT id, tenant_id, platform, connection_id, dedupe_key, CAST(headers AS TEXT), raw_payload,"
+            " CAST(received_at AS TEXT), state, processed_at, error FROM inbound_messages ORDER BY id"
+        )
+    ).all()
+    key_of = {row[0]: row[4] for row in messages}
+    events = session.execute(
+        text(
+            "SELECT tenant_id, event_id, event_type, handler, CAST(payload AS TEXT), status, attempts,"
+            " CAST(available_at AS TEXT), lease_until, claimed_by, last_error, CAST(created_at AS TEXT),"
+            " processed_at FROM outbox ORDER BY id"
+        )
+    ).all()
+    for event in events:
+        assert uuid.UUID(event[1]).version == 4
+    return (
+        [tuple(row[1:]) for row in messages],
+        [
+            (
+                *row[:1],
+                *row[2:4],
+                re.sub(r'"inbound_message_id": (\d+)', lambda m: f'"message": "{key_of[int(m[1])]}"', row[4]),
+                *row[5:],
+            )
+            for row in events
+        ],
+    )
+
+
+def test_a_batch_stores_the_very_column_values_store_inbound_stores(
+    db: Session, registry: HandlerRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = datetime(2026, 5, 4, 3, 2, 1, 123456, tzinfo=UTC)
+    for module in ("scrm.core.inbox", "scrm.core.events", "scrm.platforms.inbox_writer"):
+        monkeypatch.setattr(f"{module}.utcnow", lambda: now)
+    tenant = Tenant(name="Columns")
+    db.add(tenant)
+    db.flush()
+    items = [
+        InboundItem(
+            tenant_id=tenant.id,
+            platform="wecom",
+            connection_id="7",
+            dedupe_key=f"evt:{n % 3}",
+            raw_payload=f"<xml><A>中文 {n} \"'</A></xml>",
+            headers={"nonce": str(n), "user_agent": "Mozilla/5.0 \u00e9\u4e2d"},
+        )
+        for n in range(5)
+    ]
+    with db.begin_nested() as one_by_one:
+        for i in items:
+            store_inbound(
+                db,
+                tenant_id=i.tenant_id,
+                platform=i.platform,
+                connection_id=i.connection_id,
+                dedupe_key=i.dedupe_key,
+                raw_payload=i.raw_payload,
+                headers=i.headers,
+            )
+        expected = raw_rows(db)
+        one_by_one.rollback()
+
+    assert store_inbound_batch(db, items) == [True, True, True, False, False]
+    assert raw_rows(db) == expected
+
+
 def test_the_writer_answers_each_request_after_the_commit(
     registry: HandlerRegistry, committing_factory: Factory, tenant_id: int
 ) -> None:
@@ -126,3 +200,36 @@ def test_one_bad_row_does_not_fail_its_batch(
         bad.result(timeout=60)
     with committing_factory() as session:
         assert len(session.scalars(select(InboundMessage)).all()) == 10
+
+
+def test_coroutines_on_an_event_loop_are_answered_after_the_commit(
+    registry: HandlerRegistry, committing_factory: Factory, tenant_id: int
+) -> None:
+    writer = InboxWriter(committing_factory, idle_exit_seconds=0.2)
+
+    async def store_all() -> list[bool | BaseException]:
+        stores = [writer.store(item(tenant_id, f"k{n % 100}")) for n in range(200)]  # every key twice
+        stores.append(writer.store(item(tenant_id + 10_000, "orphan")))  # the foreign key refuses it
+        return await asyncio.gather(*stores, return_exceptions=True)
+
+    results = asyncio.run(store_all())
+    assert isinstance(results[-1], Exception)
+    assert sorted(results[:-1], key=bool) == [False] * 100 + [True] * 100
+    with committing_factory() as session:
+        assert len(session.scalars(select(InboundMessage)).all()) == 100
+        assert len(session.scalars(select(OutboxEvent)).all()) == 100
+
+
+def test_a_cancelled_wait_still_stores_its_item_and_the_writer_goes_on(
+    registry: HandlerRegistry, committing_factory: Factory, tenant_id: int
+) -> None:
+    writer = InboxWriter(committing_factory, idle_exit_seconds=0.2)
+
+    async def cancel_one() -> bool:
+        waiting = asyncio.ensure_future(writer.store(item(tenant_id, "cancelled")))
+        await asyncio.sleep(0)  # queued, not yet answered
+        waiting.cancel()
+        return await writer.store(item(tenant_id, "next"))
+
+    assert asyncio.run(cancel_one()) is True
+    assert writer.store_blocking(item(tenant_id, "cancelled"), timeout=60) is False  # it was stored

@@ -161,10 +161,16 @@ def publish_many(session: Session, events: Iterable[Event]) -> list[str]:
     event_ids, rows = outbox_rows(events, now=utcnow())
     if rows:
         session.execute(insert(OutboxEvent), rows)
-        request_wake_on_commit(session)
-        published = dict.fromkeys(row["event_id"] for row in rows)
-        session.info.setdefault(PUBLISHED_EVENT_IDS, []).extend(published)
+        outbox_rows_inserted(session, rows)
     return event_ids
+
+
+def outbox_rows_inserted(session: Session, rows: list[dict[str, Any]]) -> None:
+    """What follows inserting `outbox_rows` in `session`'s transaction, however they were inserted:
+    workers wake when it commits, and the events are noted for `take_published_event_ids`."""
+    request_wake_on_commit(session)
+    published = dict.fromkeys(row["event_id"] for row in rows)
+    session.info.setdefault(PUBLISHED_EVENT_IDS, []).extend(published)
 
 
 # `session.info` key: the ids of the events published in the session (routed to a handler), in order,
@@ -182,7 +188,7 @@ def outbox_rows(events: Iterable[Event], *, now: datetime) -> tuple[list[str], l
     """The event ids of `events` and the outbox rows (column -> value) that publishing them writes.
 
     What `publish_many` inserts; exposed for writers that insert the rows through the driver
-    themselves (then they must also call `request_wake_on_commit`). Counts the rows in
+    themselves (then they must also call `outbox_rows_inserted`). Counts the rows in
     `scrm_outbox_published_total` and handler-less events in `scrm_outbox_unrouted_total`, as if
     written. Raises RuntimeError if no registry is installed.
     """
