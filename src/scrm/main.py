@@ -218,6 +218,11 @@ def create_app(
     app.state.engine = engine
     app.state.session_factory = session_factory
     app.state.registry = registry
+    from scrm.platforms.wecom.callbacks import CallbackShortcut
+
+    # WeCom callbacks skip routing (see `CallbackShortcut`), inside the body-size limit: the
+    # middleware added last runs first.
+    app.add_middleware(CallbackShortcut)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     _install_error_handlers(app)
     _install_operational_routes(app)

@@ -3,13 +3,19 @@ worker turning stored callbacks into canonical events."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.applications import Starlette
 
 from scrm.core.events import HandlerRegistry
 from scrm.core.metrics import REGISTRY
 from scrm.core.outbox_models import InboundMessage, InboundState
+from scrm.platforms.wecom.callbacks import get_receiver
+from scrm.platforms.wecom.callbacks import router as callbacks_router
 from tests.platforms.wecom.conftest import (
     WeComSender,
     canonical_events,
@@ -158,3 +164,34 @@ def test_accepted_callbacks_are_counted(sender: WeComSender) -> None:
     before = stored()
     assert sender.post(load_fixture("change_external_tag__shuffle")).status_code == 200
     assert stored() == before + 1
+
+
+def test_routing_without_the_shortcut_answers_as_the_shortcut_does(
+    app: Any, sender: WeComSender, committing_factory: Factory
+) -> None:
+    # `CallbackShortcut` only saves time: an app that routes to the endpoint the ordinary way (no
+    # shortcut installed) stores and refuses the same requests with the same answers.
+    routed = Starlette(routes=callbacks_router.routes)
+    routed.state.wecom_receiver = get_receiver(app)
+    plaintext = load_fixture("change_external_chat__dismiss")
+    with TestClient(routed) as plain_client:
+        for client in (sender.client, plain_client):
+            params, body = sender.envelope(plaintext)
+            stored = client.post(sender.url, params=params, content=body)
+            forged = client.post(sender.url, params={**params, "msg_signature": "0" * 40}, content=body)
+            wrong_method = client.put(sender.url, params=params, content=body)
+            assert (stored.status_code, stored.content, stored.headers["content-length"]) == (200, b"", "0")
+            assert forged.status_code == 401
+            assert forged.headers["content-type"] == "application/problem+json"
+            assert forged.json()["type"] == "/problems/wecom-callback-bad-signature"
+            assert wrong_method.status_code == 405
+    assert inbox_count(committing_factory) == 1
+
+
+def test_the_shortcut_takes_only_what_the_route_matches(
+    sender: WeComSender, committing_factory: Factory
+) -> None:
+    params, body = sender.envelope(load_fixture("change_external_chat__dismiss"))
+    for path in (sender.url + "/", sender.url + "/x", "/api" + sender.url, "/hooks/wecom/"):
+        assert sender.client.post(path, params=params, content=body).status_code in (404, 405)
+    assert inbox_count(committing_factory) == 0
