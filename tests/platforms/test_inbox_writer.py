@@ -233,3 +233,14 @@ def test_a_cancelled_wait_still_stores_its_item_and_the_writer_goes_on(
 
     assert asyncio.run(cancel_one()) is True
     assert writer.store_blocking(item(tenant_id, "cancelled"), timeout=60) is False  # it was stored
+
+
+def test_a_cancelled_future_of_a_thread_does_not_stop_the_writer(
+    registry: HandlerRegistry, committing_factory: Factory, tenant_id: int
+) -> None:
+    writer = InboxWriter(committing_factory, idle_exit_seconds=0.2)
+    futures = [writer.submit(item(tenant_id, f"c{n}")) for n in range(20)]
+    for future in futures:
+        future.cancel()  # succeeds while queued; the item is stored all the same
+    assert writer.store_blocking(item(tenant_id, "after"), timeout=60) is True
+    assert [writer.store_blocking(item(tenant_id, f"c{n}"), timeout=60) for n in range(20)] == [False] * 20

@@ -25,7 +25,7 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from typing import Any
 
@@ -299,9 +299,11 @@ class InboxWriter:
             self._loop()
         except BaseException:
             # Not expected (`_write` handles storage errors); never leave submitters without a writer.
-            log.exception("inbox writer thread died; the next callback starts a new one")
+            log.exception("inbox writer thread died; starting another for the items waiting")
             with self._lock:
-                self._running = False
+                self._running = bool(self._waiting)
+                if self._running:
+                    threading.Thread(target=self._run, name="inbox-writer", daemon=True).start()
             raise
 
     def _loop(self) -> None:
@@ -353,10 +355,14 @@ class InboxWriter:
         for (_, future), outcome in zip(batch, outcomes, strict=True):
             if isinstance(future, asyncio.Future):
                 by_loop.setdefault(future.get_loop(), []).append((future, outcome))
-            elif isinstance(outcome, BaseException):
-                future.set_exception(outcome)
-            else:
-                future.set_result(outcome)
+                continue
+            try:
+                if isinstance(outcome, BaseException):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
+            except InvalidStateError:  # the caller cancelled its future: nobody waits for the answer
+                pass
         for loop, settled in by_loop.items():
             try:
                 loop.call_soon_threadsafe(_settle, settled)
