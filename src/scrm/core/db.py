@@ -77,15 +77,18 @@ class TenantMixin:
     )
 
 
-def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    # We issue BEGIN ourselves (see `_begin_immediate`), so switch off pysqlite's own handling.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_configurator(synchronous: str) -> Any:
+    def configure(dbapi_connection: Any, _record: Any) -> None:
+        # We issue BEGIN ourselves (see `_begin_immediate`), so switch off pysqlite's own handling.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.close()
+
+    return configure
 
 
 READ_ONLY = "scrm_read_only"
@@ -103,12 +106,17 @@ def _begin_immediate(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create the engine for `url`, with SQLite pragmas and PostgreSQL pooling set sensibly."""
+def make_engine(url: str, *, durable_commits: bool = False, **kwargs: Any) -> Engine:
+    """Create the engine for `url`, with SQLite pragmas and PostgreSQL pooling set sensibly.
+
+    SQLite runs in WAL mode with synchronous=NORMAL: a commit survives the process dying, but the
+    last commits may be lost if the machine loses power. `durable_commits` makes every commit wait
+    for its WAL write to reach the disk (synchronous=FULL), for what must survive that too (inbound
+    callbacks, which are acknowledged once committed). PostgreSQL commits are durable either way."""
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 10})
         engine = create_engine(url, **kwargs)
-        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "connect", _sqlite_configurator("FULL" if durable_commits else "NORMAL"))
         event.listen(engine, "begin", _begin_immediate)
         return engine
     if url.startswith("postgresql://"):
@@ -149,3 +157,13 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def durable_session_factory(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions like `factory`'s whose commits survive a power loss (see `make_engine`): on SQLite a
+    second engine on the same file with durable commits; on PostgreSQL `factory` itself."""
+    engine = factory.kw["bind"]
+    if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":
+        return factory
+    durable = make_engine(engine.url.render_as_string(hide_password=False), durable_commits=True)
+    return make_session_factory(durable)
