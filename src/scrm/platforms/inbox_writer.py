@@ -126,7 +126,7 @@ class _DriverInsert:
                 for row in chunk:
                     for index, value in enumerate(row):
                         process = processors[index]
-                        if process is None or value is None:
+                        if process is None:
                             parameters.append(value)
                         elif value is last_in[index]:
                             parameters.append(last_out[index])

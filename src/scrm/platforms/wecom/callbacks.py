@@ -17,7 +17,7 @@ disabled connection                   403     disabled
 signature does not match              401     bad_signature
 timestamp outside the allowed skew    401     stale_timestamp
 unreadable envelope or plaintext XML  400     bad_xml
-DTD / entities / external references  400     bad_xml (defusedxml refuses them)
+DTD / entities / external references  400     bad_xml (see `payloads`: never processed)
 ciphertext not base64, bad padding    400     bad_ciphertext
 receiveid is not the connection corp  400     bad_ciphertext
 body over the app's size limit        413     (the app's body-limit middleware)
@@ -402,9 +402,10 @@ class CallbackShortcut:
     """ASGI middleware: the requests that routing would give the POST callback endpoint go to it
     directly.
 
-    Which requests those are is decided by the route itself (`Route.matches`), so the shortcut takes
-    exactly what routing would. Install it inside the body-size limit, so the limit still applies.
-    Everything else, and any error the endpoint raises, passes through as usual.
+    Which requests those are is decided by the route itself (`Route.matches`), and no route before it
+    matches these paths, so the shortcut takes exactly what routing would. Install it inside the
+    body-size limit, so the limit still applies. Everything else, and any error the endpoint raises,
+    passes through as usual.
     """
 
     _PREFIX = CALLBACK_PATH.split("{", 1)[0]
