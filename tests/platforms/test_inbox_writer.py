@@ -188,6 +188,19 @@ def test_the_writer_answers_each_request_after_the_commit(
         assert len(session.scalars(select(OutboxEvent)).all()) == 150
 
 
+def test_the_writer_commits_durably(committing_factory: Factory) -> None:
+    """Acknowledged means stored through a power loss: on SQLite the writer's commits are
+    synchronous=FULL (2), where the rest of the app runs NORMAL (1); PostgreSQL's always are."""
+    writer = InboxWriter(committing_factory)
+    if committing_factory.kw["bind"].dialect.name != "sqlite":
+        assert writer.session_factory is committing_factory
+        return
+    with writer.session_factory() as session:
+        assert session.execute(text("PRAGMA synchronous")).scalar_one() == 2
+    with committing_factory() as session:
+        assert session.execute(text("PRAGMA synchronous")).scalar_one() == 1
+
+
 def test_one_bad_row_does_not_fail_its_batch(
     registry: HandlerRegistry, committing_factory: Factory, tenant_id: int
 ) -> None:

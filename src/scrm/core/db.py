@@ -165,5 +165,7 @@ def durable_session_factory(factory: sessionmaker[Session]) -> sessionmaker[Sess
     engine = factory.kw["bind"]
     if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":
         return factory
+    if engine.url.database in (None, "", ":memory:"):
+        return factory  # a second engine would open another, empty database
     durable = make_engine(engine.url.render_as_string(hide_password=False), durable_commits=True)
     return make_session_factory(durable)

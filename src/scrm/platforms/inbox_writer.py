@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scrm.core import metrics
 from scrm.core.clock import utcnow
+from scrm.core.db import durable_session_factory
 from scrm.core.events import outbox_rows, outbox_rows_inserted
 from scrm.core.inbox import InboxReceived, store_inbound
 from scrm.core.outbox_models import InboundMessage, InboundState, OutboxEvent
@@ -252,13 +253,15 @@ class InboxWriter:
     """Stores `InboundItem`s through `store_inbound_batch` in one thread, batching concurrent ones.
 
     The writer thread starts on demand and exits after `idle_exit_seconds` without work, so an
-    application that stops receiving callbacks (or a test's app) leaves no thread behind.
+    application that stops receiving callbacks (or a test's app) leaves no thread behind. Its commits
+    are durable ones (`durable_session_factory`): a callback is acknowledged once committed, so its
+    row must survive a power loss, not only the process dying; group commit shares the flush.
     """
 
     def __init__(
         self, session_factory: sessionmaker[Session], *, max_batch: int = 500, idle_exit_seconds: float = 5.0
     ) -> None:
-        self.session_factory = session_factory
+        self.session_factory = durable_session_factory(session_factory)
         self.max_batch = max_batch
         self.idle_exit_seconds = idle_exit_seconds
         self._lock = threading.Lock()
