@@ -77,7 +77,13 @@ class TenantMixin:
     )
 
 
-def _sqlite_configurator(synchronous: str) -> Any:
+# WAL pages after which a committing connection checkpoints (SQLite's default is 1000). Durable
+# writers take the callbacks' critical path, so they leave routine checkpoints (about 10 ms each here)
+# to the other connections, which commit often enough (the worker); they checkpoint only if nobody does.
+_DURABLE_WRITER_CHECKPOINT_PAGES = 20_000
+
+
+def _sqlite_configurator(synchronous: str, checkpoint_pages: int = 1000) -> Any:
     def configure(dbapi_connection: Any, _record: Any) -> None:
         # We issue BEGIN ourselves (see `_begin_immediate`), so switch off pysqlite's own handling.
         dbapi_connection.isolation_level = None
@@ -86,6 +92,7 @@ def _sqlite_configurator(synchronous: str) -> Any:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={checkpoint_pages}")
         cursor.close()
 
     return configure
@@ -112,11 +119,17 @@ def make_engine(url: str, *, durable_commits: bool = False, **kwargs: Any) -> En
     SQLite runs in WAL mode with synchronous=NORMAL: a commit survives the process dying, but the
     last commits may be lost if the machine loses power. `durable_commits` makes every commit wait
     for its WAL write to reach the disk (synchronous=FULL), for what must survive that too (inbound
-    callbacks, which are acknowledged once committed). PostgreSQL commits are durable either way."""
+    callbacks, which are acknowledged once committed), and leaves routine WAL checkpoints to other
+    connections. PostgreSQL commits are durable either way."""
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 10})
         engine = create_engine(url, **kwargs)
-        event.listen(engine, "connect", _sqlite_configurator("FULL" if durable_commits else "NORMAL"))
+        configure = (
+            _sqlite_configurator("FULL", _DURABLE_WRITER_CHECKPOINT_PAGES)
+            if durable_commits
+            else _sqlite_configurator("NORMAL")
+        )
+        event.listen(engine, "connect", configure)
         event.listen(engine, "begin", _begin_immediate)
         return engine
     if url.startswith("postgresql://"):
