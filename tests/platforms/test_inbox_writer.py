@@ -13,10 +13,10 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from scrm.core.events import Delivery, HandlerRegistry, set_active_registry
-from scrm.core.inbox import InboxReceived, store_inbound
+from scrm.core.inbox import InboxReceived
 from scrm.core.outbox_models import InboundMessage, OutboxEvent
 from scrm.identity.models import Tenant
-from scrm.platforms.inbox_writer import InboundItem, InboxWriter, store_inbound_batch
+from scrm.platforms.inbox_writer import InboundItem, InboxWriter, store_inbound_batch, store_inbound_item
 
 Factory = sessionmaker[Session]
 
@@ -84,18 +84,7 @@ def test_a_batch_stores_what_store_inbound_stores(db: Session, registry: Handler
     ]
 
     with db.begin_nested() as one_by_one:
-        singles = [
-            store_inbound(
-                db,
-                tenant_id=i.tenant_id,
-                platform=i.platform,
-                connection_id=i.connection_id,
-                dedupe_key=i.dedupe_key,
-                raw_payload=i.raw_payload,
-                headers=i.headers,
-            )[1]
-            for i in items
-        ]
+        singles = [store_inbound_item(db, i)[1] for i in items]
         expected = snapshot(db)
         one_by_one.rollback()
 
@@ -159,15 +148,7 @@ def test_a_batch_stores_the_very_column_values_store_inbound_stores(
     ]
     with db.begin_nested() as one_by_one:
         for i in items:
-            store_inbound(
-                db,
-                tenant_id=i.tenant_id,
-                platform=i.platform,
-                connection_id=i.connection_id,
-                dedupe_key=i.dedupe_key,
-                raw_payload=i.raw_payload,
-                headers=i.headers,
-            )
+            store_inbound_item(db, i)
         expected = raw_rows(db)
         one_by_one.rollback()
 

@@ -168,6 +168,19 @@ def _insert_outbox_rows(connection: Connection, rows: list[dict[str, Any]]) -> N
     insert.execute(connection, [tuple(row[name] for name in columns) for row in rows])
 
 
+def store_inbound_item(session: Session, item: InboundItem) -> tuple[InboundMessage, bool]:
+    """`scrm.core.inbox.store_inbound` of one item, in the caller's transaction."""
+    return store_inbound(
+        session,
+        tenant_id=item.tenant_id,
+        platform=item.platform,
+        connection_id=item.connection_id,
+        dedupe_key=item.dedupe_key,
+        raw_payload=item.raw_payload,
+        headers=item.headers,
+    )
+
+
 def store_inbound_batch(session: Session, items: list[InboundItem]) -> list[bool]:
     """`store_inbound` for many items in a few INSERTs, in the caller's transaction (never commits).
 
@@ -337,15 +350,7 @@ class InboxWriter:
     def _write_one(self, item: InboundItem) -> _Outcome:
         try:
             with self.session_factory() as session:
-                _, is_new = store_inbound(
-                    session,
-                    tenant_id=item.tenant_id,
-                    platform=item.platform,
-                    connection_id=item.connection_id,
-                    dedupe_key=item.dedupe_key,
-                    raw_payload=item.raw_payload,
-                    headers=item.headers,
-                )
+                _, is_new = store_inbound_item(session, item)
                 session.commit()
         except Exception as error:
             log.error("inbox write failed: %r", error)
