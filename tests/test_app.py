@@ -24,6 +24,17 @@ def test_missing_fields_name_the_field(client) -> None:
     response = client.post("/api/v1/auth/login", json={"email": "a@b.c"})
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "password"
+    assert response.json()["errors"][0]["code"] == "missing"
+
+
+def test_field_errors_carry_a_code_and_their_limits(client, owner: Persona) -> None:
+    """The console words field errors in its own language from `code` and `context`."""
+    response = client.post(
+        "/api/v1/segments", headers=owner.headers, json={"name": "", "condition": {"all": []}}
+    )
+    assert response.status_code == 422
+    [error] = [e for e in response.json()["errors"] if e["field"] == "name"]
+    assert error["code"] == "string_too_short" and error["context"] == {"min_length": 1}
 
 
 def test_invalid_user_fields_change_nothing(client, owner: Persona) -> None:

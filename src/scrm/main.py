@@ -30,6 +30,16 @@ WEB_DIST = Path(__file__).parent / "web" / "dist"
 PROBLEM_JSON = "application/problem+json"
 
 
+def _json_safe_context(context: dict[str, Any] | None) -> dict[str, Any]:
+    """The scalar entries of a pydantic error's `ctx` (limits, expected values); the rest (such as
+    the exception a validator raised) is left out."""
+    return {
+        key: value
+        for key, value in (context or {}).items()
+        if isinstance(value, str | int | float | bool) or value is None
+    }
+
+
 def problem(
     status: int,
     title: str,
@@ -70,6 +80,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             {
                 "field": ".".join(str(part) for part in error["loc"][1:]) or str(error["loc"][0]),
                 "message": error["msg"],
+                # pydantic's error type and its limits, for the console to word the error in its
+                # own language ("string_too_short", {"min_length": 1}).
+                "code": error["type"],
+                "context": _json_safe_context(error.get("ctx")),
             }
             for error in exc.errors()
         ]

@@ -18,6 +18,10 @@ export function setToken(token: string | null): void {
 export interface FieldError {
   field: string
   message: string
+  /** pydantic's error type ("missing", "string_too_short"…) when the server's validation refused it. */
+  code?: string
+  /** The limits of that error ({min_length: 1}…). */
+  context?: Record<string, unknown>
 }
 
 /** An error answer of the API (`application/problem+json`), or a network failure (status 0). */
@@ -58,7 +62,9 @@ function normaliseFieldErrors(raw: unknown): FieldError[] {
           ? o.loc.filter((x) => x !== 'body' && x !== 'query' && x !== 'path').join('.')
           : ''
     const message = typeof o.message === 'string' ? o.message : typeof o.msg === 'string' ? o.msg : ''
-    return message ? [{ field: field.replace(/^(body|query|path)\./, ''), message }] : []
+    const code = typeof o.code === 'string' ? o.code : typeof o.type === 'string' ? o.type : undefined
+    const context = o.context && typeof o.context === 'object' ? (o.context as Record<string, unknown>) : undefined
+    return message ? [{ field: field.replace(/^(body|query|path)\./, ''), message, code, context }] : []
   })
 }
 

@@ -2,7 +2,7 @@ import { App } from 'antd'
 import type { FormInstance } from 'antd'
 import { useCallback } from 'react'
 import { useTranslation } from 'react-i18next'
-import { ApiError } from '../api'
+import { ApiError, type FieldError } from '../api'
 
 /**
  * Human text of an error: a line in the console's language for the status (the server's details are
@@ -18,6 +18,12 @@ export function errorText(err: unknown, t: (k: string, o?: Record<string, unknow
   }
   if (err instanceof Error && err.message) return err.message
   return t('errors.generic')
+}
+
+/** A field error in the console's language when its code is known; the server's words otherwise. */
+export function fieldErrorText(e: FieldError, t: (k: string, o?: Record<string, unknown>) => string): string {
+  if (!e.code) return e.message
+  return t(`validation.${e.code}`, { ...(e.context ?? {}), defaultValue: e.message })
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -55,10 +61,10 @@ export function useApiError() {
         const onField = (field: string) => hasLeaf(values, field.split('.'))
         const onFields = err.errors.filter((e) => onField(e.field))
         if (onFields.length) {
-          form.setFields(onFields.map((e) => ({ name: fieldPath(e.field), errors: [e.message] })))
+          form.setFields(onFields.map((e) => ({ name: fieldPath(e.field), errors: [fieldErrorText(e, t)] })))
         }
         const rest = err.errors.filter((e) => !onField(e.field))
-        if (rest.length) text = [err.detail, rest.map((e) => `${e.field}: ${e.message}`).join('; ')].filter(Boolean).join(' — ')
+        if (rest.length) text = [err.detail, rest.map((e) => `${e.field}: ${fieldErrorText(e, t)}`).join('; ')].filter(Boolean).join(' — ')
       }
       void message.error({ content: text, key: 'api-error', className: 'api-error-message' })
     },

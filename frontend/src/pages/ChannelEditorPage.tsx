@@ -24,7 +24,7 @@ import { StaffEditor, type StaffRow } from '../components/channelEditor/StaffEdi
 import { WeekEditor } from '../components/channelEditor/WeekEditor'
 import { AttachmentsEditor, TemplateInput, templateRule, VariantsEditor } from '../components/channelEditor/WelcomeEditor'
 import { ErrorState, NotFound, PageLoading } from '../components/states'
-import { fieldPath, useApiError } from '../components/useApiError'
+import { fieldErrorText, fieldPath, useApiError } from '../components/useApiError'
 import { REMARK_PLACEHOLDERS, TIME_ZONES, WELCOME_PLACEHOLDERS } from '../utils/schedule'
 import { tid } from '../utils/testid'
 
@@ -328,7 +328,7 @@ function ChannelEditor({ channel }: { channel?: Channel }) {
     onError: (e) => {
       const errors = e instanceof ApiError ? e.errors : []
       setServerErrors(errors)
-      const placed = errors.map((x) => ({ leaf: leafOf(x.field), message: x.message.replace(/^Value error, /, '') })).filter((x) => x.leaf)
+      const placed = errors.map((x) => ({ leaf: leafOf(x.field), message: fieldErrorText(x, t).replace(/^Value error, /, '') })).filter((x) => x.leaf)
       if (placed.length) form.setFields(placed.map((x) => ({ name: fieldPath(x.leaf as string), errors: [x.message] })))
       showError(e)
       if (placed.length) form.scrollToField(fieldPath(placed[0].leaf as string), { block: 'center' })

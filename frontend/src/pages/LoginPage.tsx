@@ -7,7 +7,7 @@ import { Navigate, useNavigate, useSearchParams } from 'react-router-dom'
 import { ApiError, inWecomClient, listWecomLoginProviders, wecomAuthorizeUrl } from '../api'
 import { useAuth } from '../auth/AuthContext'
 import { LanguageSwitch } from '../components/LanguageSwitch'
-import { errorText } from '../components/useApiError'
+import { errorText, fieldErrorText } from '../components/useApiError'
 
 interface LoginForm {
   email: string
@@ -56,7 +56,7 @@ export default function LoginPage() {
         form.setFields(
           e.errors
             .filter((x) => x.field === 'email' || x.field === 'password')
-            .map((x) => ({ name: x.field as keyof LoginForm, errors: [x.message] })),
+            .map((x) => ({ name: x.field as keyof LoginForm, errors: [fieldErrorText(x, t)] })),
         )
       }
       // A refused sign-in is a 401 too, but not an expired session.
