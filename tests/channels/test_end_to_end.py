@@ -17,7 +17,8 @@ from sqlalchemy import select, update
 from tests.channels.conftest import Stack
 from tests.core.helpers import wait_until
 
-from scrm.channels import welcome_delivery
+from scrm.channels import followups, welcome_delivery
+from scrm.core.outbox_models import OutboxEvent, OutboxStatus
 from scrm.customers.models import Customer
 from scrm.staff.models import StaffMember
 
@@ -416,6 +417,30 @@ def test_persistent_failure_is_recorded_as_failed_once_the_code_expires(
     assert any(entry["kind"] == "channel.welcome_failed" for entry in timeline)
     problems = stack.api.get(f"/api/v1/channels/{code['id']}/problems").json()["items"]
     assert [p["kind"] for p in problems] == ["welcome_failed"]
+
+
+def test_wecom_failing_the_tags_is_retried_then_recorded_on_the_code(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(followups, "FOLLOW_UP_ATTEMPTS", 2)
+    code = stack.create_code(tags=["抖音达人"], welcome={"text": "欢迎"})
+    stack.sim("POST", "faults", json={"api": "externalcontact/mark_tag", "errcode": -1})
+    scan = stack.scan(code)
+
+    def problems() -> list[dict[str, Any]]:
+        return list(stack.api.get(f"/api/v1/channels/{code['id']}/problems").json()["items"])
+
+    wait_until(lambda: bool(problems()), what="the tag failure on the code's page")
+    [problem] = problems()
+    assert problem["kind"] == "tags_failed" and "gave up after 2 attempts" in problem["message"]
+    stack.wait_idle()
+    # Tried, retried once, then given up: no dead letter, no endless retry.
+    with stack.factory() as session:
+        push = session.scalars(
+            select(OutboxEvent).where(OutboxEvent.handler == "channels.push_tags_and_remark")
+        ).one()
+    assert (push.status, push.attempts) == (OutboxStatus.DONE, 2)
+    assert len(welcome_for(stack, scan["welcome_code"])) == 1  # the welcome went out regardless
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,14 @@ from scrm.customers.wecom_ingest import WeComScope
 from scrm.platforms.base import PlatformError
 from scrm.platforms.wecom.errors import ErrCode, WeComError
 
+# Attempts at a follow-up before a retryable WeCom failure counts as failed (about 15 s of back-off).
+FOLLOW_UP_ATTEMPTS = 5
+
+
+def _failure(api: str, error: PlatformError, delivery: Delivery) -> str:
+    given_up = f" (gave up after {delivery.attempt} attempts)" if error.retryable else ""
+    return f"{api} failed{given_up}: {error}"
+
 
 def _no_relation(error: PlatformError) -> bool:
     return isinstance(error, WeComError) and error.errcode in (
@@ -32,7 +40,8 @@ def push_tags_and_remark(session: Session, delivery: Delivery) -> None:
 
     Tags not yet pushed to WeCom (no WeCom id) make the handler retry a few times, then the rest is
     applied and the problem recorded. Retryable WeCom errors raise (the outbox retries; both calls are
-    idempotent); permanent ones are recorded on the code's page.
+    idempotent) until attempt `FOLLOW_UP_ATTEMPTS`, then count as failed like permanent ones: recorded
+    on the code's page, so a WeCom outage shows where operators look, not only as dead letters.
     """
     event = delivery.load(ChannelCustomerAdded)
     code = code_by_id(session, tenant_id=event.tenant_id, code_id=event.code_id)
@@ -41,7 +50,7 @@ def push_tags_and_remark(session: Session, delivery: Delivery) -> None:
     scope = WeComScope(tenant_id=event.tenant_id, connection_id=event.connection_id, corp_id=event.corp_id)
     tags = tags_by_ids(session, tenant_id=code.tenant_id, tag_ids=code.tag_ids)
     unpushed = [tag.name for tag in tags if not tag.wecom_tag_id]
-    if unpushed and delivery.attempt < 4:
+    if unpushed and delivery.attempt < FOLLOW_UP_ATTEMPTS:
         raise RetryableError(f"tags not in WeCom yet: {', '.join(unpushed)}")
     wecom_tag_ids = [str(tag.wecom_tag_id) for tag in tags if tag.wecom_tag_id]
     remark = description = None
@@ -64,20 +73,24 @@ def push_tags_and_remark(session: Session, delivery: Delivery) -> None:
             client.mark_tag(event.staff_userid, event.external_userid, add_tag=wecom_tag_ids)
             tagged = True
         except PlatformError as error:
-            if error.retryable:
+            if error.retryable and delivery.attempt < FOLLOW_UP_ATTEMPTS:
                 raise
             if not _no_relation(error):
-                _tag_problem(session, code, event, ProblemKind.TAGS_FAILED, f"mark_tag failed: {error}")
+                _tag_problem(
+                    session, code, event, ProblemKind.TAGS_FAILED, _failure("mark_tag", error, delivery)
+                )
     remarked = False
     if remark is not None or description is not None:
         try:
             client.remark(event.staff_userid, event.external_userid, remark=remark, description=description)
             remarked = True
         except PlatformError as error:
-            if error.retryable:
+            if error.retryable and delivery.attempt < FOLLOW_UP_ATTEMPTS:
                 raise
             if not _no_relation(error):
-                _tag_problem(session, code, event, ProblemKind.REMARK_FAILED, f"remark failed: {error}")
+                _tag_problem(
+                    session, code, event, ProblemKind.REMARK_FAILED, _failure("remark", error, delivery)
+                )
     if tagged or remarked:
         update_follow(
             session,
