@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 _STOP_CHECK_SECONDS = 1.0
 # Sleep after claiming nothing although work looked due (rows locked by a competing claim in flight).
 _CONTENDED_PAUSE_SECONDS = 0.05
+# On SQLite, after a round that held the write lock this long, leave it free this long for others.
+_LONG_ROUND_SECONDS = 0.5
+_WRITE_LOCK_YIELD_SECONDS = 0.15
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ class Worker:
         self._started_at = clock()
         self._last_beat = float("-inf")
         self._last_housekeeping = float("-inf")
+        bind = session_factory.kw.get("bind")
+        self._single_writer = isinstance(bind, Engine) and bind.dialect.name == "sqlite"
 
     # -- one round, usable directly by tests -------------------------------------------------------
 
@@ -154,8 +159,14 @@ class Worker:
                 generation = self._wake.generation
                 try:
                     self._beat_and_housekeep()
+                    started = time.monotonic()
                     if self.run_once():
                         failures = 0
+                        if self._single_writer and time.monotonic() - started > _LONG_ROUND_SECONDS:
+                            # SQLite's write lock has no queue: a writer waiting for it polls (every
+                            # 100 ms at worst), so taking it again at once after a long round (a slow
+                            # platform call) can starve the waiter past its busy timeout.
+                            self._stop.wait(_WRITE_LOCK_YIELD_SECONDS)
                         continue
                     wait = self.seconds_until_next_work() or _CONTENDED_PAUSE_SECONDS
                     failures = 0
