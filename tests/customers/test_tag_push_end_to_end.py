@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scrm.core.outbox_models import OutboxEvent, OutboxStatus
+from scrm.platforms.wecom import reactions
 from tests.core.helpers import wait_until
 from tests.platforms.wecom.test_end_to_end import Stack, _sync, _token
 
@@ -142,3 +144,45 @@ def test_bulk_tagging_a_segment_reaches_wecom(
     # Every push is done (paced by the WeCom client) before the stack stops.
     wait_until(lambda: _pushes_pending(committing_factory) == 0, what="every bulk tag push")
     assert tag["wecom_tag_id"] in _wecom_tags(stack, external_userid).get("wangwu", set())
+
+
+def test_a_push_wecom_keeps_refusing_is_given_up_and_shown_on_the_timeline(
+    stack: Stack, committing_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reactions, "PUSH_ATTEMPTS", 2)
+    _sync(stack, "full")
+    created = stack.api.post(
+        "/api/v1/tags/groups",
+        json={"connection_id": stack.connection["id"], "name": "意向", "tags": ["高意向"]},
+    )
+    assert created.status_code == 201, created.text
+    wait_until(lambda: bool(_tag(stack, "高意向")["wecom_tag_id"]), what="the tag to exist in WeCom")
+    customer = next(c for c in stack.customers() if any(f["status"] == "active" for f in c["follow_staff"]))
+    members = sorted(f["staff_userid"] for f in customer["follow_staff"] if f["status"] == "active")
+    httpx.post(
+        f"{stack.simulator.base_url}/_sim/faults",
+        json={"api": "externalcontact/mark_tag", "errcode": -1},
+        timeout=10,
+    )
+    changed = stack.api.post(
+        f"/api/v1/customers/{customer['id']}/tags", json={"add": [_tag(stack, "高意向")["id"]]}
+    )
+    assert changed.status_code == 200, changed.text
+
+    def failure() -> dict | None:
+        timeline = stack.api.get(f"/api/v1/customers/{customer['id']}").json()["timeline"]
+        return next((e for e in timeline if e["kind"] == "tags.push_failed"), None)
+
+    wait_until(lambda: failure() is not None, what="the failed push on the timeline")
+    entry = failure()
+    assert entry is not None and sorted(entry["detail"]["failed"]) == members
+    # Given up after the second attempt: done, not dead-lettered, not retried again.
+    wait_until(lambda: _pushes_pending(committing_factory) == 0, what="the push to settle")
+    with committing_factory() as session:
+        push = session.scalars(
+            select(OutboxEvent).where(OutboxEvent.handler == "wecom.push_customer_tags")
+        ).one()
+    assert (push.status, push.attempts) == (OutboxStatus.DONE, 2)
+    # The tag stays on the customer locally.
+    profile = stack.api.get(f"/api/v1/customers/{customer['id']}").json()
+    assert "高意向" in {t["name"] for t in profile["tags"]}

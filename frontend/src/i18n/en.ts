@@ -702,6 +702,7 @@ const en: Messages = {
       tags: {
         changed: 'Tags changed: {{added}}{{removed}}',
         pushed: 'Tags synced to WeCom {{userid}}',
+        push_failed: 'Tags not synced to WeCom: {{userid}}',
       },
       channel: {
         added: 'Scanned a channel code ({{state}}) and added {{userid}}',

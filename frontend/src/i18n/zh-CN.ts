@@ -701,6 +701,7 @@ const zhCN = {
       tags: {
         changed: '标签变更：{{added}}{{removed}}',
         pushed: '标签已同步到企业微信 {{userid}}',
+        push_failed: '标签同步到企业微信失败 {{userid}}',
       },
       channel: {
         added: '扫描渠道活码（{{state}}）添加了 {{userid}}',

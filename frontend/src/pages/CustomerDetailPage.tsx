@@ -43,6 +43,8 @@ const TIMELINE_STYLE: Record<string, { color: string; icon: ReactNode }> = {
   'channel.added': { color: 'purple', icon: <QrcodeOutlined /> },
   'channel.unknown': { color: 'orange', icon: <WarningOutlined /> },
   'channel.tagged': { color: 'blue', icon: <TagsOutlined /> },
+  'tags.pushed': { color: 'blue', icon: <TagsOutlined /> },
+  'tags.push_failed': { color: 'red', icon: <WarningOutlined /> },
   'channel.sticky_transfer': { color: 'purple', icon: <SwapOutlined /> },
   'channel.welcome_sent': { color: 'green', icon: <MessageOutlined /> },
   'channel.welcome_probably_sent': { color: 'green', icon: <MessageOutlined /> },
@@ -322,7 +324,8 @@ function useTimelineText() {
   return (e: TimelineEntry): string => {
     const d = (e.detail ?? {}) as Record<string, unknown>
     const str = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '')
-    const userid = str(d.userid) || str(d.staff_userid) || (Array.isArray(d.pushed) ? d.pushed.join(', ') : '')
+    const failed = d.failed && typeof d.failed === 'object' ? Object.keys(d.failed).join(', ') : ''
+    const userid = str(d.userid) || str(d.staff_userid) || (e.kind === 'tags.push_failed' ? failed : Array.isArray(d.pushed) ? d.pushed.join(', ') : '')
     const key = `customers.timelineKinds.${e.kind}`
     if (i18n.language !== 'en' || !i18n.exists(key)) return e.summary
     let text = t(key, {

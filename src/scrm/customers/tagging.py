@@ -259,23 +259,35 @@ def tag_push_plan(
 
 
 def record_tag_push(
-    session: Session, *, tenant_id: int, customer_id: int, pushed: Sequence[str], skipped: Sequence[str]
+    session: Session,
+    *,
+    tenant_id: int,
+    customer_id: int,
+    pushed: Sequence[str],
+    skipped: Sequence[str],
+    failed: dict[str, str] | None = None,
 ) -> None:
-    """Note on the customer's timeline that a console tag change reached WeCom: `pushed` lists the
-    members whose view of the customer was marked, `skipped` those whose relation or tag is gone.
-    Called once per successful push, in the pushing handler's transaction (so once per change)."""
-    if not pushed and not skipped:
+    """Note on the customer's timeline how a console tag change fared in WeCom: `pushed` lists the
+    members whose view of the customer was marked, `skipped` those whose relation or tag is gone,
+    `failed` those WeCom refused (member -> error). Called once per push, in the pushing handler's
+    transaction (so once per change). Kind `tags.pushed`, or `tags.push_failed` if any failed."""
+    failed = failed or {}
+    if not pushed and not skipped and not failed:
         return
-    summary = "标签已同步到企业微信" + (f"（{'、'.join(pushed)}）" if pushed else "")
+    parts = []
+    if pushed:
+        parts.append(f"标签已同步到企业微信（{'、'.join(pushed)}）")
+    if failed:
+        parts.append(f"标签同步到企业微信失败（{'、'.join(failed)}）")
     if skipped:
-        summary += f"；已跳过 {'、'.join(skipped)}（关系或标签已不存在）"
+        parts.append(f"已跳过 {'、'.join(skipped)}（关系或标签已不存在）")
     session.add(
         TimelineEntry(
             tenant_id=tenant_id,
             customer_id=customer_id,
             occurred_at=utcnow(),
-            kind="tags.pushed",
-            summary=summary[:300],
-            detail={"pushed": list(pushed), "skipped": list(skipped)},
+            kind="tags.push_failed" if failed else "tags.pushed",
+            summary="；".join(parts)[:300],
+            detail={"pushed": list(pushed), "skipped": list(skipped), "failed": dict(failed)},
         )
     )

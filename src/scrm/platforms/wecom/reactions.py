@@ -23,6 +23,7 @@ from scrm.customers.wecom_ingest import (
     record_pushed_tag_ids,
     upsert_corp_tags,
 )
+from scrm.platforms.base import PlatformError
 from scrm.platforms.canonical import (
     CorpTagChanged,
     ExternalContactAdded,
@@ -163,13 +164,20 @@ _GONE = {
 }
 
 
+# Attempts at a console tag push before WeCom's retryable refusals count as a failure (~15 s).
+PUSH_ATTEMPTS = 5
+
+
 def push_customer_tags(session: Session, delivery: Delivery) -> None:
     """Tags changed in the console: `mark_tag` each of the customer's relations in the tags' corps
-    (a retry re-marks: harmless). A relation or tag gone from WeCom is skipped, not retried."""
+    (a retry re-marks: harmless). A relation or tag gone from WeCom is skipped, not retried. WeCom
+    refusing for good, or still refusing after `PUSH_ATTEMPTS`, is a failure noted on the customer's
+    timeline with the rest of the outcome (not a dead letter only the system page shows)."""
     event = delivery.load(CustomerTagsChanged)
     clients: dict[int, WeComClient] = {}
     pushed: list[str] = []
     skipped: list[str] = []
+    failed: dict[str, str] = {}
     for push in tag_push_plan(
         session,
         tenant_id=event.tenant_id,
@@ -183,15 +191,24 @@ def push_customer_tags(session: Session, delivery: Delivery) -> None:
             clients[push.connection_id].mark_tag(
                 push.staff_userid, push.external_userid, add_tag=push.add, remove_tag=push.remove
             )
-        except WeComError as error:
-            if error.errcode not in _GONE:
+        except PlatformError as error:
+            if isinstance(error, WeComError) and error.errcode in _GONE:
+                log.info("mark_tag skipped for %s/%s: %s", push.staff_userid, push.external_userid, error)
+                skipped.append(push.staff_userid)
+            elif error.retryable and delivery.attempt < PUSH_ATTEMPTS:
                 raise
-            log.info("mark_tag skipped for %s/%s: %s", push.staff_userid, push.external_userid, error)
-            skipped.append(push.staff_userid)
+            else:
+                log.warning("mark_tag for %s/%s failed: %s", push.staff_userid, push.external_userid, error)
+                failed[push.staff_userid] = str(error)[:200]
         else:
             pushed.append(push.staff_userid)
     record_tag_push(
-        session, tenant_id=event.tenant_id, customer_id=event.customer_id, pushed=pushed, skipped=skipped
+        session,
+        tenant_id=event.tenant_id,
+        customer_id=event.customer_id,
+        pushed=pushed,
+        skipped=skipped,
+        failed=failed,
     )
 
 
