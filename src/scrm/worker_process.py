@@ -95,10 +95,6 @@ def _run_one_worker(database_url: str, config: WorkerConfig | None, registry_fac
         engine.dispose()
 
 
-def _flag(text: str) -> bool:
-    return text.strip().lower() in {"1", "true", "yes", "on"}
-
-
 def _parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     defaults = WorkerConfig()
     parser = argparse.ArgumentParser(prog="python -m scrm.worker_process", description=__doc__)
@@ -108,8 +104,7 @@ def _parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         "--registry", default=DEFAULT_REGISTRY_FACTORY, help="module:function returning a registry"
     )
     for name, value in asdict(defaults).items():
-        kind = _flag if isinstance(value, bool) else type(value)
-        parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=value)
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
     return parser.parse_args(argv)
 
 

@@ -10,6 +10,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scrm.core.events import Delivery, Event, HandlerRegistry, publish
+from scrm.core.leases import RetryPolicy
+from scrm.core.outbox import run_outbox_batch
 from scrm.core.outbox_models import OutboxEvent, OutboxStatus
 from scrm.core.worker import Worker, WorkerConfig
 from tests.core import fixture_handlers
@@ -83,10 +85,26 @@ def test_a_chain_of_events_runs_in_one_batch_before_the_rest(
 def test_without_follow_ons_each_link_waits_for_the_next_batch(
     committing_factory: sessionmaker[Session], registry: HandlerRegistry, tenant_id: int
 ) -> None:
-    worker = make_worker(committing_factory, registry, FakeClock(), run_follow_ons=False)
+    registry.on(Relayed, "relay", relay)
+    clock = FakeClock()
     with committing_factory.begin() as session:
         publish(session, Relayed(tenant_id=tenant_id, hops=2))
-    assert [worker.run_once() for _ in range(4)] == [1, 1, 1, 0]
+
+    def run_once() -> int:
+        return len(
+            run_outbox_batch(
+                committing_factory,
+                registry,
+                worker_id="test-worker",
+                batch_size=50,
+                lease_seconds=30,
+                policy=RetryPolicy(3, 1.0, 600.0),
+                clock=clock,
+                run_follow_ons=False,
+            )
+        )
+
+    assert [run_once() for _ in range(4)] == [1, 1, 1, 0]
     assert effects_in_order(committing_factory) == ["hop2", "hop1", "hop0"]
 
 

@@ -73,7 +73,7 @@ def push_tags_and_remark(session: Session, delivery: Delivery) -> None:
             client.mark_tag(event.staff_userid, event.external_userid, add_tag=wecom_tag_ids)
             tagged = True
         except PlatformError as error:
-            if error.retryable and delivery.attempt < FOLLOW_UP_ATTEMPTS:
+            if delivery.retries(error, give_up_after=FOLLOW_UP_ATTEMPTS):
                 raise
             if not _no_relation(error):
                 _tag_problem(
@@ -85,7 +85,7 @@ def push_tags_and_remark(session: Session, delivery: Delivery) -> None:
             client.remark(event.staff_userid, event.external_userid, remark=remark, description=description)
             remarked = True
         except PlatformError as error:
-            if error.retryable and delivery.attempt < FOLLOW_UP_ATTEMPTS:
+            if delivery.retries(error, give_up_after=FOLLOW_UP_ATTEMPTS):
                 raise
             if not _no_relation(error):
                 _tag_problem(

@@ -60,6 +60,12 @@ class Delivery:
         """The payload parsed back into its event model."""
         return event_class.model_validate(self.payload)
 
+    def retries(self, error: BaseException, *, give_up_after: int) -> bool:
+        """Whether a handler should raise `error` for the outbox to retry: it is retryable and fewer
+        than `give_up_after` attempts were made. Handlers that would rather record a failure where
+        operators look than leave a dead letter use it, and record the failure when it says no."""
+        return getattr(error, "retryable", True) is not False and self.attempt < give_up_after
+
 
 @dataclass(frozen=True)
 class TimerDelivery:

@@ -52,8 +52,6 @@ class WorkerConfig:
     # A batch starts no row after this long: it bounds how long one batch holds its transaction (on
     # SQLite, the write lock callbacks wait for), so a batch of slow handlers cannot stall intake.
     batch_budget_seconds: float = 0.1
-    # Run the handlers of events a handler publishes in the same batch, right after it.
-    run_follow_ons: bool = True
     max_attempts: int = 8
     heartbeat_seconds: float = 5.0
     max_idle_seconds: float = 5.0
@@ -117,7 +115,6 @@ class Worker:
             policy=policy,
             clock=self._clock,
             budget_seconds=config.batch_budget_seconds,
-            run_follow_ons=config.run_follow_ons,
         ) + run_timer_batch(
             self.session_factory,
             self.registry,

@@ -195,7 +195,7 @@ def push_customer_tags(session: Session, delivery: Delivery) -> None:
             if isinstance(error, WeComError) and error.errcode in _GONE:
                 log.info("mark_tag skipped for %s/%s: %s", push.staff_userid, push.external_userid, error)
                 skipped.append(push.staff_userid)
-            elif error.retryable and delivery.attempt < PUSH_ATTEMPTS:
+            elif delivery.retries(error, give_up_after=PUSH_ATTEMPTS):
                 raise
             else:
                 log.warning("mark_tag for %s/%s failed: %s", push.staff_userid, push.external_userid, error)
