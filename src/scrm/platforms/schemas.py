@@ -82,6 +82,82 @@ class WeComConnectionConfig(BaseModel):
         return self
 
 
+class _ShopConfig(BaseModel):
+    """Fields every shop connection has: where the platform's API is (the simulator's URL in the demo
+    and tests; the platform's gateway when omitted) and how fast we may call it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    api_base_url: str | None = None
+    rate_limit_per_second: float | None = Field(default=None, gt=0, le=10_000)
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return _base_url(value)
+
+
+ShopId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+class YouzanConnectionConfig(_ShopConfig):
+    """A Youzan (有赞) shop: the app's client_id/client_secret and the shop's kdt_id. Pushes are
+    signed with the client secret (Event-Sign)."""
+
+    client_id: ShopId
+    client_secret: Secret
+    kdt_id: ShopId
+
+
+class TaobaoConnectionConfig(_ShopConfig):
+    """A Taobao/Tmall (淘宝/天猫) shop through TOP: app key and secret, the seller's session key, and
+    the seller's id. `sign_method` is how requests are signed; `tmc_group` the TMC group to consume."""
+
+    app_key: ShopId
+    app_secret: Secret
+    session: Secret
+    seller_id: ShopId
+    sign_method: Literal["md5", "hmac", "hmac-sha256"] = "hmac-sha256"
+    tmc_group: str = Field(default="default", min_length=1, max_length=64)
+
+
+class DouyinConnectionConfig(_ShopConfig):
+    """A Douyin shop (抖店): app key and secret and the shop id (self-use app: tokens are created
+    with `authorization_self`). Pushes are signed with the app secret (event-sign)."""
+
+    app_key: ShopId
+    app_secret: Secret
+    shop_id: ShopId
+
+
+class JdConnectionConfig(_ShopConfig):
+    """A JD (京东) POP shop: app key and secret, the seller's access token and the vendor id."""
+
+    app_key: ShopId
+    app_secret: Secret
+    access_token: Secret
+    vender_id: ShopId
+
+
+class PddConnectionConfig(_ShopConfig):
+    """A Pinduoduo (拼多多) shop: client id and secret, the mall's access token and the mall id."""
+
+    client_id: ShopId
+    client_secret: Secret
+    access_token: Secret
+    mall_id: ShopId
+
+
+#: The config field that names the shop on its platform.
+SHOP_ID_FIELDS: dict[PlatformKind, str] = {
+    PlatformKind.YOUZAN: "kdt_id",
+    PlatformKind.TAOBAO: "seller_id",
+    PlatformKind.DOUYIN: "shop_id",
+    PlatformKind.JD: "vender_id",
+    PlatformKind.PDD: "mall_id",
+}
+
+
 @dataclass(frozen=True)
 class ConfigSpec:
     """How one platform's connection config is validated and split for storage."""
@@ -102,6 +178,21 @@ CONFIG_SPECS: dict[PlatformKind, ConfigSpec] = {
         model=WeComConnectionConfig,
         write_only=frozenset({"contact_secret", "app_secret"}),
         credentials=frozenset({"token", "encoding_aes_key"}),
+    ),
+    PlatformKind.YOUZAN: ConfigSpec(
+        model=YouzanConnectionConfig, write_only=frozenset({"client_secret"}), credentials=frozenset()
+    ),
+    PlatformKind.TAOBAO: ConfigSpec(
+        model=TaobaoConnectionConfig, write_only=frozenset({"app_secret", "session"}), credentials=frozenset()
+    ),
+    PlatformKind.DOUYIN: ConfigSpec(
+        model=DouyinConnectionConfig, write_only=frozenset({"app_secret"}), credentials=frozenset()
+    ),
+    PlatformKind.JD: ConfigSpec(
+        model=JdConnectionConfig, write_only=frozenset({"app_secret", "access_token"}), credentials=frozenset()
+    ),
+    PlatformKind.PDD: ConfigSpec(
+        model=PddConnectionConfig, write_only=frozenset({"client_secret", "access_token"}), credentials=frozenset()
     ),
 }
 

@@ -1,0 +1,1 @@
+"""A simulator of the five shop platforms over one shared world (see `app.py`)."""
