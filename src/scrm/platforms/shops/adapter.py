@@ -19,12 +19,15 @@ polling their documented consume/confirm API: `MessageChannel.consume()` / `conf
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+import httpx
+
 from scrm.platforms.shops.canonical import OrderSnapshot, RefundSnapshot
+from scrm.platforms.shops.transport import ShopTransport
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,9 @@ class PushProtocol(Protocol):
     success_body: bytes
     failure_body: bytes
 
-    def verify(self, headers: Mapping[str, str], body: bytes, secrets: Mapping[str, Any]) -> list[PushMessage]: ...
+    def verify(
+        self, headers: Mapping[str, str], body: bytes, secrets: Mapping[str, Any]
+    ) -> list[PushMessage]: ...
 
     def map_message(self, raw: str, *, shop_external_id: str) -> MappedMessage: ...
 
@@ -89,3 +94,25 @@ class MessageChannel(Protocol):
         ...
 
     def confirm(self, message_ids: list[str]) -> None: ...
+
+
+ClientFactory = Callable[[Mapping[str, Any], ShopTransport, httpx.Client], ShopClient]
+ChannelFactory = Callable[[Mapping[str, Any], ShopTransport, httpx.Client], MessageChannel]
+
+
+@dataclass(frozen=True)
+class ShopPlatform:
+    """A platform's entry in `scrm.platforms.shops.registry`: what the generic code calls.
+
+    - `build_client(config, transport, http)`: a `ShopClient` for one connection; `config` is the
+      connection's full config (public fields and secrets, by the names in `scrm.platforms.schemas`).
+    - `map_message(raw, shop_external_id)`: one stored push or channel message → `MappedMessage` (pure).
+    - `push`: the HTTP push protocol, for platforms that push (Youzan, Douyin).
+    - `build_channel`: the polled message channel, for platforms with one (Taobao TMC, PDD PMC).
+    """
+
+    platform: str
+    build_client: ClientFactory
+    map_message: Callable[[str, str], MappedMessage]
+    push: PushProtocol | None = None
+    build_channel: ChannelFactory | None = None

@@ -67,7 +67,9 @@ def _breaker_key(connection_key: str) -> str:
     return f"shops:breaker:{connection_key}"
 
 
-def breaker_state(shared_state: SharedState, connection_key: str, *, now: float | None = None) -> BreakerState:
+def breaker_state(
+    shared_state: SharedState, connection_key: str, *, now: float | None = None
+) -> BreakerState:
     """The breaker of `connection_key` as the transport sees it (for health views)."""
     raw = shared_state.get(_breaker_key(connection_key))
     current = time.time() if now is None else now

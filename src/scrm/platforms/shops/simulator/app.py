@@ -65,7 +65,9 @@ class ShopPatch(pydantic.BaseModel):
 class OrderIn(pydantic.BaseModel):
     platform: str
     shop_id: str
-    person: str = pydantic.Field(description="the buyer's person key; the same key on several platforms is one human")
+    person: str = pydantic.Field(
+        description="the buyer's person key; the same key on several platforms is one human"
+    )
     name: str | None = None
     phone: str | None = None
     unionid: str | None = None
@@ -132,7 +134,11 @@ def create_order(body: OrderIn, request: Request) -> dict[str, Any]:
     person = sim.world.person(body.person, name=body.name, phone=body.phone, unionid=body.unionid)
     try:
         order = sim.world.create_order(
-            body.platform, body.shop_id, person, skus=body.skus, post_fee_fen=body.post_fee_fen,
+            body.platform,
+            body.shop_id,
+            person,
+            skus=body.skus,
+            post_fee_fen=body.post_fee_fen,
             presale_days=body.presale_days,
         )
         for step in body.steps:
@@ -156,7 +162,9 @@ def advance(platform: str, order_id: str, body: AdvanceIn, request: Request) -> 
 
 
 @control.get("/orders")
-def list_orders(request: Request, platform: str | None = None, shop_id: str | None = None) -> list[dict[str, Any]]:
+def list_orders(
+    request: Request, platform: str | None = None, shop_id: str | None = None
+) -> list[dict[str, Any]]:
     return [order_record(order) for order in _sim(request).world.orders(platform, shop_id)]
 
 
@@ -200,7 +208,9 @@ def create_shop_simulator_app(sim: ShopSimulator, platforms: list[str]) -> FastA
         yield
         sim.close()
 
-    app = FastAPI(title="Shop simulator", lifespan=lifespan, docs_url="/_sim/docs", openapi_url="/_sim/openapi.json")
+    app = FastAPI(
+        title="Shop simulator", lifespan=lifespan, docs_url="/_sim/docs", openapi_url="/_sim/openapi.json"
+    )
     app.state.shop_simulator = sim
     app.include_router(control)
     for platform in platforms:
@@ -243,7 +253,9 @@ def start_shop_simulator(
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"shop-sim-{bound_port}")
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"shop-sim-{bound_port}"
+    )
     thread.start()
     deadline = time.monotonic() + 15
     while not server.started:
@@ -253,5 +265,9 @@ def start_shop_simulator(
     return RunningShopSimulator(app, server, thread, f"http://{host}:{bound_port}")
 
 
-def run_shop_simulator(sim: ShopSimulator, platforms: list[str], host: str = "127.0.0.1", port: int = 8710) -> None:
-    uvicorn.run(create_shop_simulator_app(sim, platforms), host=host, port=port, log_level="warning", access_log=False)
+def run_shop_simulator(
+    sim: ShopSimulator, platforms: list[str], host: str = "127.0.0.1", port: int = 8710
+) -> None:
+    uvicorn.run(
+        create_shop_simulator_app(sim, platforms), host=host, port=port, log_level="warning", access_log=False
+    )

@@ -86,7 +86,9 @@ class Gateway:
     def _pick(self, platform: str, api: str) -> Fault | None:
         with self._lock:
             for fault in self._faults:
-                if not fnmatch.fnmatchcase(platform, fault.platform) or not fnmatch.fnmatchcase(api, fault.api):
+                if not fnmatch.fnmatchcase(platform, fault.platform) or not fnmatch.fnmatchcase(
+                    api, fault.api
+                ):
                     continue
                 if fault.rate < 1 and self._rng.random() >= fault.rate:
                     continue
@@ -116,12 +118,15 @@ class Gateway:
             time.sleep(fault.latency_ms / 1000)
         return entry, fault
 
-    def requests(self, platform: str | None = None, api: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    def requests(
+        self, platform: str | None = None, api: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
         with self._lock:
             entries = [
                 entry
                 for entry in self._log
-                if (platform is None or entry["platform"] == platform) and (api is None or entry["api"] == api)
+                if (platform is None or entry["platform"] == platform)
+                and (api is None or entry["api"] == api)
             ]
         return entries[-limit:] if limit else entries
 

@@ -230,7 +230,12 @@ class ShopSimulator:
         return {
             "world": self.world.snapshot(),
             "shops": [
-                {"platform": shop.platform, "shop_id": shop.shop_id, "name": shop.name, "push_url": shop.push_url}
+                {
+                    "platform": shop.platform,
+                    "shop_id": shop.shop_id,
+                    "name": shop.name,
+                    "push_url": shop.push_url,
+                }
                 for shop in self.shops.values()
             ],
             "pushes": self.push_totals(),

@@ -175,7 +175,9 @@ class ShopWorld:
                 return existing
             person = SimPerson(
                 key=key,
-                name=name or self.rng.choice("张王李赵刘陈杨黄周吴") + self.rng.choice(["伟", "芳", "娜", "敏", "静", "磊", "洋", "艳"]),
+                name=name
+                or self.rng.choice("张王李赵刘陈杨黄周吴")
+                + self.rng.choice(["伟", "芳", "娜", "敏", "静", "磊", "洋", "艳"]),
                 phone=phone or f"13{self.rng.randint(0, 9)}{self.rng.randint(10_000_000, 99_999_999)}",
                 unionid=unionid,
             )
@@ -231,7 +233,10 @@ class ShopWorld:
         with self._lock:
             catalogue = {sku: (title, price) for sku, title, price in PRODUCTS}
             if skus is None:
-                skus = [(sku, self.rng.randint(1, 2)) for sku, _, price in self.rng.sample(PRODUCTS[:-1], self.rng.randint(1, 3))]
+                skus = [
+                    (sku, self.rng.randint(1, 2))
+                    for sku, _, price in self.rng.sample(PRODUCTS[:-1], self.rng.randint(1, 3))
+                ]
             serial = next(self._serial)
             now = self._clock()
             lines = []
@@ -281,7 +286,8 @@ class ShopWorld:
             return [
                 order
                 for order in self._orders.values()
-                if (platform is None or order.platform == platform) and (shop_id is None or order.shop_id == shop_id)
+                if (platform is None or order.platform == platform)
+                and (shop_id is None or order.shop_id == shop_id)
             ]
 
     def orders_modified(
