@@ -242,10 +242,12 @@ def create_app(
     _install_operational_routes(app)
 
     from scrm.channels.api import router as channels_router
+    from scrm.commerce.api import router as commerce_router
     from scrm.customers.api import router as customers_router
     from scrm.customers.api import segments_router
     from scrm.identity.api import router as identity_router
     from scrm.platforms.api import router as platforms_router
+    from scrm.platforms.shops.receiver import PUSH_ROUTES
     from scrm.platforms.sync_api import names_router as connection_names_router
     from scrm.platforms.sync_api import router as sync_router
     from scrm.platforms.wecom.callbacks import router as wecom_callbacks_router
@@ -256,6 +258,7 @@ def create_app(
 
     # Platform callbacks first: routes match in order, and callbacks are the hottest path we serve.
     app.include_router(wecom_callbacks_router)
+    app.router.routes.extend(PUSH_ROUTES)
     app.include_router(identity_router)
     app.include_router(system_router)
     app.include_router(jobs_router)
@@ -264,6 +267,7 @@ def create_app(
     app.include_router(customers_router)
     app.include_router(segments_router)
     app.include_router(channels_router)
+    app.include_router(commerce_router)
     app.include_router(sync_router)
     app.include_router(connection_names_router)
     app.include_router(wecom_login_router)

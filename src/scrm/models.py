@@ -4,6 +4,7 @@ Alembic and the test suite import it; add each new domain's `models` module here
 """
 
 from scrm.channels import models as _channels  # noqa: F401
+from scrm.commerce import models as _commerce  # noqa: F401
 from scrm.core import jobs as _jobs  # noqa: F401
 from scrm.core import outbox_models as _core_tables  # noqa: F401
 from scrm.core import shared_state as _shared_state  # noqa: F401

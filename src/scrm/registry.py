@@ -13,10 +13,12 @@ from collections.abc import Callable, Iterable
 from types import ModuleType
 
 from scrm.channels import handlers as channels_handlers
+from scrm.commerce import handlers as commerce_handlers
 from scrm.core.events import HandlerRegistry, set_active_registry
 from scrm.core.jobs import JobKind, job_step_timer_handler
 from scrm.customers import handlers as customers_handlers
 from scrm.demo import handlers as demo_handlers
+from scrm.platforms.shops import handlers as shops_handlers
 from scrm.platforms.wecom import handlers as wecom_handlers
 from scrm.platforms.wecom import reactions as wecom_reactions
 from scrm.platforms.wecom import sync as wecom_sync
@@ -32,6 +34,8 @@ HANDLER_MODULES: tuple[ModuleType, ...] = (
     # After customers and the WeCom reactions: on an add, the profile and the customer's name exist
     # when the channel handlers run (they send the welcome message).
     channels_handlers,
+    shops_handlers,
+    commerce_handlers,
 )
 
 

@@ -217,7 +217,7 @@ def test_local_tags_and_attributes(client, owner: Persona, committing_factory) -
     }
     fields = {f["name"]: f for f in client.get("/api/v1/customer-fields", headers=owner.headers).json()}
     assert fields["attributes.level"]["type"] == "string" and "eq" in fields["attributes.level"]["operators"]
-    assert fields["order_count"]["available"] is False
+    assert fields["order_count"]["available"] is True and fields["order_count"]["group"] == "orders"
     preview = client.post(
         "/api/v1/segments/preview",
         headers=owner.headers,
@@ -329,7 +329,7 @@ def test_segments_crud_count_members_and_errors(client, owner: Persona, committi
                     {"field": "tags", "op": "gt", "value": 1},
                     {"field": "nope", "op": "eq", "value": 1},
                     {"field": "tags", "op": "contains_all", "value": [424242]},
-                    {"field": "order_count", "op": "gt", "value": 3},
+                    {"field": "order_count", "op": "contains_all", "value": [3]},
                 ]
             },
         },
@@ -339,7 +339,7 @@ def test_segments_crud_count_members_and_errors(client, owner: Persona, committi
         "condition.all[0].op",
         "condition.all[1].field",
         "condition.all[2].value",
-        "condition.all[3].field",
+        "condition.all[3].op",
     ]
     assert client.delete(f"/api/v1/segments/{segment['id']}", headers=owner.headers).status_code == 204
     assert client.get(f"/api/v1/segments/{segment['id']}", headers=owner.headers).status_code == 404

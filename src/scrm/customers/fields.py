@@ -1,8 +1,8 @@
 """The customer fields conditions may test (segments, list filters, later rules and journeys).
 
 `customer_fields(session, tenant_id)` builds the tenant's registry: the fixed profile fields, one
-field per custom attribute definition (`attributes.<key>`), and placeholders for the order
-aggregates the commerce module will provide. `customer_records` builds the plain records the
+field per custom attribute definition (`attributes.<key>`), and the order aggregates the commerce
+module keeps (`order_stats.py`). `customer_records` builds the plain records the
 Python evaluator reads, with exactly the values the SQL side reads.
 """
 
@@ -35,7 +35,10 @@ _ATTRIBUTE_TYPES = {
     AttributeType.DATE: FieldType.DATE,
 }
 
-COMMERCE_PENDING = "order aggregates arrive with the commerce module (订单数据接入后可用)"
+
+def _yuan(column: Any) -> Any:
+    """Fen kept in the column, compared in yuan (what operators type)."""
+    return column / 100.0
 
 
 def _tag_members(tenant_id: int) -> SetMembers:
@@ -148,17 +151,38 @@ def customer_fields(session: Session, tenant_id: int) -> FieldRegistry:
             .order_by(CustomerAttributeDefinition.id)
         )
     )
-    for name, field_type, zh, en in (
-        ("rfm_recency_days", FieldType.NUMBER, "最近购买距今天数", "Days since last order"),
-        ("order_count", FieldType.NUMBER, "订单数", "Order count"),
-        ("total_spent", FieldType.NUMBER, "累计消费", "Total spent"),
-        ("last_order_at", FieldType.DATETIME, "最近下单时间", "Last order at"),
-    ):
-        fields.append(
-            Field(
-                name, field_type, zh, en, available=False, unavailable_reason=COMMERCE_PENDING, group="orders"
-            )
+    fields.extend(
+        Field(name, field_type, zh, en, column=column, group="orders")
+        for name, field_type, zh, en, column in (
+            ("order_count", FieldType.NUMBER, "订单数", "Order count", Customer.order_count),
+            (
+                "total_spent",
+                FieldType.NUMBER,
+                "累计消费（元）",
+                "Total spent (yuan)",
+                _yuan(Customer.total_spent_fen),
+            ),
+            (
+                "avg_order_value",
+                FieldType.NUMBER,
+                "客单价（元）",
+                "Average order (yuan)",
+                _yuan(Customer.avg_order_fen),
+            ),
+            ("first_order_at", FieldType.DATETIME, "首次下单时间", "First order at", Customer.first_order_at),
+            ("last_order_at", FieldType.DATETIME, "最近下单时间", "Last order at", Customer.last_order_at),
+            (
+                "platform_count",
+                FieldType.NUMBER,
+                "购买平台数",
+                "Platforms bought on",
+                Customer.platform_count,
+            ),
+            ("rfm_r", FieldType.NUMBER, "R 近度评分 (1-5)", "Recency score (1-5)", Customer.rfm_r),
+            ("rfm_f", FieldType.NUMBER, "F 频度评分 (1-5)", "Frequency score (1-5)", Customer.rfm_f),
+            ("rfm_m", FieldType.NUMBER, "M 金额评分 (1-5)", "Monetary score (1-5)", Customer.rfm_m),
         )
+    )
     return FieldRegistry(fields, row_id=Customer.id)
 
 
@@ -180,6 +204,15 @@ def customer_records(
             "region": customer.region,
             "added_at": customer.first_seen_at,
             "gender": customer.gender,
+            "order_count": customer.order_count,
+            "total_spent": customer.total_spent_fen / 100.0,
+            "avg_order_value": customer.avg_order_fen / 100.0,
+            "first_order_at": customer.first_order_at,
+            "last_order_at": customer.last_order_at,
+            "platform_count": customer.platform_count,
+            "rfm_r": customer.rfm_r,
+            "rfm_f": customer.rfm_f,
+            "rfm_m": customer.rfm_m,
             "attributes": dict(customer.attributes or {}),
             "tags": set(),
             "staff": set(),

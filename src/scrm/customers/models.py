@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -47,6 +48,7 @@ class Customer(IdMixin, TenantMixin, TimestampMixin, Base):
         Index(None, "tenant_id", "first_seen_at"),
         Index(None, "tenant_id", "source_channel_id"),
         Index(None, "merged_into_id"),
+        Index(None, "tenant_id", "last_order_at"),
     )
 
     name: Mapped[str] = mapped_column(String(200), default="", nullable=False)
@@ -67,6 +69,21 @@ class Customer(IdMixin, TenantMixin, TimestampMixin, Base):
     # The store and region the customer belongs to (from the store code they scanned, or set by staff).
     store: Mapped[str | None] = mapped_column(String(100))
     region: Mapped[str | None] = mapped_column(String(100))
+    # Order aggregates over every shop (kept by the commerce module through `order_stats.py`): paid
+    # orders only, spend net of refunds, in fen. `rfm_*` are 1-5 scores (0: no orders yet).
+    order_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
+    total_spent_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", nullable=False)
+    avg_order_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", nullable=False)
+    first_order_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_order_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    platform_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
+    rfm_r: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
+    rfm_f: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
+    rfm_m: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
+    # Per platform and shop: [{platform, shop_id, shop_name, order_count, spent_fen, first/last_order_at}]
+    orders_by_shop: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, server_default="[]", nullable=False
+    )
 
 
 class CustomerIdentity(IdMixin, TenantMixin, Base):

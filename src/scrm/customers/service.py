@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from scrm.core.actors import Actor
@@ -583,4 +583,33 @@ def tags_of_group(session: Session, *, tenant_id: int, group_id: int) -> list[Ta
         session.scalars(
             tenant_select(Tag, tenant_id).where(Tag.group_id == group_id, Tag.is_deleted.is_(False))
         )
+    )
+
+
+# --- for other domains (commerce: orders by customer scope and search) -----------------------------
+
+
+def visible_customer_ids(session: Session, actor: Actor) -> Select[Any] | None:
+    """SELECT of the ids of customers in the actor's data scope; None when the actor sees everyone."""
+    scope = visible_staff_userids(session, actor)
+    if scope is None:
+        return None
+    return customer_select(session, tenant_id=actor.tenant_id, scope_userids=scope, columns=(Customer.id,))
+
+
+def customer_ids_matching(session: Session, *, tenant_id: int, q: str) -> Select[Any]:
+    """SELECT of the ids of live customers whose name, an identifier or phone number matches `q`."""
+    return customer_select(session, tenant_id=tenant_id, scope_userids=None, q=q, columns=(Customer.id,))
+
+
+def customer_names(session: Session, *, tenant_id: int, ids: Sequence[int]) -> dict[int, str]:
+    """id → display name of the given customers (absent ids are left out)."""
+    if not ids:
+        return {}
+    return dict(
+        session.execute(
+            select(Customer.id, Customer.name).where(
+                Customer.tenant_id == tenant_id, Customer.id.in_(list(set(ids)))
+            )
+        ).all()
     )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from scrm.core.secrets import SecretBox
 from scrm.core.shared_state import SharedState, make_shared_state
 from scrm.platforms.service import load_wecom_config
+from scrm.platforms.shops.service import ShopConnection, build_shop_connection
 from scrm.platforms.wecom.client import WeComClient
 from scrm.settings import Settings, load_settings
 
@@ -38,6 +39,22 @@ class PlatformRuntime:
         config = load_wecom_config(session, tenant_id, connection_id, box=self.secret_box)
         return WeComClient(
             config, shared_state=self.shared_state, http=self.http, max_wait_seconds=max_wait_seconds
+        )
+
+    def shop_connection(
+        self, session: Session, *, tenant_id: int, connection_id: int, max_wait_seconds: float = 5.0
+    ) -> ShopConnection:
+        """The tenant's shop connection with a client (and message channel where the platform has
+        one) built over the shared pacing and circuit breaker. Raises NotFound for an unknown id or
+        a connection that is not a shop."""
+        return build_shop_connection(
+            session,
+            tenant_id=tenant_id,
+            connection_id=connection_id,
+            box=self.secret_box,
+            shared_state=self.shared_state,
+            http=self.http,
+            max_wait_seconds=max_wait_seconds,
         )
 
 

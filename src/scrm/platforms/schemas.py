@@ -97,7 +97,9 @@ class _ShopConfig(BaseModel):
         return _base_url(value)
 
 
-ShopId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+ShopId = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+]
 
 
 class YouzanConnectionConfig(_ShopConfig):
@@ -189,10 +191,14 @@ CONFIG_SPECS: dict[PlatformKind, ConfigSpec] = {
         model=DouyinConnectionConfig, write_only=frozenset({"app_secret"}), credentials=frozenset()
     ),
     PlatformKind.JD: ConfigSpec(
-        model=JdConnectionConfig, write_only=frozenset({"app_secret", "access_token"}), credentials=frozenset()
+        model=JdConnectionConfig,
+        write_only=frozenset({"app_secret", "access_token"}),
+        credentials=frozenset(),
     ),
     PlatformKind.PDD: ConfigSpec(
-        model=PddConnectionConfig, write_only=frozenset({"client_secret", "access_token"}), credentials=frozenset()
+        model=PddConnectionConfig,
+        write_only=frozenset({"client_secret", "access_token"}),
+        credentials=frozenset(),
     ),
 }
 

@@ -20,11 +20,13 @@ from sqlalchemy.orm import Session
 from scrm.core.actors import Actor
 from scrm.core.clock import utcnow
 from scrm.core.errors import Conflict, NotFound, ValidationFailed
+from scrm.core.events import publish
 from scrm.core.pagination import PageRequest, paginate
 from scrm.core.secrets import SecretBox
 from scrm.core.tenancy import require_in_tenant, tenant_select
 from scrm.identity.audit import record_audit
 from scrm.platforms.connection_cache import invalidate_on_commit
+from scrm.platforms.events import ConnectionActivated
 from scrm.platforms.models import ConnectionStatus, PlatformConnection, PlatformKind, secret_purpose
 from scrm.platforms.permissions import PlatformPermission
 from scrm.platforms.schemas import (
@@ -57,8 +59,13 @@ def generate_callback_token() -> str:
 
 def callback_url(public_base_url: str, connection: PlatformConnection) -> str | None:
     """Where the platform posts callbacks for this connection (None for platforms without any yet)."""
-    if connection.platform == PlatformKind.WECOM:
-        return f"{public_base_url.rstrip('/')}/hooks/wecom/{connection.id}"
+    return callback_url_of(public_base_url, connection.platform, connection.id)
+
+
+def callback_url_of(public_base_url: str, platform: str, connection_id: int) -> str | None:
+    """`callback_url` by platform and id: WeCom callbacks and the Youzan and Douyin pushes."""
+    if platform in (PlatformKind.WECOM, PlatformKind.YOUZAN, PlatformKind.DOUYIN):
+        return f"{public_base_url.rstrip('/')}/hooks/{platform}/{connection_id}"
     return None
 
 
@@ -198,6 +205,15 @@ def connection_out(
 # --- commands -------------------------------------------------------------------------------------
 
 
+def _announce_activation(session: Session, connection: PlatformConnection) -> None:
+    publish(
+        session,
+        ConnectionActivated(
+            tenant_id=connection.tenant_id, connection_id=connection.id, platform=connection.platform
+        ),
+    )
+
+
 def _refuse_duplicate_account(
     session: Session, tenant_id: int, platform: PlatformKind, values: dict[str, Any]
 ) -> None:
@@ -237,6 +253,7 @@ def create_connection(
     session.flush()  # the id is part of the secrets' purpose
     _store(box, connection, spec, values)
     session.flush()
+    _announce_activation(session, connection)
     record_audit(
         session,
         actor=actor,
@@ -307,6 +324,8 @@ def update_connection(
         detail["status"] = {"from": connection.status, "to": data.status.value}
         connection.status = data.status.value
         changed.append("status")
+        if data.status == ConnectionStatus.ACTIVE:
+            _announce_activation(session, connection)
     if changed:
         connection.updated_at = utcnow()
         session.flush()

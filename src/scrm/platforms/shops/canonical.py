@@ -189,3 +189,13 @@ class ShopRefundObserved(Event, frozen=True):
     source: ObservationSource
     inbound_message_id: int | None = None
     refund: RefundSnapshot
+
+
+class ShopOrderDetailWanted(Event, frozen=True):
+    """A message named an order without its details: fetch them from the platform (the handler in
+    `scrm.platforms.shops.handlers` does, and publishes the complete snapshot it gets)."""
+
+    event_type: ClassVar[str] = "shop.order.detail_wanted"
+    connection_id: int
+    external_id: str
+    inbound_message_id: int | None = None

@@ -1,0 +1,408 @@
+"""Order and refund ingest: platform snapshots → order rows, buyers → customers, events, aggregates.
+
+Idempotent and order-tolerant (see `convergence.py` for the rules): the same snapshot applied twice
+changes nothing and publishes nothing; snapshots in any order end in the platform's latest state.
+Concurrent ingests of one order serialise on its row (`SELECT ... FOR UPDATE` on PostgreSQL; SQLite
+has one writer). Never commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, delete, func, select
+from sqlalchemy.orm import Session
+
+from scrm.commerce import special_orders
+from scrm.commerce.convergence import Applied, apply_snapshot, new_order_defaults
+from scrm.commerce.events import (
+    OrderClosed,
+    OrderCreated,
+    OrderPaid,
+    OrderReceived,
+    OrderRefundChanged,
+    OrderRefunded,
+    OrderShipped,
+)
+from scrm.commerce.models import Order, OrderLine, OrderTimelineEntry, Refund, Shop
+from scrm.core.actors import Actor
+from scrm.core.clock import utcnow
+from scrm.core.db import is_postgresql
+from scrm.core.events import Event, publish_many
+from scrm.core.leases import dialect_insert
+from scrm.customers.identity_resolution import Claim, IdentityKind, resolve_customer
+from scrm.customers.order_stats import OrderStats, ShopOrderStats, record_order_stats
+from scrm.platforms.shops.canonical import (
+    REFUND_STATUS_RANK,
+    ObservationSource,
+    OrderSnapshot,
+    OrderStatus,
+    RefundSnapshot,
+    RefundStatus,
+)
+
+STATUS_EVENTS: dict[OrderStatus, type[OrderCreated]] = {
+    OrderStatus.CREATED: OrderCreated,
+    OrderStatus.PAID: OrderPaid,
+    OrderStatus.SHIPPED: OrderShipped,
+    OrderStatus.COMPLETED: OrderReceived,
+    OrderStatus.CLOSED: OrderClosed,
+}
+STATUS_SUMMARY_ZH = {
+    OrderStatus.CREATED: "下单",
+    OrderStatus.PAID: "已付款",
+    OrderStatus.SHIPPED: "已发货",
+    OrderStatus.COMPLETED: "已签收/交易成功",
+    OrderStatus.CLOSED: "交易关闭",
+}
+
+
+@dataclass(frozen=True)
+class OrderIngested:
+    order_id: int
+    created: bool
+    applied: Applied
+    customer_id: int | None
+
+
+# --- shops -------------------------------------------------------------------------------------------
+
+
+def ensure_shop(
+    session: Session, *, tenant_id: int, connection_id: int, platform: str, external_id: str, name: str
+) -> Shop:
+    """The shop row of a shop connection, created on first use."""
+    session.execute(
+        dialect_insert(session, Shop)
+        .values(
+            tenant_id=tenant_id,
+            connection_id=connection_id,
+            platform=platform,
+            external_id=external_id,
+            name=name,
+            consecutive_failures=0,
+            channel_unconfirmed=[],
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["tenant_id", "connection_id"])
+    )
+    return session.scalars(
+        select(Shop).where(Shop.tenant_id == tenant_id, Shop.connection_id == connection_id)
+    ).one()
+
+
+# --- orders ------------------------------------------------------------------------------------------
+
+
+def _locked_order(session: Session, tenant_id: int, shop: Shop, external_id: str) -> tuple[Order, bool]:
+    """The order row, created if absent, locked for this transaction; and whether it was created."""
+    inserted = session.execute(
+        dialect_insert(session, Order)
+        .values(
+            tenant_id=tenant_id,
+            shop_id=shop.id,
+            platform=shop.platform,
+            external_id=external_id,
+            created_at=utcnow(),
+            updated_at=utcnow(),
+            **new_order_defaults(),
+        )
+        .on_conflict_do_nothing(index_elements=["tenant_id", "shop_id", "external_id"])
+        .returning(Order.id)
+    ).scalar_one_or_none()
+    query = select(Order).where(
+        Order.tenant_id == tenant_id, Order.shop_id == shop.id, Order.external_id == external_id
+    )
+    if is_postgresql(session):
+        query = query.with_for_update()
+    return session.scalars(query.execution_options(populate_existing=True)).one(), inserted is not None
+
+
+def _replace_lines(session: Session, order: Order, snapshot: OrderSnapshot) -> None:
+    session.execute(delete(OrderLine).where(OrderLine.order_id == order.id))
+    session.add_all(
+        OrderLine(
+            tenant_id=order.tenant_id,
+            order_id=order.id,
+            external_id=line.external_id,
+            title=line.title[:300],
+            item_id=line.item_id,
+            sku_id=line.sku_id,
+            outer_sku_id=line.outer_sku_id,
+            sku_description=(line.sku_description or None) and line.sku_description[:300],
+            quantity=line.quantity,
+            price_fen=line.price_fen,
+            total_fen=line.total_fen,
+            payment_fen=line.payment_fen,
+            discount_fen=line.discount_fen,
+            is_gift=line.is_gift,
+            is_presale=line.is_presale,
+        )
+        for line in snapshot.lines
+    )
+
+
+def buyer_claims(shop: Shop, snapshot: OrderSnapshot) -> list[Claim]:
+    """The identifiers the order gives for its buyer: the platform account (per shop), the phone when
+    in clear, the WeChat unionid when the platform shares it. Masked values identify nobody."""
+    buyer = snapshot.buyer
+    if buyer is None:
+        return []
+    claims = []
+    if buyer.account_id:
+        claims.append(
+            Claim(IdentityKind.PLATFORM_BUYER, buyer.account_id, f"{shop.platform}:{shop.external_id}")
+        )
+    if buyer.unionid:
+        claims.append(Claim(IdentityKind.WECHAT_UNIONID, buyer.unionid))
+    if buyer.phone and "*" not in buyer.phone:
+        claims.append(Claim(IdentityKind.PHONE, buyer.phone))
+    return claims
+
+
+def _resolve_buyer(session: Session, shop: Shop, order: Order, snapshot: OrderSnapshot) -> None:
+    claims = buyer_claims(shop, snapshot)
+    if not claims:
+        return
+    buyer = snapshot.buyer
+    name = (buyer.nick or buyer.name_masked or "") if buyer else ""
+    resolved = resolve_customer(
+        session,
+        actor=Actor.system(order.tenant_id),
+        claims=claims,
+        source=f"order:{shop.platform}",
+        name=name[:200] or None,
+    )
+    order.customer_id = resolved.customer_id
+
+
+def _timeline(session: Session, order: Order, kind: str, summary: str, source: str, **detail: Any) -> None:
+    session.add(
+        OrderTimelineEntry(
+            tenant_id=order.tenant_id,
+            order_id=order.id,
+            kind=kind,
+            summary=summary[:300],
+            detail=detail,
+            source=source,
+            occurred_at=order.platform_updated_at,
+        )
+    )
+
+
+def _status_event(order: Order, applied: Applied, *, backfilled: bool) -> Event:
+    status = OrderStatus(order.status)
+    return STATUS_EVENTS[status](
+        tenant_id=order.tenant_id,
+        order_id=order.id,
+        shop_id=order.shop_id,
+        platform=order.platform,
+        external_id=order.external_id,
+        customer_id=order.customer_id,
+        status=status.value,
+        previous_status=applied.previous_status.value if applied.previous_status else None,
+        payment_fen=order.payment_fen,
+        backfilled=backfilled,
+    )
+
+
+def ingest_order(
+    session: Session, *, shop: Shop, snapshot: OrderSnapshot, source: ObservationSource
+) -> OrderIngested:
+    """Apply one order snapshot (see the module docstring). Raises nothing for repeats or stale data:
+    they simply change nothing."""
+    order, created = _locked_order(session, shop.tenant_id, shop, snapshot.external_id)
+    customer_before = order.customer_id
+    money_before = (order.payment_fen, order.refunded_fen, order.paid_at, order.placed_at)
+    applied = apply_snapshot(order, snapshot, is_new=created)
+    if applied.body_replaced:
+        _replace_lines(session, order, snapshot)
+    if order.customer_id is None:
+        _resolve_buyer(session, shop, order, snapshot)
+    if snapshot.updated_at is not None and (
+        shop.last_order_update_at is None or snapshot.updated_at > shop.last_order_update_at
+    ):
+        shop.last_order_update_at = snapshot.updated_at
+    if source == ObservationSource.PUSH:
+        shop.last_push_at = utcnow()
+    events: list[Event] = []
+    if applied.status_changed:
+        status = OrderStatus(order.status)
+        _timeline(
+            session,
+            order,
+            f"status.{status.value}",
+            f"订单{STATUS_SUMMARY_ZH[status]}（{order.platform_status}）",
+            source.value,
+            previous_status=applied.previous_status.value if applied.previous_status else None,
+            platform_status=order.platform_status,
+            version=order.version,
+        )
+        events.append(_status_event(order, applied, backfilled=source != ObservationSource.PUSH))
+    elif applied.refund_state_changed:
+        _timeline(session, order, "refund_state", f"退款状态：{order.refund_state}", source.value)
+    if created or applied.status_changed:
+        session.flush()
+        events.extend(
+            special_orders.on_order_change(
+                session, order=order, applied=applied, live=source != ObservationSource.BACKFILL
+            )
+        )
+    if events:
+        session.flush()
+        publish_many(session, events)
+    money_after = (order.payment_fen, order.refunded_fen, order.paid_at, order.placed_at)
+    if order.customer_id is not None and (
+        money_after != money_before or order.customer_id != customer_before or applied.status_changed
+    ):
+        session.flush()
+        refresh_customer_stats(session, tenant_id=order.tenant_id, customer_id=order.customer_id)
+    return OrderIngested(order.id, created, applied, order.customer_id)
+
+
+# --- refunds -----------------------------------------------------------------------------------------
+
+
+def ingest_refund(
+    session: Session, *, shop: Shop, snapshot: RefundSnapshot, source: ObservationSource
+) -> tuple[Refund, bool]:
+    """Apply one refund snapshot; returns the refund row and whether its order was unknown until now
+    (then a shell order was created and its details should be fetched)."""
+    order, order_created = _locked_order(session, shop.tenant_id, shop, snapshot.order_external_id)
+    if order_created:
+        # A refund implies a payment; the details arrive with the fetch the caller requests.
+        order.status = OrderStatus.PAID.value
+        order.platform_status = "UNKNOWN"
+    refund = session.scalars(
+        select(Refund).where(
+            Refund.tenant_id == shop.tenant_id,
+            Refund.order_id == order.id,
+            Refund.external_id == snapshot.external_id,
+        )
+    ).one_or_none()
+    previous_status = None if refund is None else RefundStatus(refund.status)
+    if refund is None:
+        refund = Refund(
+            tenant_id=shop.tenant_id,
+            order_id=order.id,
+            external_id=snapshot.external_id,
+            status=snapshot.status.value,
+            platform_status=snapshot.platform_status,
+            version=-1,
+        )
+        session.add(refund)
+    if previous_status is None or REFUND_STATUS_RANK[snapshot.status] > REFUND_STATUS_RANK[previous_status]:
+        refund.status = snapshot.status.value
+    if snapshot.version > refund.version:
+        refund.platform_status = snapshot.platform_status
+        if snapshot.amount_fen is not None:
+            refund.amount_fen = snapshot.amount_fen
+        if snapshot.line_external_ids:
+            refund.line_external_ids = list(snapshot.line_external_ids)
+        refund.refund_type = snapshot.refund_type or refund.refund_type
+        refund.reason = (snapshot.reason or refund.reason or None) and (
+            snapshot.reason or refund.reason or ""
+        )[:300]
+        refund.requested_at = refund.requested_at or snapshot.created_at
+        refund.platform_updated_at = snapshot.updated_at
+        refund.raw = dict(snapshot.raw)
+        refund.version = snapshot.version
+    session.flush()
+    status_changed = previous_status != RefundStatus(refund.status)
+    if not status_changed:
+        return refund, order_created
+    refunded = session.scalar(
+        select(func.coalesce(func.sum(Refund.amount_fen), 0)).where(
+            Refund.order_id == order.id, Refund.status == RefundStatus.SUCCEEDED
+        )
+    )
+    order.refunded_fen = int(refunded or 0)
+    events: list[Event] = [
+        OrderRefundChanged(
+            tenant_id=shop.tenant_id,
+            order_id=order.id,
+            refund_id=refund.id,
+            customer_id=order.customer_id,
+            status=refund.status,
+            amount_fen=refund.amount_fen,
+        )
+    ]
+    _timeline(
+        session,
+        order,
+        f"refund.{refund.status}",
+        f"售后 {refund.external_id}：{refund.status}，金额 {refund.amount_fen / 100:.2f} 元",
+        source.value,
+        refund_id=refund.id,
+        amount_fen=refund.amount_fen,
+    )
+    if refund.status == RefundStatus.SUCCEEDED:
+        events.append(
+            OrderRefunded(
+                tenant_id=shop.tenant_id,
+                order_id=order.id,
+                refund_id=refund.id,
+                customer_id=order.customer_id,
+                amount_fen=refund.amount_fen,
+                refunded_fen=order.refunded_fen,
+                line_external_ids=list(refund.line_external_ids),
+            )
+        )
+    publish_many(session, events)
+    if order.customer_id is not None:
+        session.flush()
+        refresh_customer_stats(session, tenant_id=shop.tenant_id, customer_id=order.customer_id)
+    return refund, order_created
+
+
+# --- customer aggregates -------------------------------------------------------------------------------
+
+
+def counted_orders_filter() -> list[Any]:
+    """Orders that count as purchases: paid, and not closed with everything refunded."""
+    return [
+        Order.paid_at.is_not(None),
+        ~((Order.status == OrderStatus.CLOSED) & (Order.refunded_fen >= Order.payment_fen)),
+    ]
+
+
+def refresh_customer_stats(
+    session: Session, *, tenant_id: int, customer_id: int, now: datetime | None = None
+) -> OrderStats:
+    """Recompute the customer's order aggregates from their orders and store them on the profile."""
+    net = case((Order.payment_fen > Order.refunded_fen, Order.payment_fen - Order.refunded_fen), else_=0)
+    rows = session.execute(
+        select(
+            Order.shop_id,
+            Shop.platform,
+            Shop.name,
+            func.count(Order.id),
+            func.coalesce(func.sum(net), 0),
+            func.min(Order.placed_at),
+            func.max(Order.placed_at),
+        )
+        .join(Shop, Shop.id == Order.shop_id)
+        .where(Order.tenant_id == tenant_id, Order.customer_id == customer_id, *counted_orders_filter())
+        .group_by(Order.shop_id, Shop.platform, Shop.name)
+        .order_by(Order.shop_id)
+    ).all()
+    by_shop = [
+        ShopOrderStats(platform, shop_id, name, int(count), int(spent), first, last)
+        for shop_id, platform, name, count, spent, first, last in rows
+    ]
+    firsts = [shop.first_order_at for shop in by_shop if shop.first_order_at]
+    lasts = [shop.last_order_at for shop in by_shop if shop.last_order_at]
+    stats = OrderStats(
+        order_count=sum(shop.order_count for shop in by_shop),
+        spent_fen=sum(shop.spent_fen for shop in by_shop),
+        first_order_at=min(firsts) if firsts else None,
+        last_order_at=max(lasts) if lasts else None,
+        by_shop=by_shop,
+    )
+    record_order_stats(
+        session, tenant_id=tenant_id, customer_id=customer_id, stats=stats, now=now or utcnow()
+    )
+    return stats

@@ -1,0 +1,154 @@
+"""The worker side of shop pushes: inbox row → the platform's pure mapping → canonical events.
+
+Stored push messages (`inbox.received` for a shop platform) become `shop.order.observed` /
+`shop.refund.observed` events, published in the same transaction that marks the row processed, and
+`shop.order.detail_wanted` for orders the message named without their details; that event's handler
+fetches the order from the platform and publishes the complete snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.orm import Session
+
+from scrm.core.errors import NotFound
+from scrm.core.events import Delivery, Event, EventHandler, publish_many
+from scrm.core.inbox import InboxReceived, mark_failed, mark_ignored, mark_processed, require_inbound
+from scrm.core.outbox_models import InboundState
+from scrm.platforms.base import PlatformError
+from scrm.platforms.runtime import platform_runtime
+from scrm.platforms.shops.adapter import MappedMessage
+from scrm.platforms.shops.canonical import (
+    ObservationSource,
+    ShopOrderDetailWanted,
+    ShopOrderObserved,
+    ShopRefundObserved,
+)
+from scrm.platforms.shops.registry import is_shop_platform, shop_platform
+from scrm.platforms.shops.service import require_shop
+
+log = logging.getLogger(__name__)
+
+#: Attempts at fetching an order's details before giving up (the next pull brings the order anyway).
+FETCH_ATTEMPTS = 5
+
+
+def mapped_events(
+    mapped: MappedMessage,
+    *,
+    tenant_id: int,
+    connection_id: int,
+    source: ObservationSource,
+    inbound_message_id: int | None,
+) -> list[Event]:
+    """The canonical events of one mapped message (shared with the message-channel consumer)."""
+    events: list[Event] = [
+        ShopOrderObserved(
+            tenant_id=tenant_id,
+            connection_id=connection_id,
+            source=source,
+            inbound_message_id=inbound_message_id,
+            order=order,
+        )
+        for order in mapped.orders
+    ]
+    events.extend(
+        ShopRefundObserved(
+            tenant_id=tenant_id,
+            connection_id=connection_id,
+            source=source,
+            inbound_message_id=inbound_message_id,
+            refund=refund,
+        )
+        for refund in mapped.refunds
+    )
+    events.extend(
+        ShopOrderDetailWanted(
+            tenant_id=tenant_id,
+            connection_id=connection_id,
+            external_id=external_id,
+            inbound_message_id=inbound_message_id,
+        )
+        for external_id in dict.fromkeys(mapped.fetch_orders)
+    )
+    return events
+
+
+def process_inbound(session: Session, delivery: Delivery) -> None:
+    """Map one stored shop push. Idempotent: a processed or ignored row is left alone. Unreadable
+    rows are marked failed (the receiver validated them, so this means a mapping bug) and not retried."""
+    received = delivery.load(InboxReceived)
+    if not is_shop_platform(received.platform):
+        return
+    try:
+        message = require_inbound(session, received.tenant_id, received.inbound_message_id)
+        shop = require_shop(session, received.tenant_id, int(received.connection_id))
+    except NotFound:
+        log.warning("shop inbound message %s: message or connection gone", received.inbound_message_id)
+        return
+    if message.state in (InboundState.PROCESSED, InboundState.IGNORED):
+        return
+    try:
+        mapped = shop_platform(shop.platform).map_message(message.raw_payload, shop.external_id)
+    except (ValueError, KeyError, TypeError) as error:
+        log.error("%s inbound message %s failed: %r", shop.platform, message.id, error)
+        mark_failed(message, f"{type(error).__name__}: {error}")
+        return
+    events = mapped_events(
+        mapped,
+        tenant_id=shop.tenant_id,
+        connection_id=shop.connection_id,
+        source=ObservationSource.PUSH,
+        inbound_message_id=message.id,
+    )
+    if not events:
+        mark_ignored(message, mapped.ignored_reason or "nothing to act on")
+        return
+    publish_many(session, events)
+    mark_processed(message)
+
+
+def fetch_order_detail(session: Session, delivery: Delivery) -> None:
+    """Fetch a named order from its platform and publish the complete snapshot. Retryable platform
+    errors are retried by the outbox up to `FETCH_ATTEMPTS`; after that, or for a permanent error,
+    the fetch is logged and dropped: the shop's next incremental pull brings the order anyway."""
+    wanted = delivery.load(ShopOrderDetailWanted)
+    runtime = platform_runtime()
+    try:
+        shop = runtime.shop_connection(
+            session, tenant_id=wanted.tenant_id, connection_id=wanted.connection_id
+        )
+        if not shop.identity.active:
+            return
+        snapshot = shop.client.fetch_order(wanted.external_id)
+    except NotFound:
+        return
+    except PlatformError as error:
+        if delivery.retries(error, give_up_after=FETCH_ATTEMPTS):
+            raise
+        log.warning(
+            "order %s on connection %s: detail not fetched (%s); the next pull brings it",
+            wanted.external_id,
+            wanted.connection_id,
+            error,
+        )
+        return
+    publish_many(
+        session,
+        [
+            ShopOrderObserved(
+                tenant_id=wanted.tenant_id,
+                connection_id=wanted.connection_id,
+                source=ObservationSource.PULL,
+                inbound_message_id=wanted.inbound_message_id,
+                order=snapshot,
+            )
+        ],
+    )
+
+
+HANDLERS = [
+    EventHandler(InboxReceived.event_type, "platforms.shops.process_inbound", process_inbound),
+    EventHandler(ShopOrderDetailWanted.event_type, "platforms.shops.fetch_order_detail", fetch_order_detail),
+]

@@ -1,0 +1,246 @@
+"""Order and refund ingest on the database: idempotency, events, buyers resolved to customers, the
+customer's aggregates, refunds, merges, and the special-order rules."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from scrm.commerce.handlers import on_customer_merged
+from scrm.commerce.ingest import ingest_order, ingest_refund
+from scrm.commerce.models import CommerceSettings, Order, OrderAlert, OrderLine, OrderTimelineEntry, Refund
+from scrm.core.actors import Actor
+from scrm.core.events import Delivery
+from scrm.core.outbox_models import OutboxEvent
+from scrm.customers.merging import merge_customers
+from scrm.customers.models import Customer, CustomerIdentity
+from scrm.platforms.shops.canonical import ObservationSource, OrderStatus, RefundSnapshot, RefundStatus
+from tests.commerce.conftest import T0, Shops, snapshot
+
+PUSH = ObservationSource.PUSH
+
+
+def event_counts(db: Session) -> Counter[str]:
+    db.flush()
+    return Counter(
+        db.scalars(select(OutboxEvent.event_type).where(OutboxEvent.event_type.like("order.%"))).all()
+    )
+
+
+def test_the_same_observation_twice_is_one_order_and_one_event(db: Session, shops: Shops) -> None:
+    paid = snapshot(shops.taobao, "T1", OrderStatus.PAID, version=2000, lines=2)
+    first = ingest_order(db, shop=shops.taobao, snapshot=paid, source=PUSH)
+    second = ingest_order(db, shop=shops.taobao, snapshot=paid, source=PUSH)
+    assert first.created and not second.created and first.order_id == second.order_id
+    assert not second.applied.changed
+    assert db.scalar(select(func.count(Order.id)).where(Order.tenant_id == shops.tenant_id)) == 1
+    assert db.scalar(select(func.count(OrderLine.id)).where(OrderLine.order_id == first.order_id)) == 2
+    assert event_counts(db) == Counter({"order.paid": 1})
+
+
+def test_out_of_order_observations_end_in_the_latest_state(db: Session, shops: Shops) -> None:
+    shipped = snapshot(shops.jd, "J1", OrderStatus.SHIPPED, version=3000)
+    paid = snapshot(shops.jd, "J1", OrderStatus.PAID, version=2000)
+    created = snapshot(shops.jd, "J1", OrderStatus.CREATED, version=1000)
+    for item in (shipped, paid, created, shipped):
+        ingest_order(db, shop=shops.jd, snapshot=item, source=PUSH)
+    order = db.scalars(select(Order).where(Order.external_id == "J1")).one()
+    assert order.status == OrderStatus.SHIPPED and order.platform_status == "SHIPPED@3000"
+    assert order.version == 3000 and order.body_version == 3000
+    assert event_counts(db) == Counter({"order.shipped": 1})
+    kinds = db.scalars(select(OrderTimelineEntry.kind).where(OrderTimelineEntry.order_id == order.id)).all()
+    assert kinds == ["status.shipped"]
+
+
+def test_buyers_become_customers_and_one_phone_links_two_platforms(db: Session, shops: Shops) -> None:
+    ingest_order(
+        db,
+        shop=shops.taobao,
+        snapshot=snapshot(
+            shops.taobao, "T1", OrderStatus.COMPLETED, version=9, phone="13800001111", payment_fen=30000
+        ),
+        source=PUSH,
+    )
+    ingest_order(
+        db,
+        shop=shops.jd,
+        snapshot=snapshot(
+            shops.jd,
+            "J1",
+            OrderStatus.PAID,
+            version=9,
+            buyer="jd-pin-9",
+            phone="13800001111",
+            payment_fen=10000,
+        ),
+        source=PUSH,
+    )
+    ingest_order(
+        db,
+        shop=shops.jd,
+        snapshot=snapshot(shops.jd, "J2", OrderStatus.CREATED, version=9, buyer="jd-pin-9", payment_fen=5000),
+        source=PUSH,
+    )
+    orders = db.scalars(select(Order).order_by(Order.external_id)).all()
+    assert len({order.customer_id for order in orders}) == 1 and orders[0].customer_id is not None
+    customer = db.get(Customer, orders[0].customer_id)
+    assert customer is not None
+    db.refresh(customer)
+    # The unpaid order does not count.
+    assert (customer.order_count, customer.total_spent_fen, customer.avg_order_fen) == (2, 40000, 20000)
+    assert customer.platform_count == 2 and customer.first_order_at == T0 and customer.last_order_at == T0
+    # 2 orders reach the second frequency band, 400 yuan the second monetary band.
+    assert customer.rfm_f == 2 and customer.rfm_m == 2 and 1 <= customer.rfm_r <= 5
+    kinds = {
+        identity.kind
+        for identity in db.scalars(
+            select(CustomerIdentity).where(CustomerIdentity.customer_id == customer.id)
+        )
+    }
+    assert kinds == {"platform_buyer", "phone"}
+    assert {shop["platform"] for shop in customer.orders_by_shop} == {"taobao", "jd"}
+
+
+def test_a_partial_refund_nets_the_spend_and_publishes_once(db: Session, shops: Shops) -> None:
+    done = ingest_order(
+        db,
+        shop=shops.youzan,
+        snapshot=snapshot(shops.youzan, "E9", OrderStatus.COMPLETED, version=5, lines=2, payment_fen=20000),
+        source=PUSH,
+    )
+    refund = RefundSnapshot(
+        platform="youzan",
+        shop_external_id="63077",
+        external_id="R1",
+        order_external_id="E9",
+        version=6,
+        status=RefundStatus.SUCCEEDED,
+        platform_status="SUCCESS",
+        amount_fen=10000,
+        line_external_ids=("E9-0",),
+    )
+    row, unknown = ingest_refund(db, shop=shops.youzan, snapshot=refund, source=PUSH)
+    ingest_refund(db, shop=shops.youzan, snapshot=refund, source=PUSH)
+    requested = RefundSnapshot(**{**refund.model_dump(), "status": RefundStatus.REQUESTED, "version": 5})
+    ingest_refund(db, shop=shops.youzan, snapshot=requested, source=PUSH)
+    assert not unknown and row.status == RefundStatus.SUCCEEDED and row.amount_fen == 10000
+    order = db.get(Order, done.order_id)
+    assert order is not None and order.refunded_fen == 10000
+    customer = db.get(Customer, order.customer_id)
+    assert customer is not None
+    db.refresh(customer)
+    assert customer.total_spent_fen == 10000 and customer.order_count == 1
+    assert event_counts(db) == Counter({"order.received": 1, "order.refund_changed": 1, "order.refunded": 1})
+
+
+def test_a_refund_for_an_unknown_order_makes_a_shell_to_fetch(db: Session, shops: Shops) -> None:
+    refund = RefundSnapshot(
+        platform="jd",
+        shop_external_id="v-jd",
+        external_id="R7",
+        order_external_id="J404",
+        version=1,
+        status=RefundStatus.REQUESTED,
+        platform_status="WAIT",
+        amount_fen=100,
+    )
+    row, unknown = ingest_refund(db, shop=shops.jd, snapshot=refund, source=PUSH)
+    assert unknown and db.scalar(select(Order.status).where(Order.external_id == "J404")) == OrderStatus.PAID
+    later = ingest_order(
+        db, shop=shops.jd, snapshot=snapshot(shops.jd, "J404", OrderStatus.SHIPPED, version=2), source=PUSH
+    )
+    assert not later.created and db.scalar(select(func.count(Refund.id))) == 1
+
+
+def test_merging_customers_moves_their_orders_and_aggregates(db: Session, shops: Shops) -> None:
+    a = ingest_order(
+        db,
+        shop=shops.taobao,
+        snapshot=snapshot(shops.taobao, "T1", OrderStatus.PAID, version=1, buyer="tb-a"),
+        source=PUSH,
+    )
+    b = ingest_order(
+        db,
+        shop=shops.jd,
+        snapshot=snapshot(shops.jd, "J1", OrderStatus.PAID, version=1, buyer="jd-b"),
+        source=PUSH,
+    )
+    assert a.customer_id and b.customer_id and a.customer_id != b.customer_id
+    survivor, merged = sorted([a.customer_id, b.customer_id])
+    record = merge_customers(
+        db,
+        actor=Actor.system(shops.tenant_id),
+        survivor_id=survivor,
+        merged_id=merged,
+        rule="manual",
+        reason="test",
+    )
+    db.flush()
+    payload = {
+        "tenant_id": shops.tenant_id,
+        "survivor_id": survivor,
+        "merged_id": merged,
+        "merge_id": record.id,
+    }
+    on_customer_merged(db, Delivery("e1", "customer.merged", shops.tenant_id, payload, 1))
+    on_customer_merged(db, Delivery("e1", "customer.merged", shops.tenant_id, payload, 2))
+    assert set(db.scalars(select(Order.customer_id))) == {survivor}
+    customer = db.get(Customer, survivor)
+    assert customer is not None
+    db.refresh(customer)
+    assert customer.order_count == 2 and customer.platform_count == 2
+
+
+def test_special_orders_label_and_alert_once(db: Session, shops: Shops) -> None:
+    db.add(
+        CommerceSettings(
+            tenant_id=shops.tenant_id,
+            big_order_threshold_fen=50000,
+            alert_user_ids=[7],
+            gift_rules=[
+                {"name": "VIP 礼盒", "min_total_spent_fen": 50000},
+                {"name": "小样", "min_total_spent_fen": 0},
+            ],
+            product_alerts=[{"sku_id": "SKU-LIP-01", "monthly_units": 3, "user_ids": [8]}],
+        )
+    )
+    big = snapshot(
+        shops.taobao,
+        "T-BIG",
+        OrderStatus.PAID,
+        version=2,
+        payment_fen=88800,
+        is_presale=True,
+        presale_ship_at=T0 + timedelta(days=20),
+    )
+    ingest_order(db, shop=shops.taobao, snapshot=big, source=PUSH)
+    ingest_order(db, shop=shops.taobao, snapshot=big, source=PUSH)
+    order = db.scalars(select(Order).where(Order.external_id == "T-BIG")).one()
+    assert order.labels == ["预售 · 11-21 发货", "大额订单", "赠品：VIP 礼盒"]
+    for index in range(3):
+        small = snapshot(
+            shops.jd, f"J{index}", OrderStatus.PAID, version=3, buyer=f"b{index}", payment_fen=100
+        )
+        ingest_order(db, shop=shops.jd, snapshot=small, source=PUSH)
+    alerts = db.scalars(select(OrderAlert).order_by(OrderAlert.id)).all()
+    assert [(alert.kind, alert.notify_user_ids) for alert in alerts] == [
+        ("big_order", [7]),
+        ("product_sales", [8]),
+    ]
+    assert alerts[1].detail["units"] == 3
+    assert event_counts(db)["order.alert_raised"] == 2
+
+
+def test_a_backfilled_big_order_is_labelled_without_an_alert(db: Session, shops: Shops) -> None:
+    db.add(CommerceSettings(tenant_id=shops.tenant_id, big_order_threshold_fen=100))
+    ingest_order(
+        db,
+        shop=shops.taobao,
+        snapshot=snapshot(shops.taobao, "OLD", OrderStatus.COMPLETED, version=1),
+        source=ObservationSource.BACKFILL,
+    )
+    assert db.scalar(select(func.count(OrderAlert.id))) == 0
+    assert db.scalar(select(Order.labels).where(Order.external_id == "OLD")) == ["大额订单"]
