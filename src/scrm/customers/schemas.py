@@ -53,6 +53,32 @@ class CustomerOut(BaseModel):
     store: str | None = None
     region: str | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
+    orders: OrderStatsOut | None = Field(default=None, description="Order aggregates over every shop")
+
+
+class ShopOrderStatsOut(BaseModel):
+    platform: str
+    shop_id: int
+    shop_name: str
+    order_count: int
+    spent_fen: int
+    first_order_at: datetime | None
+    last_order_at: datetime | None
+
+
+class OrderStatsOut(BaseModel):
+    """Paid orders over every shop, spend net of refunds (fen); RFM scores 1-5 (0: no orders)."""
+
+    order_count: int
+    total_spent_fen: int
+    avg_order_fen: int
+    first_order_at: datetime | None
+    last_order_at: datetime | None
+    platform_count: int
+    rfm_r: int
+    rfm_f: int
+    rfm_m: int
+    by_shop: list[ShopOrderStatsOut]
 
 
 class TimelineOut(BaseModel):

@@ -47,6 +47,8 @@ from scrm.customers.schemas import (
     FollowOut,
     IdentityOut,
     MergeOut,
+    OrderStatsOut,
+    ShopOrderStatsOut,
     TagBrief,
     TagChangeOut,
     TagGroupCreate,
@@ -167,6 +169,18 @@ def _render(
             store=customer.store,
             region=customer.region,
             attributes=dict(customer.attributes or {}),
+            orders=OrderStatsOut(
+                order_count=customer.order_count,
+                total_spent_fen=customer.total_spent_fen,
+                avg_order_fen=customer.avg_order_fen,
+                first_order_at=customer.first_order_at,
+                last_order_at=customer.last_order_at,
+                platform_count=customer.platform_count,
+                rfm_r=customer.rfm_r,
+                rfm_f=customer.rfm_f,
+                rfm_m=customer.rfm_m,
+                by_shop=[ShopOrderStatsOut.model_validate(item) for item in customer.orders_by_shop or []],
+            ),
         )
         for customer in customers
     ]
