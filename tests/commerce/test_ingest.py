@@ -147,7 +147,7 @@ def test_a_refund_for_an_unknown_order_makes_a_shell_to_fetch(db: Session, shops
         platform_status="WAIT",
         amount_fen=100,
     )
-    row, unknown = ingest_refund(db, shop=shops.jd, snapshot=refund, source=PUSH)
+    _, unknown = ingest_refund(db, shop=shops.jd, snapshot=refund, source=PUSH)
     assert unknown and db.scalar(select(Order.status).where(Order.external_id == "J404")) == OrderStatus.PAID
     later = ingest_order(
         db, shop=shops.jd, snapshot=snapshot(shops.jd, "J404", OrderStatus.SHIPPED, version=2), source=PUSH

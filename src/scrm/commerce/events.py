@@ -13,7 +13,9 @@ from typing import ClassVar
 from scrm.core.events import Event
 
 
-class _OrderEvent(Event, frozen=True):
+class OrderStatusEvent(Event, frozen=True):
+    """Base of the order status events."""
+
     order_id: int
     shop_id: int
     platform: str
@@ -26,25 +28,25 @@ class _OrderEvent(Event, frozen=True):
     backfilled: bool = False
 
 
-class OrderCreated(_OrderEvent, frozen=True):
+class OrderCreated(OrderStatusEvent, frozen=True):
     event_type: ClassVar[str] = "order.created"
 
 
-class OrderPaid(_OrderEvent, frozen=True):
+class OrderPaid(OrderStatusEvent, frozen=True):
     event_type: ClassVar[str] = "order.paid"
 
 
-class OrderShipped(_OrderEvent, frozen=True):
+class OrderShipped(OrderStatusEvent, frozen=True):
     event_type: ClassVar[str] = "order.shipped"
 
 
-class OrderReceived(_OrderEvent, frozen=True):
+class OrderReceived(OrderStatusEvent, frozen=True):
     """The buyer received the goods / the trade succeeded (canonical status `completed`)."""
 
     event_type: ClassVar[str] = "order.received"
 
 
-class OrderClosed(_OrderEvent, frozen=True):
+class OrderClosed(OrderStatusEvent, frozen=True):
     event_type: ClassVar[str] = "order.closed"
 
 

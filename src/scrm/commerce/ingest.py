@@ -25,6 +25,7 @@ from scrm.commerce.events import (
     OrderRefundChanged,
     OrderRefunded,
     OrderShipped,
+    OrderStatusEvent,
 )
 from scrm.commerce.models import Order, OrderLine, OrderTimelineEntry, Refund, Shop
 from scrm.core.actors import Actor
@@ -43,7 +44,7 @@ from scrm.platforms.shops.canonical import (
     RefundStatus,
 )
 
-STATUS_EVENTS: dict[OrderStatus, type[OrderCreated]] = {
+STATUS_EVENTS: dict[OrderStatus, type[OrderStatusEvent]] = {
     OrderStatus.CREATED: OrderCreated,
     OrderStatus.PAID: OrderPaid,
     OrderStatus.SHIPPED: OrderShipped,

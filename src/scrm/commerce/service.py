@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
@@ -71,7 +71,10 @@ class OrderFilter:
     q: str | None = None
 
 
-def _scoped(session: Session, actor: Actor, stmt: Select[Any]) -> Select[Any]:
+SelectT = TypeVar("SelectT", bound=Select)
+
+
+def _scoped(session: Session, actor: Actor, stmt: SelectT) -> SelectT:
     visible = visible_customer_ids(session, actor)
     if visible is not None:
         stmt = stmt.where(Order.customer_id.in_(visible))
@@ -262,7 +265,8 @@ def cross_platform_report(session: Session, *, actor: Actor, top: int = 20) -> C
     )
     platforms: dict[int, set[str]] = defaultdict(set)
     totals: dict[int, list[Any]] = defaultdict(lambda: [0, 0, None])
-    for customer_id, platform, count, spent, last in session.execute(stmt):
+    for holder, platform, count, spent, last in session.execute(stmt):
+        customer_id = int(holder or 0)
         platforms[customer_id].add(platform)
         entry = totals[customer_id]
         entry[0] += int(count)

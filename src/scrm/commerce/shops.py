@@ -66,7 +66,7 @@ def list_shops(
         shop = shops.get(identity.connection_id)
         breaker = shop_breaker(shared_state, identity.connection_id)
         lag = (now - shop.cursor_at).total_seconds() if shop and shop.cursor_at else None
-        job = jobs.get(identity.connection_id)
+        latest = jobs.get(identity.connection_id)
         answer.append(
             ShopHealthOut(
                 connection_id=identity.connection_id,
@@ -90,7 +90,7 @@ def list_shops(
                     else None
                 ),
                 order_count=int(counts.get(shop.id, 0)) if shop else 0,
-                backfill=JobOut.of(job) if job else None,
+                backfill=JobOut.of(latest) if latest else None,
                 health=_health(identity, shop, lag, breaker.state),
             )
         )

@@ -85,3 +85,10 @@ def platform_runtime() -> PlatformRuntime:
 
     settings = load_settings()
     return configure_platform_runtime(settings, make_session_factory(make_engine(settings.database_url)))
+
+
+def install_platform_runtime(runtime: PlatformRuntime | None) -> None:
+    """Replace this process's runtime (tests install one with in-memory shared state)."""
+    global _runtime
+    with _lock:
+        _runtime = runtime
