@@ -17,7 +17,13 @@ from scrm.core.events import Delivery
 from scrm.core.outbox_models import OutboxEvent
 from scrm.customers.merging import merge_customers
 from scrm.customers.models import Customer, CustomerIdentity
-from scrm.platforms.shops.canonical import ObservationSource, OrderStatus, RefundSnapshot, RefundStatus
+from scrm.platforms.shops.canonical import (
+    ObservationSource,
+    OrderStatus,
+    RefundSnapshot,
+    RefundState,
+    RefundStatus,
+)
 from tests.commerce.conftest import T0, Shops, snapshot
 
 PUSH = ObservationSource.PUSH
@@ -244,3 +250,25 @@ def test_a_backfilled_big_order_is_labelled_without_an_alert(db: Session, shops:
     )
     assert db.scalar(select(func.count(OrderAlert.id))) == 0
     assert db.scalar(select(Order.labels).where(Order.external_id == "OLD")) == ["大额订单"]
+
+
+def test_an_order_the_platform_reports_fully_refunded_counts_for_nothing(db: Session, shops: Shops) -> None:
+    """Pinduoduo reports refunds only as agreed; its order's refund state says the money went back."""
+    paid = snapshot(shops.jd, "P1", OrderStatus.PAID, version=1, buyer="pdd-b", payment_fen=5000)
+    kept = snapshot(shops.jd, "P2", OrderStatus.PAID, version=1, buyer="pdd-b", payment_fen=3000)
+    refunded = snapshot(
+        shops.jd,
+        "P1",
+        OrderStatus.CLOSED,
+        version=2,
+        buyer="pdd-b",
+        payment_fen=5000,
+        paid=True,
+        refund_state=RefundState.FULL_REFUNDED,
+    )
+    for item in (paid, kept, refunded):
+        result = ingest_order(db, shop=shops.jd, snapshot=item, source=PUSH)
+    customer = db.get(Customer, result.customer_id)
+    assert customer is not None
+    db.refresh(customer)
+    assert (customer.order_count, customer.total_spent_fen) == (1, 3000)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from scrm.commerce import special_orders
@@ -28,6 +28,7 @@ from scrm.commerce.events import (
     OrderStatusEvent,
 )
 from scrm.commerce.models import Order, OrderLine, OrderTimelineEntry, Refund, Shop
+from scrm.commerce.purchases import counted_orders_filter, net_spend
 from scrm.core.actors import Actor
 from scrm.core.clock import utcnow
 from scrm.core.db import is_postgresql
@@ -362,26 +363,17 @@ def ingest_refund(
 # --- customer aggregates -------------------------------------------------------------------------------
 
 
-def counted_orders_filter() -> list[Any]:
-    """Orders that count as purchases: paid, and not closed with everything refunded."""
-    return [
-        Order.paid_at.is_not(None),
-        ~((Order.status == OrderStatus.CLOSED) & (Order.refunded_fen >= Order.payment_fen)),
-    ]
-
-
 def refresh_customer_stats(
     session: Session, *, tenant_id: int, customer_id: int, now: datetime | None = None
 ) -> OrderStats:
     """Recompute the customer's order aggregates from their orders and store them on the profile."""
-    net = case((Order.payment_fen > Order.refunded_fen, Order.payment_fen - Order.refunded_fen), else_=0)
     rows = session.execute(
         select(
             Order.shop_id,
             Shop.platform,
             Shop.name,
             func.count(Order.id),
-            func.coalesce(func.sum(net), 0),
+            func.coalesce(func.sum(net_spend()), 0),
             func.min(Order.placed_at),
             func.max(Order.placed_at),
         )

@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from scrm.commerce.ingest import counted_orders_filter
 from scrm.commerce.models import (
     AlertStatus,
     CommerceSettings,
@@ -28,6 +27,7 @@ from scrm.commerce.models import (
     Shop,
 )
 from scrm.commerce.permissions import CommercePermission
+from scrm.commerce.purchases import counted_orders_filter, net_spend
 from scrm.commerce.schemas import (
     AlertOut,
     CommerceSettingsIn,
@@ -257,7 +257,7 @@ def cross_platform_report(session: Session, *, actor: Actor, top: int = 20) -> C
             Order.customer_id,
             Order.platform,
             func.count(Order.id),
-            func.sum(Order.payment_fen - Order.refunded_fen),
+            func.sum(net_spend()),
             func.max(Order.placed_at),
         )
         .where(Order.tenant_id == actor.tenant_id, Order.customer_id.is_not(None), *counted_orders_filter())

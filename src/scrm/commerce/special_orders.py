@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scrm.commerce.convergence import Applied
 from scrm.commerce.events import OrderAlertRaised
 from scrm.commerce.models import CommerceSettings, Order, OrderAlert, OrderLine, OrderTimelineEntry
+from scrm.commerce.purchases import counted_orders_filter, net_spend
 from scrm.core.clock import utcnow
 from scrm.core.events import Event
 from scrm.core.leases import dialect_insert
@@ -90,12 +91,11 @@ def _raise_alert(
 def _lifetime_spend_fen(session: Session, order: Order) -> int:
     if order.customer_id is None:
         return order.payment_fen
-    net = case((Order.payment_fen > Order.refunded_fen, Order.payment_fen - Order.refunded_fen), else_=0)
     total = session.scalar(
-        select(func.coalesce(func.sum(net), 0)).where(
+        select(func.coalesce(func.sum(net_spend()), 0)).where(
             Order.tenant_id == order.tenant_id,
             Order.customer_id == order.customer_id,
-            Order.paid_at.is_not(None),
+            *counted_orders_filter(),
         )
     )
     return int(total or 0)
