@@ -96,7 +96,7 @@ def render(order: SimOrder, vender_id: str) -> dict[str, object] | None:
         "open_id_buyer": order.buyer_account,
         "consigneeInfo": {
             "fullname": mask_name(person.name),
-            "mobile": mask_phone(person.phone),
+            "mobile": person.phone if order.reveal_phone else mask_phone(person.phone),
             "telephone": "",
             "province": order.province,
             "city": order.city,

@@ -93,7 +93,7 @@ def render(order: SimOrder, buyer_id_field: str | None = "open_buyer_id") -> dic
         "town": "",
         "receiver_name": _cipher(person.name),
         "receiver_name_mask": person.name[:1] + "*" * max(1, len(person.name) - 1),
-        "receiver_phone": _cipher(person.phone),
+        "receiver_phone": person.phone if order.reveal_phone else _cipher(person.phone),
         "receiver_phone_mask": f"{person.phone[:3]}****{person.phone[-4:]}",
         "receiver_address": _cipher(order.city),
         "tracking_number": order.tracking_no or "",

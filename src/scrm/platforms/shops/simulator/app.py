@@ -74,6 +74,7 @@ class OrderIn(pydantic.BaseModel):
     skus: list[tuple[str, int]] | None = None
     post_fee_fen: int = 0
     presale_days: int | None = None
+    reveal_phone: bool = False
     steps: list[str] = pydantic.Field(default_factory=list)
 
 
@@ -140,6 +141,7 @@ def create_order(body: OrderIn, request: Request) -> dict[str, Any]:
             skus=body.skus,
             post_fee_fen=body.post_fee_fen,
             presale_days=body.presale_days,
+            reveal_phone=body.reveal_phone,
         )
         for step in body.steps:
             sim.world.advance(order, step)

@@ -119,6 +119,9 @@ class SimOrder:
     tracking_no: str | None = None
     presale_ship_at: datetime | None = None
     refunds: list[SimRefund] = field(default_factory=list)
+    # The brand may decrypt this order's receiver data (OAID decrypt, the platforms' decrypt APIs):
+    # front-ends then show the receiver's phone in clear instead of masked or encrypted.
+    reveal_phone: bool = False
 
     @property
     def goods_fen(self) -> int:
@@ -227,6 +230,7 @@ class ShopWorld:
         post_fee_fen: int = 0,
         presale_days: int | None = None,
         order_id: str | None = None,
+        reveal_phone: bool = False,
     ) -> SimOrder:
         """A new unpaid order. `skus` are (sku_id, quantity) from `PRODUCTS`; random when omitted.
         With `presale_days`, every line is presale and ships that many days from now."""
@@ -272,6 +276,7 @@ class ShopWorld:
                 updated_at=now,
                 version=self._next_version(now),
                 presale_ship_at=now + timedelta(days=presale_days) if presale_days is not None else None,
+                reveal_phone=reveal_phone,
             )
             self._orders[(platform, order.order_id)] = order
         self._emit(Change("created", order))

@@ -118,7 +118,7 @@ def trade_json(order: SimOrder, shop: SimShop) -> dict[str, Any]:
         "buyer_open_uid": order.buyer_account,
         "buyer_nick": mask_name(person.name),
         "receiver_name": mask_name(person.name),
-        "receiver_mobile": mask_mobile(person.phone),
+        "receiver_mobile": person.phone if order.reveal_phone else mask_mobile(person.phone),
         "receiver_state": order.province,
         "receiver_city": order.city,
         "oaid": oaid(order),
