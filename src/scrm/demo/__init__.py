@@ -16,6 +16,7 @@ def run_demo(*, host: str, port: int, console: Console, traffic: bool = True) ->
 
     from scrm.demo.handlers import TICK_INTERVAL, schedule_tick, tick_chain_alive
     from scrm.demo.seed import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+    from scrm.demo.shops import ShopTraffic, start_demo_shops
     from scrm.demo.wecom import DemoTraffic, start_demo_wecom
     from scrm.identity.models import User
     from scrm.main import create_app
@@ -46,22 +47,35 @@ def run_demo(*, host: str, port: int, console: Console, traffic: bool = True) ->
             secret_key=settings.resolved_secret_key,
             public_base_url=settings.public_base_url,
         )
+        shops = start_demo_shops(
+            session,
+            tenant_id=seed.tenant_id,
+            secret_key=settings.resolved_secret_key,
+            public_base_url=settings.public_base_url,
+        )
     console.print(
         Panel.fit(
             f"[bold]SCRM demo[/bold] is starting at [link={base_url}]{base_url}[/link]\n"
             f"Log in as [bold]{DEMO_EMAIL}[/bold] / [bold]{DEMO_PASSWORD}[/bold]\n"
             f"WeCom simulator: {wecom.simulator.base_url} (corp {wecom.simulator.simulator.config.corp_id})\n"
+            f"Shop simulator (Youzan, Taobao, Douyin, JD, PDD): {shops.simulator.base_url}/_sim/docs\n"
             f"Database: {settings.database_url}   (Ctrl+C to stop)",
             border_style="green",
         )
     )
     live = DemoTraffic(wecom.simulator.base_url, api_url=base_url) if traffic else None
+    shop_traffic = ShopTraffic(shops, api_url=base_url) if traffic else None
     if live is not None:
         live.start()
+    if shop_traffic is not None:
+        shop_traffic.start()
     try:
         app = create_app(settings, run_embedded_worker=True)
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     finally:
         if live is not None:
             live.stop()
+        if shop_traffic is not None:
+            shop_traffic.stop()
         wecom.simulator.stop()
+        shops.stop()
