@@ -59,8 +59,10 @@ CHANNEL_BATCH = 100
 BACKFILL_STEP = timedelta(hours=6)
 
 
-def pull_interval(shop: Shop) -> timedelta:
-    return PULL_INTERVAL
+def pull_interval(connection: ShopConnection) -> timedelta:
+    """The connection's `pull_interval_seconds`, else `PULL_INTERVAL`."""
+    seconds = connection.config.get("pull_interval_seconds")
+    return timedelta(seconds=int(seconds)) if seconds else PULL_INTERVAL
 
 
 def shop_row(session: Session, identity: ShopIdentity) -> Shop:
@@ -163,8 +165,8 @@ def consume_channel(session: Session, connection: ShopConnection, shop: Shop) ->
     return len(messages)
 
 
-def _backoff(failures: int) -> timedelta:
-    return min(PULL_INTERVAL * (2 ** min(failures, 10)), MAX_BACKOFF)
+def _backoff(interval: timedelta, failures: int) -> timedelta:
+    return min(interval * (2 ** min(failures, 10)), MAX_BACKOFF)
 
 
 def run_pull_tick(
@@ -201,14 +203,14 @@ def run_pull_tick(
             shop.consecutive_failures,
             error,
         )
-        next_at = now + _backoff(shop.consecutive_failures)
+        next_at = now + _backoff(pull_interval(connection), shop.consecutive_failures)
     else:
         shop.cursor_at = end
         shop.last_pull_ok_at = now
         shop.last_pull_error = None
         shop.consecutive_failures = 0
         # Still behind (after an outage): pull the next window at once.
-        next_at = now if now - end > SETTLE + timedelta(seconds=1) else now + pull_interval(shop)
+        next_at = now if now - end > SETTLE + timedelta(seconds=1) else now + pull_interval(connection)
         log.debug("pulled %s orders from %s shop %s", pulled, shop.platform, shop.external_id)
     schedule_pull(session, tenant_id=tenant_id, connection_id=connection_id, due_at=next_at)
     return shop

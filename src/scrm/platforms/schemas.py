@@ -90,6 +90,8 @@ class _ShopConfig(BaseModel):
 
     api_base_url: str | None = None
     rate_limit_per_second: float | None = Field(default=None, gt=0, le=10_000)
+    # Seconds between incremental pulls (pushes and message channels bring changes sooner).
+    pull_interval_seconds: int | None = Field(default=None, ge=1, le=3600)
 
     @field_validator("api_base_url")
     @classmethod

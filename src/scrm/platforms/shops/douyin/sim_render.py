@@ -173,7 +173,7 @@ def shop_order_detail(order: SimOrder, shop: SimShop) -> dict[str, Any]:
         "doudian_open_id": order.buyer_account,
         "post_receiver": cipher("name", person.name),
         "encrypt_post_receiver": cipher("name", person.name),
-        "post_tel": cipher("tel", person.phone),
+        "post_tel": person.phone if order.reveal_phone else cipher("tel", person.phone),
         "encrypt_post_tel": cipher("tel", person.phone),
         "post_addr": address,
         "mask_post_receiver": mask_name(person.name),

@@ -68,7 +68,9 @@ def full_order_info(
     refunded_full = order.status == SimStatus.CLOSED and order.paid_at is not None
     buyer: dict[str, Any] = {
         "yz_open_id": order.buyer_account,
-        "buyer_phone": order.person.phone if phone_mode == "clear" else mask_phone(order.person.phone),
+        "buyer_phone": order.person.phone
+        if phone_mode == "clear" or order.reveal_phone
+        else mask_phone(order.person.phone),
         "fans_type": 1,
         "fans_id": zlib.crc32(order.buyer_account.encode()),
         "fans_nickname": order.person.name,
