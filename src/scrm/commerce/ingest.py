@@ -178,7 +178,8 @@ def _resolve_buyer(session: Session, shop: Shop, order: Order, snapshot: OrderSn
         source=f"order:{shop.platform}",
         name=name[:200] or None,
     )
-    order.customer_id = resolved.customer_id
+    if resolved.customer_id is not None:
+        order.customer_id = resolved.customer_id
 
 
 def _timeline(session: Session, order: Order, kind: str, summary: str, source: str, **detail: Any) -> None:
@@ -222,7 +223,8 @@ def ingest_order(
     applied = apply_snapshot(order, snapshot, is_new=created)
     if applied.body_replaced:
         _replace_lines(session, order, snapshot)
-    if order.customer_id is None:
+    if order.customer_id is None or applied.body_replaced:
+        # A complete snapshot may carry identifiers the first (partial) one lacked, e.g. the phone.
         _resolve_buyer(session, shop, order, snapshot)
     if snapshot.updated_at is not None and (
         shop.last_order_update_at is None or snapshot.updated_at > shop.last_order_update_at
