@@ -40,8 +40,19 @@ def _shop(session: Session, tenant_id: int, connection_id: int) -> Shop | None:
 def on_order_observed(session: Session, delivery: Delivery) -> None:
     observed = delivery.load(ShopOrderObserved)
     shop = _shop(session, observed.tenant_id, observed.connection_id)
-    if shop is not None:
-        ingest_order(session, shop=shop, snapshot=observed.order, source=observed.source)
+    if shop is None:
+        return
+    ingested = ingest_order(session, shop=shop, snapshot=observed.order, source=observed.source)
+    if ingested.wants_detail:
+        publish(
+            session,
+            ShopOrderDetailWanted(
+                tenant_id=observed.tenant_id,
+                connection_id=observed.connection_id,
+                external_id=observed.order.external_id,
+                inbound_message_id=observed.inbound_message_id,
+            ),
+        )
 
 
 def on_refund_observed(session: Session, delivery: Delivery) -> None:

@@ -67,6 +67,8 @@ class OrderIngested:
     created: bool
     applied: Applied
     customer_id: int | None
+    # The order is known only from partial messages: fetch its details (asked once per order).
+    wants_detail: bool = False
 
 
 # --- shops -------------------------------------------------------------------------------------------
@@ -264,7 +266,10 @@ def ingest_order(
     ):
         session.flush()
         refresh_customer_stats(session, tenant_id=order.tenant_id, customer_id=order.customer_id)
-    return OrderIngested(order.id, created, applied, order.customer_id)
+    wants_detail = not order.complete and order.detail_requested_at is None
+    if wants_detail:
+        order.detail_requested_at = utcnow()
+    return OrderIngested(order.id, created, applied, order.customer_id, wants_detail)
 
 
 # --- refunds -----------------------------------------------------------------------------------------

@@ -73,6 +73,8 @@ class Order(IdMixin, TenantMixin, TimestampMixin, Base):
     version: Mapped[int] = mapped_column(BigInteger, default=0, nullable=False)
     body_version: Mapped[int] = mapped_column(BigInteger, default=-1, nullable=False)
     complete: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # When the order's details were asked of the platform (a partial message named it); once only.
+    detail_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     placed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     shipped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

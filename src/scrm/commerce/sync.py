@@ -128,9 +128,14 @@ def pull_window(
 
 
 def _ingest_mapped(session: Session, connection: ShopConnection, shop: Shop, mapped: MappedMessage) -> None:
+    fetch = [
+        external_id
+        for external_id in mapped.fetch_orders
+        if external_id not in {o.external_id for o in mapped.orders}
+    ]
     for snapshot in mapped.orders:
-        ingest_order(session, shop=shop, snapshot=snapshot, source=ObservationSource.PUSH)
-    fetch = list(mapped.fetch_orders)
+        if ingest_order(session, shop=shop, snapshot=snapshot, source=ObservationSource.PUSH).wants_detail:
+            fetch.append(snapshot.external_id)
     for refund in mapped.refunds:
         _, order_unknown = ingest_refund(session, shop=shop, snapshot=refund, source=ObservationSource.PUSH)
         if order_unknown:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session
 
 from scrm.core.actors import Actor
@@ -267,43 +267,41 @@ def prepare_claims(tenant_id: int, claims: Sequence[Claim]) -> list[PreparedClai
     return prepared
 
 
-def _key(identity: CustomerIdentity) -> IdentityKey:
-    return IdentityKey(identity.kind, identity.namespace, identity.value)
-
-
 def load_holders(
     session: Session, tenant_id: int, keys: Sequence[IdentityKey]
 ) -> tuple[dict[IdentityKey, int], dict[int, list[IdentityKey]]]:
     """Who holds each key (live profiles; a merged-away holder is followed to its survivor), and
-    every identifier of those profiles."""
+    every identifier of those profiles. Two queries (plus one per pointer hop of a merged holder)."""
     if not keys:
         return {}, {}
-    rows = session.scalars(
-        select(CustomerIdentity).where(
-            CustomerIdentity.tenant_id == tenant_id,
-            or_(
-                *(
-                    and_(
-                        CustomerIdentity.kind == key.kind,
-                        CustomerIdentity.namespace == key.namespace,
-                        CustomerIdentity.value == key.value,
-                    )
-                    for key in keys
-                )
-            ),
+    row = CustomerIdentity
+    columns = (row.kind, row.namespace, row.value, row.customer_id)
+    # One point lookup of the unique index per key, in one statement: an OR of the keys lets a
+    # planner without statistics (SQLite) scan the whole tenant instead.
+    lookups = [
+        select(*columns, Customer.merged_into_id)
+        .join(Customer, Customer.id == row.customer_id)
+        .where(
+            row.tenant_id == tenant_id,
+            row.kind == key.kind,
+            row.namespace == key.namespace,
+            row.value == key.value,
         )
-    ).all()
-    holders = {_key(row): live_customer_id(session, tenant_id, row.customer_id) for row in rows}
-    profiles: dict[int, list[IdentityKey]] = {}
-    for customer_id in set(holders.values()):
-        profiles[customer_id] = [
-            _key(row)
-            for row in session.scalars(
-                select(CustomerIdentity).where(
-                    CustomerIdentity.tenant_id == tenant_id, CustomerIdentity.customer_id == customer_id
-                )
-            )
-        ]
+        for key in dict.fromkeys(keys)
+    ]
+    rows = session.execute(lookups[0] if len(lookups) == 1 else union_all(*lookups)).all()
+    holders = {
+        IdentityKey(kind, namespace, value): (
+            customer_id if pointer is None else live_customer_id(session, tenant_id, customer_id)
+        )
+        for kind, namespace, value, customer_id, pointer in rows
+    }
+    profiles: dict[int, list[IdentityKey]] = {held: [] for held in sorted(set(holders.values()))}
+    if profiles:
+        for kind, namespace, value, customer_id in session.execute(
+            select(*columns).where(row.tenant_id == tenant_id, row.customer_id.in_(list(profiles)))
+        ):
+            profiles[customer_id].append(IdentityKey(kind, namespace, value))
     return holders, profiles
 
 

@@ -138,7 +138,7 @@ def _ensure_connection(
         data=ConnectionCreate(
             platform=shop.platform,
             name=shop.name,
-            config={**shop.credentials, "api_base_url": simulator_url},
+            config={**shop.credentials, "api_base_url": simulator_url, "pull_interval_seconds": 10},
         ),
         box=secret_box(secret_key),
     )

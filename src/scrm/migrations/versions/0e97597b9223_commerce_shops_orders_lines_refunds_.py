@@ -99,6 +99,7 @@ def upgrade() -> None:
     sa.Column('version', sa.BigInteger(), nullable=False),
     sa.Column('body_version', sa.BigInteger(), nullable=False),
     sa.Column('complete', sa.Boolean(), nullable=False),
+    sa.Column('detail_requested_at', scrm.core.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('placed_at', scrm.core.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('paid_at', scrm.core.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('shipped_at', scrm.core.db.UtcDateTime(timezone=True), nullable=True),

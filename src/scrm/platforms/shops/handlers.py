@@ -2,8 +2,9 @@
 
 Stored push messages (`inbox.received` for a shop platform) become `shop.order.observed` /
 `shop.refund.observed` events, published in the same transaction that marks the row processed, and
-`shop.order.detail_wanted` for orders the message named without their details; that event's handler
-fetches the order from the platform and publishes the complete snapshot.
+`shop.order.detail_wanted` for orders the message only named; that event's handler fetches the order
+from the platform and publishes the complete snapshot. (For orders the message gave a partial
+snapshot of, commerce asks for the details itself, once, if it does not have them yet.)
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ def mapped_events(
         )
         for refund in mapped.refunds
     )
+    # Orders the message also gave a (partial) snapshot of are fetched only if commerce still lacks
+    # their details after ingesting it; the others (messages that only name an order) right away.
+    observed = {order.external_id for order in mapped.orders}
     events.extend(
         ShopOrderDetailWanted(
             tenant_id=tenant_id,
@@ -71,6 +75,7 @@ def mapped_events(
             inbound_message_id=inbound_message_id,
         )
         for external_id in dict.fromkeys(mapped.fetch_orders)
+        if external_id not in observed
     )
     return events
 

@@ -5,7 +5,8 @@ Same path as WeCom callbacks: verify (the platform's `PushProtocol`) → store e
 message of the request has committed. Test / verification messages are acknowledged and not stored.
 
 Every rejection stores nothing and is a 4xx problem document (never containing the word the platform
-reads as success), one log line and `scrm_shop_pushes{platform,outcome}`:
+reads as success), one log line and `scrm_shop_pushes{platform,outcome}`. The outcome labels of
+signature and shape checks are the platform protocol's own (`PushRejected.outcome`); typically:
 
 ===============================  ======  ===================
 input                            status  outcome
@@ -17,7 +18,7 @@ app / client id not this app     401     wrong_app
 body not the platform's JSON     400     bad_json
 message for another shop         400     unknown_shop
 body over the size limit         413     (the app's body-limit middleware)
-database unavailable             503     store_failed
+database unavailable             503     lookup_failed / store_failed
 ===============================  ======  ===================
 
 A replayed message (same dedupe key) is acknowledged as success and stored once: platforms re-push
@@ -36,10 +37,12 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from prometheus_client import Counter
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from scrm.core.db import mark_read_only
 from scrm.core.metrics import REGISTRY
 from scrm.core.secrets import SecretDecryptionError
 from scrm.platforms.connection_cache import ConnectionCache
@@ -84,6 +87,7 @@ class PushReceiver:
 
     def _load(self, connection_id: int) -> PushTarget | None:
         with self.session_factory() as session:
+            mark_read_only(session)  # on SQLite: no write lock for a lookup
             connection = session.get(PlatformConnection, connection_id)
             if connection is None or connection.platform not in PUSH_PLATFORMS:
                 return None
@@ -108,7 +112,11 @@ class PushReceiver:
         connection_id = int(raw_connection_id)
         hit, target = self.cache.get(connection_id)
         if not hit:
-            target = await run_in_threadpool(self._load, connection_id)
+            try:
+                target = await run_in_threadpool(self._load, connection_id)
+            except SQLAlchemyError as error:
+                log.warning("shop connection %s: lookup failed: %r", connection_id, error)
+                raise PushRejected(503, "lookup_failed", "the connection could not be looked up") from None
             self.cache.put(connection_id, target)
         if target is None or target.platform != platform:
             raise PushRejected(404, "unknown_connection", "no such connection")

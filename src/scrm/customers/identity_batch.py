@@ -1,0 +1,509 @@
+"""Identity resolution in bulk (批量身份识别): a backfill of many buyer observations at once.
+
+`backfill_identities(session, tenant_id=..., records=..., source=...)`
+
+- `records[i]` is one observation: a sequence of `Claim`s (typically a `platform_buyer` account in
+  its `<platform>:<shop>` namespace, a phone in clear, a unionid). Claims are validated and
+  normalised by `prepare_claims`; any invalid one raises ValidationFailed naming
+  `records[i].identities[j]`, before anything is written.
+- The rules are `identity_resolution`'s (`RULES`, conflicts as `conflicts_between` defines them):
+  1. Exclusive identifiers, record by record in input order, decided as `resolve` decides one
+     record: the clusters already holding one of its identifiers are taken strongest match first
+     (then oldest), each unless it conflicts with the record plus what was taken; the record's
+     unheld identifiers join the result (or form a new cluster); refused clusters are queued.
+  2. Then phones, in order of first appearance. The clusters holding a phone (the records carrying
+     it, the profile holding it in the database) are linked when no two of them conflict. Otherwise
+     the phone is ambiguous (a family sharing one number): it links nothing, stays with its first
+     holder (the profile holding it, else the first record's cluster), and every other holder is
+     queued for review against that one (`same_phone`).
+  Every union checks its two sides for conflicts and is refused when they disagree.
+- Profiles in the database holding any identifier of the batch are loaded (in chunks, with all
+  their identifiers) as clusters older than any new one. A cluster holding one of them becomes that
+  profile; several are merged into the oldest by `merge_customers`, as `resolve_customer` would.
+  Identifiers already held in the database stay where they are.
+- Writes in bulk (multi-row inserts): a `customers` row per new cluster, the new identifiers with
+  `source` (phones as the keyed hash, the number sealed, as `_attach` stores them), one
+  `identity.added` timeline entry per profile that received identifiers, and an open
+  `customer_merge_suggestions` row per refused pair (between two pre-existing profiles through
+  `queue_review`, which refreshes an open one). Never commits.
+- Returns `BatchResult`: the counts and `customer_ids[i]`, the profile of record i (None when it
+  has no identifier, or when every one is held by profiles that disagree with each other).
+
+`cluster_records` is the pure part (identity keys in, clusters out), unit-tested on its own.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations, islice
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from scrm.core.actors import Actor
+from scrm.core.clock import utcnow
+from scrm.core.errors import Conflict, ValidationFailed
+from scrm.customers.identity_resolution import (
+    RULES,
+    Claim,
+    IdentityKey,
+    PreparedClaim,
+    _exclusive_values,
+    conflicts_between,
+    live_customer_id,
+    prepare_claims,
+    queue_review,
+)
+from scrm.customers.models import (
+    Customer,
+    CustomerIdentity,
+    MergeSuggestion,
+    SuggestionStatus,
+    TimelineEntry,
+)
+
+Values = dict[tuple[str, str], set[str]]
+CHUNK = 500  # values per IN (...) when loading existing profiles
+PREPARE_CHUNK = 20_000  # claims per prepare_claims call
+_NEW_AGE = 1 << 62  # new clusters are younger than every existing profile
+
+
+def disagree(ours: Values, theirs: Values) -> bool:
+    """`conflicts_between` as a yes/no on precomputed exclusive values (`_exclusive_values`)."""
+    if len(theirs) < len(ours):
+        ours, theirs = theirs, ours
+    return any(key in theirs and not values & theirs[key] for key, values in ours.items())
+
+
+def compatible(clusters: Sequence[Values]) -> bool:
+    """No two of `clusters` disagree (checked per kind and namespace over distinct value sets)."""
+    by_namespace: dict[tuple[str, str], set[frozenset[str]]] = {}
+    for values in clusters:
+        for key, held in values.items():
+            by_namespace.setdefault(key, set()).add(frozenset(held))
+    return all(
+        all(a & b for a, b in combinations(sets, 2)) for sets in by_namespace.values() if len(sets) > 1
+    )
+
+
+@dataclass(slots=True)
+class Group:
+    values: Values
+    keys: list[IdentityKey]
+    existing: list[int]
+    age: int
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Cluster `group` was not merged with `other` (`rule`, through `identities`): review it."""
+
+    group: int
+    other: int
+    rule: str
+    identities: tuple[IdentityKey, ...]
+
+
+@dataclass
+class Clustering:
+    home: list[int]  # per record: its cluster (a key of `clusters`), -1 for none
+    clusters: dict[int, Group]
+    refusals: list[Refusal]
+    merged: dict[int, tuple[str, IdentityKey]]  # existing profile → the rule and identifier merging it
+
+
+@dataclass
+class _State:
+    groups: list[Group] = field(default_factory=list)
+    parent: list[int] = field(default_factory=list)
+    key_group: dict[IdentityKey, int] = field(default_factory=dict)  # exclusive identifiers
+    phone_holder: dict[IdentityKey, int] = field(default_factory=dict)  # phones held in the database
+    refusals: list[Refusal] = field(default_factory=list)
+    merged: dict[int, tuple[str, IdentityKey]] = field(default_factory=dict)
+
+    def find(self, group: int) -> int:
+        parent = self.parent
+        root = group
+        while parent[root] != root:
+            root = parent[root]
+        while parent[group] != root:
+            parent[group], group = root, parent[group]
+        return root
+
+    def new_group(self, keys: Sequence[IdentityKey], existing: int | None = None) -> int:
+        index = len(self.groups)
+        age = existing if existing is not None else _NEW_AGE + index
+        self.groups.append(Group({}, [], [existing] if existing is not None else [], age))
+        self.parent.append(index)
+        self.attach(index, keys)
+        if existing is not None:
+            self.phone_holder.update((key, index) for key in keys if not RULES[key.kind].exclusive)
+        return index
+
+    def attach(self, root: int, keys: Sequence[IdentityKey]) -> None:
+        group = self.groups[root]
+        group.keys.extend(keys)
+        for key in keys:
+            if RULES[key.kind].exclusive:
+                group.values.setdefault((key.kind, key.namespace), set()).add(key.value)
+                self.key_group[key] = root
+
+    def union(self, a: int, b: int, rule: str, key: IdentityKey) -> int:
+        """Merge two clusters (roots); -1 (nothing done) when they disagree."""
+        big, small = self.groups[a], self.groups[b]
+        if disagree(big.values, small.values):
+            return -1
+        if len(small.keys) > len(big.keys):
+            a, b, big, small = b, a, small, big
+        if big.existing and small.existing:
+            for customer_id in big.existing + small.existing:
+                self.merged.setdefault(customer_id, (rule, key))
+        for namespace, values in small.values.items():
+            big.values.setdefault(namespace, set()).update(values)
+        big.keys.extend(small.keys)
+        big.existing.extend(small.existing)
+        big.age = min(big.age, small.age)
+        self.parent[b] = a
+        self.groups[b] = Group({}, [], [], 0)  # free the merged side
+        return a
+
+    def place(self, keys: Sequence[IdentityKey]) -> int:
+        """Phase 1 for one record's exclusive identifiers, as `resolve` decides: its cluster or -1."""
+        held: dict[int, list[IdentityKey]] = {}
+        unheld = []
+        for key in keys:
+            group = self.key_group.get(key)
+            if group is None:
+                unheld.append(key)
+            else:
+                held.setdefault(self.find(group), []).append(key)
+        if not held:
+            return self.new_group(unheld)
+        if len(held) == 1 and not unheld:
+            return next(iter(held))
+        strongest = {root: min(found, key=lambda k: RULES[k.kind].strength) for root, found in held.items()}
+        order = sorted(held, key=lambda root: (RULES[strongest[root].kind].strength, self.groups[root].age))
+        person = _exclusive_values(keys)
+        target, refused = -1, []
+        for root in order:
+            theirs = self.groups[root].values
+            rule = RULES[strongest[root].kind].name
+            if disagree(person, theirs):
+                refused.append(root)
+                continue
+            merged = root if target < 0 else self.union(target, root, rule, strongest[root])
+            if merged < 0:
+                refused.append(root)
+                continue
+            target = merged
+            for namespace, values in theirs.items():
+                person.setdefault(namespace, set()).update(values)
+        if target >= 0:
+            self.attach(target, unheld)
+        elif unheld:
+            target = self.new_group(unheld)
+        anchor = target if target >= 0 else refused[0]
+        for root in refused:
+            if root != anchor:
+                rule = RULES[strongest[root].kind].name
+                self.refusals.append(Refusal(anchor, root, rule, tuple(held[root])))
+        return target
+
+    def link_phone(self, phone: IdentityKey, homes: Sequence[int]) -> int:
+        """Phase 2 for one phone and the clusters of the records carrying it: its holder."""
+        roots: list[int] = []
+        holder = self.phone_holder.get(phone)
+        for group in ([holder] if holder is not None else []) + [home for home in homes if home >= 0]:
+            root = self.find(group)
+            if root not in roots:
+                roots.append(root)
+        if not roots:
+            return self.new_group([phone])
+        owner, rule = roots[0], RULES[phone.kind].name
+        linked = compatible([self.groups[root].values for root in roots]) if len(roots) > 1 else False
+        for root in roots[1:]:
+            merged = self.union(owner, root, rule, phone) if linked else -1
+            if merged < 0:
+                self.refusals.append(Refusal(root, owner, rule, (phone,)))
+            else:
+                owner = merged
+        if holder is None:
+            self.attach(owner, [phone])
+        return owner
+
+
+def cluster_records(
+    records: Sequence[Sequence[IdentityKey]], existing: Mapping[int, Sequence[IdentityKey]] | None = None
+) -> Clustering:
+    """Pure: the clusters of `records` (identity keys) given existing profiles (id → identifiers)."""
+    state = _State()
+    for customer_id in sorted(existing or {}):
+        state.new_group((existing or {})[customer_id], existing=customer_id)
+    home = [-1] * len(records)
+    carriers: dict[IdentityKey, list[int]] = {}  # phone → records carrying it, first appearance first
+    phone_only: list[int] = []
+    for index, keys in enumerate(records):
+        exclusive = [key for key in dict.fromkeys(keys) if RULES[key.kind].exclusive]
+        phones = [key for key in dict.fromkeys(keys) if not RULES[key.kind].exclusive]
+        for phone in phones:
+            carriers.setdefault(phone, []).append(index)
+        if exclusive:
+            home[index] = state.place(exclusive)
+        if home[index] < 0 and phones:
+            phone_only.append(index)
+    owner = {phone: state.link_phone(phone, [home[i] for i in found]) for phone, found in carriers.items()}
+    for index in phone_only:
+        home[index] = next(owner[key] for key in records[index] if key in owner)
+    home = [state.find(group) if group >= 0 else -1 for group in home]
+    clusters = {index: group for index, group in enumerate(state.groups) if state.parent[index] == index}
+    refusals, seen = [], set()
+    for refusal in state.refusals:
+        a, b = state.find(refusal.group), state.find(refusal.other)
+        if a != b and frozenset((a, b)) not in seen:
+            seen.add(frozenset((a, b)))
+            refusals.append(Refusal(a, b, refusal.rule, refusal.identities))
+    return Clustering(home, clusters, refusals, state.merged)
+
+
+# --- the database part ------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchResult:
+    customers_created: int
+    identities_attached: int
+    suggestions: int
+    merged: list[tuple[int, int]]  # (survivor, merged) among profiles that existed before
+    customer_ids: list[int | None]  # per record
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _prepare(tenant_id: int, records: Sequence[Sequence[Claim]]) -> dict[Claim, PreparedClaim]:
+    distinct = list(dict.fromkeys(claim for record in records for claim in record))
+    prepared: dict[Claim, PreparedClaim] = {}
+    for chunk in _chunks(distinct, PREPARE_CHUNK):
+        try:
+            prepared.update(zip(chunk, prepare_claims(tenant_id, chunk), strict=True))
+        except ValidationFailed as error:
+            where: dict[Claim, str] = {}
+            for i, record in enumerate(records):
+                for j, claim in enumerate(record):
+                    where.setdefault(claim, f"records[{i}].identities[{j}]")
+            for item in error.field_errors or []:
+                index, _, rest = item["field"].removeprefix("identities[").partition("]")
+                item["field"] = where[chunk[int(index)]] + rest
+            raise
+    return prepared
+
+
+def load_existing(
+    session: Session, tenant_id: int, keys: Sequence[IdentityKey]
+) -> dict[int, list[IdentityKey]]:
+    """Live profiles holding any of `keys`, with all their identifiers (chunked queries)."""
+    table = CustomerIdentity
+    if session.scalar(select(table.id).where(table.tenant_id == tenant_id).limit(1)) is None:
+        return {}
+    by_namespace: dict[tuple[str, str], list[str]] = {}
+    for key in keys:
+        by_namespace.setdefault((key.kind, key.namespace), []).append(key.value)
+    holders: set[int] = set()
+    for (kind, namespace), values in by_namespace.items():
+        for chunk in _chunks(values, CHUNK):
+            holders.update(
+                session.scalars(
+                    select(table.customer_id).where(
+                        table.tenant_id == tenant_id,
+                        table.kind == kind,
+                        table.namespace == namespace,
+                        table.value.in_(chunk),
+                    )
+                )
+            )
+    live: set[int] = set()
+    for chunk in _chunks(sorted(holders), CHUNK):
+        for customer_id, pointer in session.execute(
+            select(Customer.id, Customer.merged_into_id).where(
+                Customer.tenant_id == tenant_id, Customer.id.in_(chunk)
+            )
+        ):
+            live.add(customer_id if pointer is None else live_customer_id(session, tenant_id, customer_id))
+    profiles: dict[int, list[IdentityKey]] = {customer_id: [] for customer_id in live}
+    for chunk in _chunks(sorted(live), CHUNK):
+        rows = session.execute(
+            select(table.customer_id, table.kind, table.namespace, table.value)
+            .where(table.tenant_id == tenant_id, table.customer_id.in_(chunk))
+            .order_by(table.id)
+        )
+        for customer_id, kind, namespace, value in rows:
+            profiles[customer_id].append(IdentityKey(kind, namespace, value))
+    return profiles
+
+
+def _explain(rule: str, keys: Sequence[IdentityKey], other: int, found: list[Any]) -> list[dict[str, Any]]:
+    conflicts = [conflict.describe() for conflict in found]
+    line = {"rule": rule, "customer_id": other, "decision": "refused", "conflicts": conflicts}
+    return [{**line, "identity": key.describe()} for key in keys]
+
+
+def _binder(session: Session, model: Any, column: str) -> Callable[[Any], Any]:
+    """The column type's conversion to the driver's value (JSON text, SQLite's datetime text...)."""
+    dialect = session.get_bind().dialect
+    processor = model.__table__.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+    return processor or (lambda value: value)
+
+
+def _bulk_insert(session: Session, model: Any, columns: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Rows of driver values through the session's connection: COPY on PostgreSQL, executemany on
+    SQLite (no per-row work in SQLAlchemy, which would be most of the backfill's time)."""
+    session.flush()
+    connection = session.connection()
+    cursor = connection.connection.cursor()
+    into = f"{model.__tablename__} ({columns.replace(' ', ', ')})"
+    try:
+        if connection.dialect.name == "postgresql":
+            with cursor.copy(f"COPY {into} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" * len(columns.split()))
+            cursor.executemany(f"INSERT INTO {into} VALUES ({marks})", rows)  # type: ignore[arg-type]
+    finally:
+        cursor.close()
+
+
+def _reserve_customer_ids(session: Session, count: int) -> list[int]:
+    if session.get_bind().dialect.name == "postgresql":
+        sequence = "SELECT nextval(pg_get_serial_sequence('customers', 'id')) FROM generate_series(1, :n)"
+        return list(session.scalars(text(sequence), {"n": count}))
+    # SQLite: the transaction took the write lock at BEGIN (IMMEDIATE), so the next ids are ours.
+    start = session.scalar(select(func.max(Customer.id))) or 0
+    return list(range(start + 1, start + count + 1))
+
+
+def _merge_existing(
+    session: Session, tenant_id: int, found: Clustering, source: str
+) -> list[tuple[int, int]]:
+    """Clusters holding several existing profiles: merged into the oldest, as `resolve_customer` does."""
+    from scrm.customers.merging import merge_customers
+
+    merged = []
+    for group in found.clusters.values():
+        survivor = min(group.existing, default=0)
+        for other in sorted(set(group.existing) - {survivor}):
+            rule, key = found.merged[other]
+            line = {"rule": rule, "identity": key.describe(), "customer_id": other}
+            try:
+                merge_customers(
+                    session,
+                    actor=Actor.system(tenant_id),
+                    survivor_id=survivor,
+                    merged_id=other,
+                    rule=rule,
+                    reason=f"identity resolution ({source})",
+                    explanation=[{**line, "decision": "accepted", "conflicts": []}],
+                )
+                merged.append((survivor, other))
+            except Conflict as error:  # only where a profile holds two values of one kind
+                explanation = [{**line, "decision": "refused", "conflicts": error.field_errors}]
+                queue_review(
+                    session,
+                    tenant_id=tenant_id,
+                    customer_id=survivor,
+                    other_customer_id=other,
+                    rule=rule,
+                    explanation=explanation,
+                    identities=[key.describe()],
+                )
+    return merged
+
+
+def backfill_identities(
+    session: Session, *, tenant_id: int, records: Sequence[Sequence[Claim]], source: str
+) -> BatchResult:
+    """Resolve and store many observations at once (see the module docstring). Never commits."""
+    collecting = gc.isenabled()
+    gc.disable()  # millions of small objects: the cyclic collector would rescan them over and over
+    try:
+        return _backfill(session, tenant_id, records, source)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _backfill(
+    session: Session, tenant_id: int, records: Sequence[Sequence[Claim]], source: str
+) -> BatchResult:
+    prepared = _prepare(tenant_id, records)
+    keyed = [[prepared[claim].key for claim in record] for record in records]
+    sealed = {item.key: item.sealed for item in prepared.values()}
+    del prepared
+    existing = load_existing(session, tenant_id, list(sealed))
+    held = {key for keys in existing.values() for key in keys}
+    found = cluster_records(keyed, existing)
+    del keyed
+    merged = _merge_existing(session, tenant_id, found, source)
+
+    customer_of = {root: min(group.existing) for root, group in found.clusters.items() if group.existing}
+    new_roots = [root for root, group in found.clusters.items() if not group.existing]
+    customer_of.update(zip(new_roots, _reserve_customer_ids(session, len(new_roots)), strict=True))
+    now = _binder(session, Customer, "created_at")(utcnow())
+    empty, as_json = _binder(session, Customer, "attributes")({}), _binder(session, TimelineEntry, "detail")
+    columns = "id tenant_id name gender attributes first_seen_at created_at updated_at"
+    rows = ((customer_of[root], tenant_id, "", 0, empty, now, now, now) for root in new_roots)
+    _bulk_insert(session, Customer, columns, rows)
+
+    identities: list[tuple[Any, ...]] = []
+    timeline: list[tuple[Any, ...]] = []
+    for root, group in found.clusters.items():
+        if new := [key for key in group.keys if key not in held]:
+            customer_id = customer_of[root]
+            identities.extend(
+                (tenant_id, customer_id, key.kind, key.namespace, key.value, sealed.get(key), source, now)
+                for key in new
+            )
+            summary = ("新增身份标识：" + "、".join(key.kind for key in new))[:300]
+            detail = as_json({"identities": [key.describe() for key in new], "source": source})
+            timeline.append((tenant_id, customer_id, now, "identity.added", summary, detail))
+    identities.sort(key=lambda row: (row[2], row[3], row[4]))  # in index order: fewer pages touched
+    columns = "tenant_id customer_id kind namespace value value_encrypted source created_at"
+    _bulk_insert(session, CustomerIdentity, columns, identities)
+    _bulk_insert(session, TimelineEntry, "tenant_id customer_id occurred_at kind summary detail", timeline)
+
+    suggestions: list[tuple[Any, ...]] = []
+    for refusal in found.refusals:
+        a, b = found.clusters[refusal.group], found.clusters[refusal.other]
+        customer_id, other = customer_of[refusal.group], customer_of[refusal.other]
+        why = _explain(
+            refusal.rule, refusal.identities, other, conflicts_between(a.keys, b.keys, their_id=other)
+        )
+        described = [key.describe() for key in refusal.identities]
+        if not (a.existing and b.existing):
+            row = (tenant_id, customer_id, other, SuggestionStatus.OPEN.value, refusal.rule)
+            suggestions.append((*row, as_json(why), as_json(described), now))
+            continue
+        queue_review(  # both existed: an open suggestion for the pair is refreshed
+            session,
+            tenant_id=tenant_id,
+            customer_id=customer_id,
+            other_customer_id=other,
+            rule=refusal.rule,
+            explanation=why,
+            identities=described,
+        )
+    columns = "tenant_id customer_id other_customer_id status rule explanation identities created_at"
+    _bulk_insert(session, MergeSuggestion, columns, suggestions)
+    return BatchResult(
+        customers_created=len(new_roots),
+        identities_attached=len(identities),
+        suggestions=len(found.refusals),
+        merged=merged,
+        customer_ids=[customer_of[root] if root >= 0 else None for root in found.home],
+    )
