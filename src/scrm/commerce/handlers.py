@@ -27,6 +27,12 @@ log = logging.getLogger(__name__)
 
 
 def _shop(session: Session, tenant_id: int, connection_id: int) -> Shop | None:
+    """The shop row of a connection; on first sight also its pull loop (None: not a shop)."""
+    shop = session.scalars(
+        select(Shop).where(Shop.tenant_id == tenant_id, Shop.connection_id == connection_id)
+    ).one_or_none()
+    if shop is not None:
+        return shop
     try:
         identity = require_shop(session, tenant_id, connection_id)
     except NotFound:

@@ -102,7 +102,16 @@ def ensure_shop(
 
 
 def _locked_order(session: Session, tenant_id: int, shop: Shop, external_id: str) -> tuple[Order, bool]:
-    """The order row, created if absent, locked for this transaction; and whether it was created."""
+    """The order row, created if absent, locked for this transaction; and whether it was created.
+    (Most observations are of known orders: look first, insert only when absent.)"""
+    query = select(Order).where(
+        Order.tenant_id == tenant_id, Order.shop_id == shop.id, Order.external_id == external_id
+    )
+    if is_postgresql(session):
+        query = query.with_for_update()
+    order = session.scalars(query).one_or_none()
+    if order is not None:
+        return order, False
     inserted = session.execute(
         dialect_insert(session, Order)
         .values(
@@ -117,11 +126,7 @@ def _locked_order(session: Session, tenant_id: int, shop: Shop, external_id: str
         .on_conflict_do_nothing(index_elements=["tenant_id", "shop_id", "external_id"])
         .returning(Order.id)
     ).scalar_one_or_none()
-    query = select(Order).where(
-        Order.tenant_id == tenant_id, Order.shop_id == shop.id, Order.external_id == external_id
-    )
-    if is_postgresql(session):
-        query = query.with_for_update()
+    # Lost a race with a concurrent first sight: the winner's row, locked.
     return session.scalars(query.execution_options(populate_existing=True)).one(), inserted is not None
 
 

@@ -8,6 +8,10 @@ after a back-off: the first successful pull after an outage covers the whole out
 changed during it is missed. The overlap re-reads the last minutes of each window, because platforms
 index changes with a delay; ingest is idempotent, so re-reading costs nothing but the call.
 
+Every tick has two halves: `prepare_pull` talks to the platform outside the write transaction (the
+worker runs it before the batch's transaction: on SQLite no callback waits for the write lock while
+we wait on the network), `apply_pull` writes what it got.
+
 **Message channels** (Taobao TMC, PDD PMC, simulated through their poll APIs): the same tick
 consumes pending messages, ingests what they say, fetches details they only name, and confirms them
 on the next tick, once the ingest has committed (an unconfirmed message is redelivered, so a crash
@@ -23,22 +27,24 @@ a failing tick never raises for platform errors, so the chain cannot die of a pl
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from scrm.commerce.ingest import ensure_shop, ingest_order, ingest_refund
-from scrm.commerce.models import Shop
+from scrm.commerce.models import Order, Shop
 from scrm.core.clock import utcnow
-from scrm.core.events import TimerDelivery, TimerHandler
+from scrm.core.events import TimerDelivery, TimerHandler, prepared_or
 from scrm.core.jobs import Job, JobKind, StepOutcome, start_job
 from scrm.core.outbox_models import Timer, TimerStatus
 from scrm.core.timers import schedule
 from scrm.platforms.base import PlatformError
 from scrm.platforms.runtime import platform_runtime
 from scrm.platforms.shops.adapter import MappedMessage, PullPage
-from scrm.platforms.shops.canonical import ObservationSource
+from scrm.platforms.shops.canonical import ObservationSource, OrderSnapshot
 from scrm.platforms.shops.service import ShopConnection, ShopIdentity
 
 log = logging.getLogger(__name__)
@@ -127,58 +133,42 @@ def pull_window(
     )
 
 
-def _ingest_mapped(session: Session, connection: ShopConnection, shop: Shop, mapped: MappedMessage) -> None:
-    fetch = [
-        external_id
-        for external_id in mapped.fetch_orders
-        if external_id not in {o.external_id for o in mapped.orders}
-    ]
-    for snapshot in mapped.orders:
-        if ingest_order(session, shop=shop, snapshot=snapshot, source=ObservationSource.PUSH).wants_detail:
-            fetch.append(snapshot.external_id)
-    for refund in mapped.refunds:
-        _, order_unknown = ingest_refund(session, shop=shop, snapshot=refund, source=ObservationSource.PUSH)
-        if order_unknown:
-            fetch.append(refund.order_external_id)
-    for external_id in dict.fromkeys(fetch):
-        snapshot = connection.client.fetch_order(external_id)
-        ingest_order(session, shop=shop, snapshot=snapshot, source=ObservationSource.PUSH)
+@dataclass
+class PulledTick:
+    """What one pull tick got from the platform, before any of it is written (see `prepare_pull`)."""
+
+    identity: ShopIdentity
+    interval: timedelta
+    now: datetime
+    start: datetime
+    end: datetime
+    pages: list[PullPage] = field(default_factory=list)
+    messages: list[tuple[str, MappedMessage]] = field(default_factory=list)
+    details: dict[str, OrderSnapshot] = field(default_factory=dict)
+    confirmed: list[str] = field(default_factory=list)
+    error: PlatformError | None = None
 
 
-def confirm_channel(connection: ShopConnection, shop: Shop) -> None:
-    """Confirm the messages the previous tick ingested (and committed)."""
-    if connection.channel is not None and shop.channel_unconfirmed:
-        connection.channel.confirm(list(shop.channel_unconfirmed))
-    shop.channel_unconfirmed = []
+def _known_complete(session: Session, shop_id: int | None, external_ids: Iterable[str]) -> set[str]:
+    ids = list(external_ids)
+    if shop_id is None or not ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Order.external_id).where(
+                Order.shop_id == shop_id, Order.external_id.in_(ids), Order.complete.is_(True)
+            )
+        )
+    )
 
 
-def consume_channel(session: Session, connection: ShopConnection, shop: Shop) -> int:
-    """Consume one batch of the shop's message channel and ingest it; messages handled.
-
-    The ids are confirmed by the next tick, after this transaction has committed: a crash in between
-    has the platform redeliver them (ingest is idempotent), while confirming first could lose them.
-    """
-    channel = connection.channel
-    if channel is None:
-        return 0
-    messages = channel.consume(CHANNEL_BATCH)
-    for _, raw in messages:
-        _ingest_mapped(session, connection, shop, connection.platform.map_message(raw, shop.external_id))
-    if messages:
-        shop.channel_unconfirmed = [message_id for message_id, _ in messages]
-        shop.last_push_at = utcnow()
-    return len(messages)
-
-
-def _backoff(interval: timedelta, failures: int) -> timedelta:
-    return min(interval * (2 ** min(failures, 10)), MAX_BACKOFF)
-
-
-def run_pull_tick(
+def prepare_pull(
     session: Session, *, tenant_id: int, connection_id: int, now: datetime | None = None
-) -> Shop | None:
-    """One incremental pull of the connection (see the module docstring); the shop row, or None
-    when the connection is gone, disabled or not a shop (the chain then stops)."""
+) -> PulledTick | None:
+    """The network half of a pull tick, outside the write transaction (`session` only reads): confirm
+    the messages the last tick ingested, pull the window, consume the channel and fetch the details
+    its messages lack. None when the connection is gone, disabled or not a shop (the chain stops).
+    Platform errors are kept in `error`, never raised: a failing platform must not end the chain."""
     now = now or utcnow()
     try:
         connection = platform_runtime().shop_connection(
@@ -189,42 +179,121 @@ def run_pull_tick(
         return None
     if not connection.identity.active:
         return None
-    shop = shop_row(session, connection.identity)
-    start = (shop.cursor_at - OVERLAP) if shop.cursor_at else now - FIRST_PULL_LOOKBACK
-    end = min(now - SETTLE, start + MAX_TICK_WINDOW)
-    shop.last_pull_at = now
+    shop = session.scalars(
+        select(Shop).where(Shop.tenant_id == tenant_id, Shop.connection_id == connection_id)
+    ).one_or_none()
+    cursor = shop.cursor_at if shop is not None else None
+    start = (cursor - OVERLAP) if cursor else now - FIRST_PULL_LOOKBACK
+    tick = PulledTick(
+        identity=connection.identity,
+        interval=pull_interval(connection),
+        now=now,
+        start=start,
+        end=min(now - SETTLE, start + MAX_TICK_WINDOW),
+    )
     try:
-        with session.begin_nested():
-            confirm_channel(connection, shop)
-            pulled = pull_window(session, connection, shop, start, end, ObservationSource.PULL)
-            consume_channel(session, connection, shop)
+        if connection.channel is not None and shop is not None and shop.channel_unconfirmed:
+            connection.channel.confirm(list(shop.channel_unconfirmed))
+            tick.confirmed = list(shop.channel_unconfirmed)
+        tick.pages = list(connection.client.pull_window(tick.start, tick.end))
+        if connection.channel is not None:
+            for message_id, raw in connection.channel.consume(CHANNEL_BATCH):
+                tick.messages.append(
+                    (message_id, connection.platform.map_message(raw, tick.identity.external_id))
+                )
+            named = {
+                external_id
+                for _, mapped in tick.messages
+                for external_id in [
+                    *mapped.fetch_orders,
+                    *(order.external_id for order in mapped.orders),
+                    *(refund.order_external_id for refund in mapped.refunds),
+                ]
+            }
+            for external_id in sorted(named - _known_complete(session, shop.id if shop else None, named)):
+                tick.details[external_id] = connection.client.fetch_order(external_id)
     except PlatformError as error:
+        tick.error = error
+    return tick
+
+
+def _apply_messages(session: Session, shop: Shop, tick: PulledTick) -> None:
+    for _, mapped in tick.messages:
+        for snapshot in mapped.orders:
+            ingest_order(session, shop=shop, snapshot=snapshot, source=ObservationSource.PUSH)
+        for refund in mapped.refunds:
+            ingest_refund(session, shop=shop, snapshot=refund, source=ObservationSource.PUSH)
+    for snapshot in tick.details.values():
+        ingest_order(session, shop=shop, snapshot=snapshot, source=ObservationSource.PUSH)
+    if tick.messages:
+        shop.last_push_at = utcnow()
+
+
+def apply_pull(session: Session, tick: PulledTick) -> Shop:
+    """The database half of a pull tick: ingest what `prepare_pull` got, move the cursor (only when
+    everything was got), and arm the next tick (sooner when still behind, later after a failure)."""
+    shop = shop_row(session, tick.identity)
+    shop.last_pull_at = tick.now
+    # Confirmed ids are done; consumed ones are confirmed by the next tick, once this one committed:
+    # a crash in between has the platform redeliver them (ingest is idempotent), never lose them.
+    shop.channel_unconfirmed = [
+        message_id for message_id in shop.channel_unconfirmed if message_id not in set(tick.confirmed)
+    ]
+    if tick.error is not None:
         shop.consecutive_failures += 1
-        shop.last_pull_error = str(error)[:2000]
+        shop.last_pull_error = str(tick.error)[:2000]
         log.warning(
             "pull of %s shop %s failed (%s failures): %s",
             shop.platform,
             shop.external_id,
             shop.consecutive_failures,
-            error,
+            tick.error,
         )
-        next_at = now + _backoff(pull_interval(connection), shop.consecutive_failures)
+        next_at = tick.now + _backoff(tick.interval, shop.consecutive_failures)
     else:
-        shop.cursor_at = end
-        shop.last_pull_ok_at = now
+        for page in tick.pages:
+            _ingest_page(session, shop, page, ObservationSource.PULL)
+        _apply_messages(session, shop, tick)
+        shop.channel_unconfirmed = [
+            *shop.channel_unconfirmed,
+            *(message_id for message_id, _ in tick.messages),
+        ]
+        shop.cursor_at = tick.end
+        shop.last_pull_ok_at = tick.now
         shop.last_pull_error = None
         shop.consecutive_failures = 0
         # Still behind (after an outage): pull the next window at once.
-        next_at = now if now - end > SETTLE + timedelta(seconds=1) else now + pull_interval(connection)
-        log.debug("pulled %s orders from %s shop %s", pulled, shop.platform, shop.external_id)
-    schedule_pull(session, tenant_id=tenant_id, connection_id=connection_id, due_at=next_at)
+        behind = tick.now - tick.end > SETTLE + timedelta(seconds=1)
+        next_at = tick.now if behind else tick.now + tick.interval
+    schedule_pull(
+        session, tenant_id=tick.identity.tenant_id, connection_id=tick.identity.connection_id, due_at=next_at
+    )
     return shop
+
+
+def _backoff(interval: timedelta, failures: int) -> timedelta:
+    return min(interval * (2 ** min(failures, 10)), MAX_BACKOFF)
+
+
+def run_pull_tick(
+    session: Session, *, tenant_id: int, connection_id: int, now: datetime | None = None
+) -> Shop | None:
+    """One whole pull tick in `session` (tests, and a timer fired as a follow-on): prepare, apply."""
+    tick = prepare_pull(session, tenant_id=tenant_id, connection_id=connection_id, now=now)
+    return apply_pull(session, tick) if tick is not None else None
+
+
+def prepare_pull_timer(session: Session, timer: TimerDelivery) -> PulledTick | None:
+    assert timer.tenant_id is not None
+    return prepare_pull(session, tenant_id=timer.tenant_id, connection_id=int(timer.payload["connection_id"]))
 
 
 def on_pull_timer(session: Session, timer: TimerDelivery) -> None:
     assert timer.tenant_id is not None
     connection_id = int(timer.payload["connection_id"])
-    run_pull_tick(session, tenant_id=timer.tenant_id, connection_id=connection_id)
+    tick = prepared_or(timer.prepared, lambda: prepare_pull_timer(session, timer))
+    if tick is not None:
+        apply_pull(session, tick)
     # Earlier ticks of this chain are history; keep the timer table small.
     session.execute(
         delete(Timer).where(
@@ -299,5 +368,5 @@ def backfill_step(session: Session, job: Job) -> StepOutcome:
     )
 
 
-TIMER_HANDLERS = [TimerHandler(PULL_KIND, on_pull_timer)]
+TIMER_HANDLERS = [TimerHandler(PULL_KIND, on_pull_timer, prepare=prepare_pull_timer)]
 JOB_KINDS = [JobKind(BACKFILL_KIND, backfill_step)]

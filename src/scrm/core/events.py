@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import pydantic
 from sqlalchemy import insert
@@ -30,6 +30,7 @@ from scrm.core.wakeup import request_wake_on_commit
 _EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
 EventT = TypeVar("EventT", bound="Event")
+T = TypeVar("T")
 
 
 class Event(pydantic.BaseModel, frozen=True):
@@ -46,15 +47,37 @@ class Event(pydantic.BaseModel, frozen=True):
             raise TypeError(f"{cls.__name__}.event_type {event_type!r} is not dotted lower-case")
 
 
+class _NotPrepared:
+    def __repr__(self) -> str:
+        return "NOT_PREPARED"
+
+
+#: `Delivery.prepared` of a row whose handler's `prepare` did not run before its transaction (a
+#: follow-on, or a handler without one): the handler does that work itself.
+NOT_PREPARED: Any = _NotPrepared()
+
+
+def prepared_or(prepared: Any, compute: Callable[[], T]) -> T:
+    """What `prepare` returned for this delivery; `compute()` when it did not run; re-raises what it
+    raised (so the outbox retries or dead-letters exactly as if the handler had raised it)."""
+    if prepared is NOT_PREPARED:
+        return compute()
+    if isinstance(prepared, BaseException):
+        raise prepared
+    return cast(T, prepared)
+
+
 @dataclass(frozen=True)
 class Delivery:
-    """What an event handler receives: one event, for one handler, on one attempt (1-based)."""
+    """What an event handler receives: one event, for one handler, on one attempt (1-based), and
+    what the handler's `prepare` returned before the transaction (`prepared_or`)."""
 
     event_id: str
     event_type: str
     tenant_id: int | None
     payload: dict[str, Any]
     attempt: int
+    prepared: Any = NOT_PREPARED
 
     def load(self, event_class: type[EventT]) -> EventT:
         """The payload parsed back into its event model."""
@@ -77,19 +100,29 @@ class TimerDelivery:
     payload: dict[str, Any]
     due_at: datetime
     attempt: int
+    prepared: Any = NOT_PREPARED
 
 
 EventHandlerFn = Callable[[Session, Delivery], None]
 TimerHandlerFn = Callable[[Session, TimerDelivery], None]
+#: Work a handler does before its transaction: network calls (a platform API), which must not hold
+#: the batch's transaction (on SQLite, the one write lock every callback waits for). It gets a
+#: read-only session of its own, closed before the batch's transaction starts, and returns what the
+#: handler then applies. It may run again on a retry; it must not write.
+EventPrepareFn = Callable[[Session, Delivery], Any]
+TimerPrepareFn = Callable[[Session, TimerDelivery], Any]
 
 
 @dataclass(frozen=True)
 class EventHandler:
-    """An entry of a domain's `HANDLERS` list. `name` is stored in each outbox row; keep it stable."""
+    """An entry of a domain's `HANDLERS` list. `name` is stored in each outbox row; keep it stable.
+    With `prepare`, its rows are never run as follow-ons (they would hold the batch's transaction
+    open over the network): they wait for the next claim, where `prepare` runs first."""
 
     event_type: str
     name: str
     fn: EventHandlerFn
+    prepare: EventPrepareFn | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +131,7 @@ class TimerHandler:
 
     kind: str
     fn: TimerHandlerFn
+    prepare: TimerPrepareFn | None = None
 
 
 class HandlerRegistry:
@@ -107,6 +141,8 @@ class HandlerRegistry:
     def __init__(self) -> None:
         self._event_handlers: dict[str, dict[str, EventHandlerFn]] = {}
         self._timer_handlers: dict[str, TimerHandlerFn] = {}
+        self._event_prepares: dict[tuple[str, str], EventPrepareFn] = {}
+        self._timer_prepares: dict[str, TimerPrepareFn] = {}
 
     def on(self, event_type: str | type[Event], name: str, fn: EventHandlerFn) -> None:
         key = event_type if isinstance(event_type, str) else event_type.event_type
@@ -123,8 +159,22 @@ class HandlerRegistry:
     def add(self, handler: EventHandler | TimerHandler) -> None:
         if isinstance(handler, EventHandler):
             self.on(handler.event_type, handler.name, handler.fn)
+            if handler.prepare is not None:
+                self._event_prepares[(handler.event_type, handler.name)] = handler.prepare
         else:
             self.on_timer(handler.kind, handler.fn)
+            if handler.prepare is not None:
+                self._timer_prepares[handler.kind] = handler.prepare
+
+    def event_prepare(self, event_type: str, name: str) -> EventPrepareFn | None:
+        return self._event_prepares.get((event_type, name))
+
+    def timer_prepare(self, kind: str) -> TimerPrepareFn | None:
+        return self._timer_prepares.get(kind)
+
+    def prepared_handler_names(self) -> frozenset[str]:
+        """Handlers with a `prepare` (never run as follow-ons)."""
+        return frozenset(name for _, name in self._event_prepares)
 
     def handler_names(self, event_type: str) -> tuple[str, ...]:
         return tuple(self._event_handlers.get(event_type, {}))

@@ -40,6 +40,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from scrm.core.clock import as_utc
+from scrm.core.db import mark_read_only
 from scrm.core.metrics import HANDLER_DURATION
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,9 @@ class LeaseLost(Exception):
 
 
 RowHandler = Callable[[Session, RowMapping], None]
+# Before the batch's transaction, with a read-only session of its own: network work for the claimed
+# rows whose handlers need it (see `scrm.core.events.EventPrepareFn`).
+RowsPreparer = Callable[[Session, Sequence[RowMapping]], None]
 # After a row finished, in the batch's transaction: the rows to run next (already leased to the worker).
 FollowOns = Callable[[Session, RowMapping], list[RowMapping]]
 
@@ -266,12 +270,39 @@ def run_claimed(
     todo = deque(rows)
     with session_factory() as session, session.begin():
         while todo:
+            if clock() >= stop_starting_at:
+                results.extend(_release(session, queue, list(todo), worker_id, clock()))
+                break
             row = todo.popleft()
             result = _run_one(session, queue, row, worker_id, policy, handle, clock, stop_starting_at)
             results.append(result)
             if follow_ons is not None and result.outcome == Outcome.DONE:
                 todo.extendleft(reversed(follow_ons(session, row)))
     return results
+
+
+def _release(
+    session: Session, queue: LeasedQueue, rows: list[RowMapping], worker_id: str, now: datetime
+) -> list[RowResult]:
+    """Hand back rows not started, in one statement (a slow batch may leave most of a claim unrun:
+    releasing them one by one cost more than running them). Rows whose lease we no longer hold are
+    left alone and reported lost."""
+    columns = queue.table.c
+    released = set(
+        session.execute(
+            update(queue.table)
+            .where(
+                columns.id.in_([row["id"] for row in rows]),
+                columns.claimed_by == worker_id,
+                columns.status == queue.processing_status,
+            )
+            .values(status=queue.ready_status, attempts=columns.attempts - 1, lease_until=None)
+            .returning(columns.id)
+        ).scalars()
+    )
+    return [
+        RowResult(row, Outcome.RELEASED if row["id"] in released else Outcome.LEASE_LOST, now) for row in rows
+    ]
 
 
 def _run_one(
@@ -364,21 +395,29 @@ def claim_and_run(
     clock: Callable[[], datetime],
     budget_seconds: float | None = None,
     follow_ons: FollowOns | None = None,
+    prepare: RowsPreparer | None = None,
 ) -> list[RowResult]:
-    """Claim one batch of `queue` (committed on its own), run it (committed once); the outcomes.
+    """Claim one batch of `queue` (committed on its own), `prepare` it outside any write
+    transaction, run it (committed once); the outcomes.
 
-    No row starts after `budget_seconds` (the rest are released for the next batch): a batch holds
-    its transaction, and on SQLite the one write lock that callbacks wait for, about that long at most
-    beyond its slowest row. `follow_ons` as in `run_claimed`."""
+    No row starts after `budget_seconds` from the end of preparing (the rest are released for the next
+    batch): a batch holds its transaction, and on SQLite the one write lock that callbacks wait for,
+    about that long at most beyond its slowest row. Nor after half the lease has gone, leaving the
+    other half for the rest to finish. `follow_ons` as in `run_claimed`."""
     claimed_at = clock()
-    # Stop starting rows once half the lease is gone, leaving the other half for the rest to finish.
-    run_for = min(lease_seconds / 2, budget_seconds if budget_seconds is not None else float("inf"))
     with session_factory() as session, session.begin():
         rows = claim(
             session, queue, worker_id=worker_id, limit=batch_size, lease_seconds=lease_seconds, now=claimed_at
         )
     if not rows:
         return []
+    if prepare is not None:
+        with session_factory() as session:
+            mark_read_only(session)
+            prepare(session, rows)
+    stop_at = claimed_at + timedelta(seconds=lease_seconds / 2)
+    if budget_seconds is not None:
+        stop_at = min(stop_at, clock() + timedelta(seconds=budget_seconds))
     return run_claimed(
         session_factory,
         queue,
@@ -387,6 +426,6 @@ def claim_and_run(
         policy=policy,
         handle=handle,
         clock=clock,
-        stop_starting_at=claimed_at + timedelta(seconds=run_for),
+        stop_starting_at=stop_at,
         follow_ons=follow_ons,
     )

@@ -6,16 +6,17 @@ backoff and dead-letter protocol is `scrm.core.leases` (shared with timers).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import RowMapping, Table, and_, delete, select, update
+from sqlalchemy import RowMapping, Table, and_, delete, select, true, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from scrm.core import metrics
 from scrm.core.clock import utcnow
 from scrm.core.errors import Conflict, RetryableError
-from scrm.core.events import Delivery, HandlerRegistry, take_published_event_ids
+from scrm.core.events import NOT_PREPARED, Delivery, HandlerRegistry, take_published_event_ids
 from scrm.core.leases import (
     FollowOns,
     LeasedQueue,
@@ -23,6 +24,7 @@ from scrm.core.leases import (
     RetryPolicy,
     RowHandler,
     RowResult,
+    RowsPreparer,
     claim,
     claim_and_run,
     lease_rows,
@@ -58,8 +60,20 @@ def claim_outbox(
     )
 
 
-def outbox_row_handler(registry: HandlerRegistry) -> RowHandler:
-    """Adapts `registry` to the row handler `scrm.core.leases.run_claimed` calls."""
+def _delivery(row: RowMapping, prepared: Any = NOT_PREPARED) -> Delivery:
+    return Delivery(
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        tenant_id=row["tenant_id"],
+        payload=row["payload"],
+        attempt=row["attempts"],
+        prepared=prepared,
+    )
+
+
+def outbox_row_handler(registry: HandlerRegistry, prepared: Mapping[int, Any] | None = None) -> RowHandler:
+    """Adapts `registry` to the row handler `scrm.core.leases.run_claimed` calls; `prepared` holds
+    what the rows' `prepare` functions returned (or raised), by row id."""
 
     def handle(session: Session, row: RowMapping) -> None:
         fn = registry.event_handler(row["event_type"], row["handler"])
@@ -67,22 +81,33 @@ def outbox_row_handler(registry: HandlerRegistry) -> RowHandler:
             raise HandlerNotRegistered(
                 f"no handler {row['handler']!r} for {row['event_type']} in this worker"
             )
-        fn(
-            session,
-            Delivery(
-                event_id=row["event_id"],
-                event_type=row["event_type"],
-                tenant_id=row["tenant_id"],
-                payload=row["payload"],
-                attempt=row["attempts"],
-            ),
-        )
+        fn(session, _delivery(row, (prepared or {}).get(row["id"], NOT_PREPARED)))
 
     return handle
 
 
+def outbox_rows_preparer(registry: HandlerRegistry, prepared: dict[int, Any]) -> RowsPreparer:
+    """Runs the `prepare` of each claimed row's handler (if it has one) into `prepared`; an error is
+    kept in place of the result, for the handler to raise in its turn."""
+
+    def prepare(session: Session, rows: Sequence[RowMapping]) -> None:
+        for row in rows:
+            fn = registry.event_prepare(row["event_type"], row["handler"])
+            if fn is not None:
+                try:
+                    prepared[row["id"]] = fn(session, _delivery(row))
+                except Exception as error:  # raised again by the handler, inside its savepoint
+                    prepared[row["id"]] = error
+
+    return prepare
+
+
 def published_rows_claimer(
-    *, worker_id: str, lease_seconds: float, clock: Callable[[], datetime] = utcnow
+    *,
+    worker_id: str,
+    lease_seconds: float,
+    clock: Callable[[], datetime] = utcnow,
+    skip_handlers: frozenset[str] = frozenset(),
 ) -> FollowOns:
     """Follow-ons for `claim_and_run`: after a row finished, lease the rows of the events its handler
     published, in the same transaction, so they run next.
@@ -90,7 +115,8 @@ def published_rows_claimer(
     Safe with any number of workers: the rows are uncommitted, so no other worker can see, claim or
     run them; they commit done (or retrying, or dead) with the batch, or vanish with it if it rolls
     back, and then the publishing row runs again and publishes them again. Rows published to be
-    handled later (`available_at` in the future) are left to a normal claim."""
+    handled later (`available_at` in the future), and rows of `skip_handlers` (handlers that prepare
+    outside the transaction), are left to a normal claim."""
 
     def follow_ons(session: Session, row: RowMapping) -> list[RowMapping]:
         event_ids = take_published_event_ids(session)
@@ -104,6 +130,7 @@ def published_rows_claimer(
                 columns.event_id.in_(event_ids),
                 columns.status == OutboxStatus.PENDING,
                 columns.available_at <= now,
+                columns.handler.notin_(skip_handlers) if skip_handlers else true(),
             ),
             worker_id=worker_id,
             until=now + timedelta(seconds=lease_seconds),
@@ -129,10 +156,11 @@ def run_outbox_batch(
 
     With `run_follow_ons` the events a handler publishes are handled in the same batch, right after
     it (see `published_rows_claimer`); `budget_seconds` bounds when rows may still start."""
+    prepared: dict[int, Any] = {}
     results = claim_and_run(
         session_factory,
         OUTBOX_QUEUE,
-        outbox_row_handler(registry),
+        outbox_row_handler(registry, prepared),
         worker_id=worker_id,
         batch_size=batch_size,
         lease_seconds=lease_seconds,
@@ -140,10 +168,16 @@ def run_outbox_batch(
         clock=clock,
         budget_seconds=budget_seconds,
         follow_ons=(
-            published_rows_claimer(worker_id=worker_id, lease_seconds=lease_seconds, clock=clock)
+            published_rows_claimer(
+                worker_id=worker_id,
+                lease_seconds=lease_seconds,
+                clock=clock,
+                skip_handlers=registry.prepared_handler_names(),
+            )
             if run_follow_ons
             else None
         ),
+        prepare=outbox_rows_preparer(registry, prepared),
     )
     for result in results:
         event_type, handler = result.row["event_type"], result.row["handler"]

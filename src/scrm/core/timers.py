@@ -9,7 +9,7 @@ roll back; whichever commits first wins.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,13 +19,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from scrm.core import metrics
 from scrm.core.clock import utcnow
 from scrm.core.errors import Conflict, RetryableError
-from scrm.core.events import HandlerRegistry, TimerDelivery
+from scrm.core.events import NOT_PREPARED, HandlerRegistry, TimerDelivery
 from scrm.core.leases import (
     LeasedQueue,
     Outcome,
     RetryPolicy,
     RowHandler,
     RowResult,
+    RowsPreparer,
     claim_and_run,
     dialect_insert,
 )
@@ -154,26 +155,44 @@ def replay_timer(session: Session, timer: Timer) -> Timer:
     return timer
 
 
-def timer_row_handler(registry: HandlerRegistry) -> RowHandler:
-    """Adapts `registry` to the row handler `scrm.core.leases.run_claimed` calls."""
+def _delivery(row: RowMapping, prepared: Any = NOT_PREPARED) -> TimerDelivery:
+    return TimerDelivery(
+        kind=row["kind"],
+        key=row["key"],
+        tenant_id=row["tenant_id"],
+        payload=row["payload"],
+        due_at=row["due_at"],
+        attempt=row["attempts"],
+        prepared=prepared,
+    )
+
+
+def timer_row_handler(registry: HandlerRegistry, prepared: Mapping[int, Any] | None = None) -> RowHandler:
+    """Adapts `registry` to the row handler `scrm.core.leases.run_claimed` calls; `prepared` as in
+    `scrm.core.outbox.outbox_row_handler`."""
 
     def handle(session: Session, row: RowMapping) -> None:
         fn = registry.timer_handler(row["kind"])
         if fn is None:
             raise TimerHandlerNotRegistered(f"no handler for timer kind {row['kind']!r} in this worker")
-        fn(
-            session,
-            TimerDelivery(
-                kind=row["kind"],
-                key=row["key"],
-                tenant_id=row["tenant_id"],
-                payload=row["payload"],
-                due_at=row["due_at"],
-                attempt=row["attempts"],
-            ),
-        )
+        fn(session, _delivery(row, (prepared or {}).get(row["id"], NOT_PREPARED)))
 
     return handle
+
+
+def timer_rows_preparer(registry: HandlerRegistry, prepared: dict[int, Any]) -> RowsPreparer:
+    """Runs each claimed timer's `prepare` (if its kind has one) into `prepared`, errors included."""
+
+    def prepare(session: Session, rows: Sequence[RowMapping]) -> None:
+        for row in rows:
+            fn = registry.timer_prepare(row["kind"])
+            if fn is not None:
+                try:
+                    prepared[row["id"]] = fn(session, _delivery(row))
+                except Exception as error:  # raised again by the handler, inside its savepoint
+                    prepared[row["id"]] = error
+
+    return prepare
 
 
 def run_timer_batch(
@@ -187,15 +206,17 @@ def run_timer_batch(
     clock: Callable[[], datetime] = utcnow,
 ) -> list[RowResult]:
     """Claim the due timers of one batch (committed on its own), fire them (committed once), count."""
+    prepared: dict[int, Any] = {}
     results = claim_and_run(
         session_factory,
         TIMER_QUEUE,
-        timer_row_handler(registry),
+        timer_row_handler(registry, prepared),
         worker_id=worker_id,
         batch_size=batch_size,
         lease_seconds=lease_seconds,
         policy=policy,
         clock=clock,
+        prepare=timer_rows_preparer(registry, prepared),
     )
     for result in results:
         kind = result.row["kind"]

@@ -38,6 +38,7 @@ import gc
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations, islice
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -50,7 +51,6 @@ from scrm.customers.identity_resolution import (
     RULES,
     Claim,
     IdentityKey,
-    PreparedClaim,
     _exclusive_values,
     conflicts_between,
     live_customer_id,
@@ -66,6 +66,7 @@ from scrm.customers.models import (
 )
 
 Values = dict[tuple[str, str], set[str]]
+Why = tuple[str, IdentityKey]  # a rule, and the identifier through which it matched
 CHUNK = 500  # values per IN (...) when loading existing profiles
 PREPARE_CHUNK = 20_000  # claims per prepare_claims call
 _NEW_AGE = 1 << 62  # new clusters are younger than every existing profile
@@ -112,7 +113,7 @@ class Clustering:
     home: list[int]  # per record: its cluster (a key of `clusters`), -1 for none
     clusters: dict[int, Group]
     refusals: list[Refusal]
-    merged: dict[int, tuple[str, IdentityKey]]  # existing profile → the rule and identifier merging it
+    merged: dict[int, Why]  # existing profile → the rule and identifier merging it
 
 
 @dataclass
@@ -122,7 +123,7 @@ class _State:
     key_group: dict[IdentityKey, int] = field(default_factory=dict)  # exclusive identifiers
     phone_holder: dict[IdentityKey, int] = field(default_factory=dict)  # phones held in the database
     refusals: list[Refusal] = field(default_factory=list)
-    merged: dict[int, tuple[str, IdentityKey]] = field(default_factory=dict)
+    merged: dict[int, Why] = field(default_factory=dict)
 
     def find(self, group: int) -> int:
         parent = self.parent
@@ -151,16 +152,17 @@ class _State:
                 group.values.setdefault((key.kind, key.namespace), set()).add(key.value)
                 self.key_group[key] = root
 
-    def union(self, a: int, b: int, rule: str, key: IdentityKey) -> int:
-        """Merge two clusters (roots); -1 (nothing done) when they disagree."""
+    def union(self, a: int, b: int, rule: str, key: IdentityKey, a_by: Why | None = None) -> int:
+        """Merge two clusters (roots) matched through `key` (`a` through `a_by`, if not the same);
+        -1 (nothing done) when they disagree."""
         big, small = self.groups[a], self.groups[b]
         if disagree(big.values, small.values):
             return -1
+        if big.existing and small.existing:  # profiles to merge, and why (as `resolve` explains)
+            self.merged.update((cid, (rule, key)) for cid in small.existing if cid not in self.merged)
+            self.merged.update((cid, a_by or (rule, key)) for cid in big.existing if cid not in self.merged)
         if len(small.keys) > len(big.keys):
             a, b, big, small = b, a, small, big
-        if big.existing and small.existing:
-            for customer_id in big.existing + small.existing:
-                self.merged.setdefault(customer_id, (rule, key))
         for namespace, values in small.values.items():
             big.values.setdefault(namespace, set()).update(values)
         big.keys.extend(small.keys)
@@ -194,7 +196,11 @@ class _State:
             if disagree(person, theirs):
                 refused.append(root)
                 continue
-            merged = root if target < 0 else self.union(target, root, rule, strongest[root])
+            if target < 0:
+                target, first = root, (rule, strongest[root])
+                merged = root
+            else:
+                merged = self.union(target, root, rule, strongest[root], first)
             if merged < 0:
                 refused.append(root)
                 continue
@@ -246,8 +252,10 @@ def cluster_records(
     carriers: dict[IdentityKey, list[int]] = {}  # phone → records carrying it, first appearance first
     phone_only: list[int] = []
     for index, keys in enumerate(records):
-        exclusive = [key for key in dict.fromkeys(keys) if RULES[key.kind].exclusive]
-        phones = [key for key in dict.fromkeys(keys) if not RULES[key.kind].exclusive]
+        exclusive: list[IdentityKey] = []
+        phones: list[IdentityKey] = []
+        for key in dict.fromkeys(keys):
+            (exclusive if RULES[key.kind].exclusive else phones).append(key)
         for phone in phones:
             carriers.setdefault(phone, []).append(index)
         if exclusive:
@@ -286,37 +294,43 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield chunk
 
 
-def _prepare(tenant_id: int, records: Sequence[Sequence[Claim]]) -> dict[Claim, PreparedClaim]:
-    distinct = list(dict.fromkeys(claim for record in records for claim in record))
-    prepared: dict[Claim, PreparedClaim] = {}
-    for chunk in _chunks(distinct, PREPARE_CHUNK):
+def _prepare(
+    tenant_id: int, records: Sequence[Sequence[Claim]]
+) -> tuple[list[list[IdentityKey]], dict[str, str]]:
+    """Each record's identity keys (each distinct claim prepared once), and the sealed phones (by hash)."""
+    index: dict[Claim, int] = {}
+    refs = [[index.setdefault(claim, len(index)) for claim in record] for record in records]
+    distinct = list(index)
+    keys: list[IdentityKey] = []
+    sealed: dict[str, str] = {}
+    for start in range(0, len(distinct), PREPARE_CHUNK):
         try:
-            prepared.update(zip(chunk, prepare_claims(tenant_id, chunk), strict=True))
+            prepared = prepare_claims(tenant_id, distinct[start : start + PREPARE_CHUNK])
         except ValidationFailed as error:
-            where: dict[Claim, str] = {}
-            for i, record in enumerate(records):
-                for j, claim in enumerate(record):
-                    where.setdefault(claim, f"records[{i}].identities[{j}]")
-            for item in error.field_errors or []:
-                index, _, rest = item["field"].removeprefix("identities[").partition("]")
-                item["field"] = where[chunk[int(index)]] + rest
+            for item in error.field_errors:  # "identities[k]..." of the chunk → where it was first seen
+                k, _, rest = item["field"].removeprefix("identities[").partition("]")
+                at = start + int(k)
+                i, j = next((i, ref.index(at)) for i, ref in enumerate(refs) if at in ref)
+                item["field"] = f"records[{i}].identities[{j}]{rest}"
             raise
-    return prepared
+        keys.extend(item.key for item in prepared)
+        sealed.update((item.key.value, item.sealed) for item in prepared if item.sealed)
+    return [[keys[k] for k in ref] for ref in refs], sealed
 
 
 def load_existing(
-    session: Session, tenant_id: int, keys: Sequence[IdentityKey]
+    session: Session, tenant_id: int, keys: Iterable[IdentityKey]
 ) -> dict[int, list[IdentityKey]]:
     """Live profiles holding any of `keys`, with all their identifiers (chunked queries)."""
     table = CustomerIdentity
     if session.scalar(select(table.id).where(table.tenant_id == tenant_id).limit(1)) is None:
         return {}
-    by_namespace: dict[tuple[str, str], list[str]] = {}
+    by_namespace: dict[tuple[str, str], dict[str, None]] = {}
     for key in keys:
-        by_namespace.setdefault((key.kind, key.namespace), []).append(key.value)
+        by_namespace.setdefault((key.kind, key.namespace), {})[key.value] = None
     holders: set[int] = set()
     for (kind, namespace), values in by_namespace.items():
-        for chunk in _chunks(values, CHUNK):
+        for chunk in _chunks(list(values), CHUNK):
             holders.update(
                 session.scalars(
                     select(table.customer_id).where(
@@ -441,11 +455,8 @@ def backfill_identities(
 def _backfill(
     session: Session, tenant_id: int, records: Sequence[Sequence[Claim]], source: str
 ) -> BatchResult:
-    prepared = _prepare(tenant_id, records)
-    keyed = [[prepared[claim].key for claim in record] for record in records]
-    sealed = {item.key: item.sealed for item in prepared.values()}
-    del prepared
-    existing = load_existing(session, tenant_id, list(sealed))
+    keyed, sealed = _prepare(tenant_id, records)
+    existing = load_existing(session, tenant_id, (key for keys in keyed for key in keys))
     held = {key for keys in existing.values() for key in keys}
     found = cluster_records(keyed, existing)
     del keyed
@@ -463,16 +474,25 @@ def _backfill(
     identities: list[tuple[Any, ...]] = []
     timeline: list[tuple[Any, ...]] = []
     for root, group in found.clusters.items():
-        if new := [key for key in group.keys if key not in held]:
+        if new := [key for key in group.keys if key not in held] if held else group.keys:
             customer_id = customer_of[root]
             identities.extend(
-                (tenant_id, customer_id, key.kind, key.namespace, key.value, sealed.get(key), source, now)
+                (
+                    tenant_id,
+                    customer_id,
+                    key.kind,
+                    key.namespace,
+                    key.value,
+                    sealed.get(key.value),
+                    source,
+                    now,
+                )
                 for key in new
             )
             summary = ("新增身份标识：" + "、".join(key.kind for key in new))[:300]
             detail = as_json({"identities": [key.describe() for key in new], "source": source})
             timeline.append((tenant_id, customer_id, now, "identity.added", summary, detail))
-    identities.sort(key=lambda row: (row[2], row[3], row[4]))  # in index order: fewer pages touched
+    identities.sort(key=itemgetter(2, 3, 4))  # in index order: fewer pages touched
     columns = "tenant_id customer_id kind namespace value value_encrypted source created_at"
     _bulk_insert(session, CustomerIdentity, columns, identities)
     _bulk_insert(session, TimelineEntry, "tenant_id customer_id occurred_at kind summary detail", timeline)

@@ -9,7 +9,9 @@ configuration the API processes read.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +24,8 @@ from scrm.platforms.wecom.client import WeComClient
 from scrm.settings import Settings, load_settings
 
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+#: Seconds a built shop client is reused (its access token with it).
+SHOP_CLIENT_TTL = 600.0
 
 
 @dataclass
@@ -30,6 +34,9 @@ class PlatformRuntime:
     shared_state: SharedState
     http: httpx.Client
     public_base_url: str
+    _shop_connections: dict[tuple[int, int, float], tuple[Any, float, ShopConnection]] = field(
+        default_factory=dict
+    )
 
     def wecom_client(
         self, session: Session, *, tenant_id: int, connection_id: int, max_wait_seconds: float = 5.0
@@ -46,8 +53,9 @@ class PlatformRuntime:
     ) -> ShopConnection:
         """The tenant's shop connection with a client (and message channel where the platform has
         one) built over the shared pacing and circuit breaker. Raises NotFound for an unknown id or
-        a connection that is not a shop."""
-        return build_shop_connection(
+        a connection that is not a shop. Built connections are reused while the connection's row is
+        unchanged (platform clients keep their access tokens), at most `SHOP_CLIENT_TTL` seconds."""
+        built = build_shop_connection(
             session,
             tenant_id=tenant_id,
             connection_id=connection_id,
@@ -56,6 +64,14 @@ class PlatformRuntime:
             http=self.http,
             max_wait_seconds=max_wait_seconds,
         )
+        key = (tenant_id, connection_id, max_wait_seconds)
+        fingerprint = (built.identity, tuple(sorted((k, str(v)) for k, v in built.config.items())))
+        with _lock:
+            cached = self._shop_connections.get(key)
+            if cached is not None and cached[0] == fingerprint and cached[1] > time.monotonic():
+                return cached[2]
+            self._shop_connections[key] = (fingerprint, time.monotonic() + SHOP_CLIENT_TTL, built)
+        return built
 
 
 _lock = threading.Lock()

@@ -14,7 +14,7 @@ import logging
 from sqlalchemy.orm import Session
 
 from scrm.core.errors import NotFound
-from scrm.core.events import Delivery, Event, EventHandler, publish_many
+from scrm.core.events import Delivery, Event, EventHandler, prepared_or, publish_many
 from scrm.core.inbox import InboxReceived, mark_failed, mark_ignored, mark_processed, require_inbound
 from scrm.core.outbox_models import InboundState
 from scrm.platforms.base import PlatformError
@@ -22,6 +22,7 @@ from scrm.platforms.runtime import platform_runtime
 from scrm.platforms.shops.adapter import MappedMessage
 from scrm.platforms.shops.canonical import (
     ObservationSource,
+    OrderSnapshot,
     ShopOrderDetailWanted,
     ShopOrderObserved,
     ShopRefundObserved,
@@ -114,21 +115,31 @@ def process_inbound(session: Session, delivery: Delivery) -> None:
     mark_processed(message)
 
 
+def _fetch(session: Session, wanted: ShopOrderDetailWanted) -> OrderSnapshot | None:
+    """The order from its platform; None when the connection is gone or disabled."""
+    try:
+        shop = platform_runtime().shop_connection(
+            session, tenant_id=wanted.tenant_id, connection_id=wanted.connection_id
+        )
+    except NotFound:
+        return None
+    if not shop.identity.active:
+        return None
+    return shop.client.fetch_order(wanted.external_id)
+
+
+def prepare_fetch(session: Session, delivery: Delivery) -> OrderSnapshot | None:
+    """Before the transaction: the platform call (see `scrm.core.events.EventPrepareFn`)."""
+    return _fetch(session, delivery.load(ShopOrderDetailWanted))
+
+
 def fetch_order_detail(session: Session, delivery: Delivery) -> None:
-    """Fetch a named order from its platform and publish the complete snapshot. Retryable platform
+    """Publish the complete snapshot of a named order, fetched by `prepare_fetch`. Retryable platform
     errors are retried by the outbox up to `FETCH_ATTEMPTS`; after that, or for a permanent error,
     the fetch is logged and dropped: the shop's next incremental pull brings the order anyway."""
     wanted = delivery.load(ShopOrderDetailWanted)
-    runtime = platform_runtime()
     try:
-        shop = runtime.shop_connection(
-            session, tenant_id=wanted.tenant_id, connection_id=wanted.connection_id
-        )
-        if not shop.identity.active:
-            return
-        snapshot = shop.client.fetch_order(wanted.external_id)
-    except NotFound:
-        return
+        snapshot = prepared_or(delivery.prepared, lambda: _fetch(session, wanted))
     except PlatformError as error:
         if delivery.retries(error, give_up_after=FETCH_ATTEMPTS):
             raise
@@ -138,6 +149,8 @@ def fetch_order_detail(session: Session, delivery: Delivery) -> None:
             wanted.connection_id,
             error,
         )
+        return
+    if snapshot is None:
         return
     publish_many(
         session,
@@ -155,5 +168,10 @@ def fetch_order_detail(session: Session, delivery: Delivery) -> None:
 
 HANDLERS = [
     EventHandler(InboxReceived.event_type, "platforms.shops.process_inbound", process_inbound),
-    EventHandler(ShopOrderDetailWanted.event_type, "platforms.shops.fetch_order_detail", fetch_order_detail),
+    EventHandler(
+        ShopOrderDetailWanted.event_type,
+        "platforms.shops.fetch_order_detail",
+        fetch_order_detail,
+        prepare=prepare_fetch,
+    ),
 ]
