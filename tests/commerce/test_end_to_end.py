@@ -251,3 +251,16 @@ def test_forged_and_replayed_pushes(shop_stack: ShopStack) -> None:
         return httpx.post(url, content=body, headers={**headers, "Event-Sign": sign}).status_code == 403
 
     wait_until(refused, what="the disabled connection to refuse pushes (its cache expires)")
+
+
+def test_testing_a_shop_connection_calls_its_platform(shop_stack: ShopStack) -> None:
+    for platform, connection in shop_stack.connections.items():
+        answer = shop_stack.api.post(f"/api/v1/platforms/connections/{connection['id']}/test").json()
+        assert answer["ok"] is True, (platform, answer)
+    jd = shop_stack.connections["jd"]
+    changed = shop_stack.api.patch(
+        f"/api/v1/platforms/connections/{jd['id']}", json={"config": {"app_secret": "wrong"}}
+    )
+    assert changed.status_code == 200, changed.text
+    answer = shop_stack.api.post(f"/api/v1/platforms/connections/{jd['id']}/test").json()
+    assert answer["ok"] is False and "wrong" not in answer["detail"]

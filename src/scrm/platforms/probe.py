@@ -111,6 +111,25 @@ def _probe_wecom(values: dict[str, Any], http: httpx.Client | None) -> str:
     return "access token fetched with the " + " and the ".join(checked)
 
 
+def _probe_shop(request: ProbeRequest, http: httpx.Client | None) -> str:
+    """The platform client's own cheap check (token fetch and / or a one-row query), made without
+    retries, pacing shared with nobody and no circuit breaker in the way."""
+    from scrm.platforms.shops.registry import shop_platform
+    from scrm.platforms.shops.transport import ShopTransport, TransportPolicy
+
+    entry = shop_platform(request.platform)
+    transport = ShopTransport(
+        platform=request.platform,
+        connection_key=f"probe:{request.connection_id}:{secrets.token_hex(4)}",
+        shared_state=_ProbeState(),
+        policy=TransportPolicy(rate_per_second=1000, max_attempts=1, failure_threshold=1_000_000),
+    )
+    with contextlib.ExitStack() as stack:
+        if http is None:
+            http = stack.enter_context(httpx.Client(timeout=PROBE_TIMEOUT))
+        return entry.build_client(request.values, transport, http).check()
+
+
 def run_probe(request: ProbeRequest, *, http: httpx.Client | None = None) -> ProbeResult:
     """Try the credentials; never raises. `http` is injectable for tests."""
     started = time.perf_counter()
@@ -118,12 +137,12 @@ def run_probe(request: ProbeRequest, *, http: httpx.Client | None = None) -> Pro
         if request.platform == PlatformKind.WECOM:
             detail = _probe_wecom(request.values, http)
         else:
-            return ProbeResult(False, f"testing {request.platform} connections is not supported yet", 0.0)
+            detail = _probe_shop(request, http)
         ok = True
     except PlatformError as error:
         ok, detail = False, str(error)
     except httpx.HTTPError as error:
-        ok, detail = False, f"wecom: {type(error).__name__}: {error}"
+        ok, detail = False, f"{request.platform}: {type(error).__name__}: {error}"
     except Exception as error:  # a probe reports every failure to the operator instead of a 500
         log.exception("connection %s: probe failed unexpectedly", request.connection_id)
         ok, detail = False, f"unexpected {type(error).__name__}: {error}"

@@ -63,3 +63,83 @@ def simulate_wecom(
         err=True,
     )
     run_simulator(settings, host=host, port=port)
+
+
+SHOP_PLATFORMS = ("youzan", "taobao", "douyin", "jd", "pdd")
+
+
+@simulate_app.command("shops")
+def simulate_shops(
+    platforms: Annotated[str, typer.Option(help="Platforms to serve, comma separated.")] = ",".join(
+        SHOP_PLATFORMS
+    ),
+    shop: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A shop: platform:shop_id:key=value,key=value (credentials by the connection config's "
+            "names), optionally @push_url at the end. Repeatable."
+        ),
+    ] = None,
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8710,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    seed: Annotated[int, typer.Option(help="Seed for generated data and choices.")] = 7,
+) -> None:
+    """Serve simulated shops (Youzan, Taobao/TOP, Douyin, JD, PDD): each platform's real API paths,
+    signed pushes to the shops' push URLs, message channels; /_sim/ plays buyers and injects faults."""
+    from scrm.platforms.shops.simulator.app import run_shop_simulator
+    from scrm.platforms.shops.simulator.runtime import ShopSimulator, SimShop
+
+    served = [name.strip() for name in platforms.split(",") if name.strip()]
+    unknown = sorted(set(served) - set(SHOP_PLATFORMS))
+    if unknown:
+        typer.echo(f"unknown platforms: {', '.join(unknown)}", err=True)
+        raise typer.Exit(2)
+    sim = ShopSimulator(seed=seed)
+    for spec in shop or []:
+        try:
+            body, _, push_url = spec.partition("@")
+            platform, shop_id, pairs = body.split(":", 2)
+            credentials = dict(pair.split("=", 1) for pair in pairs.split(",") if pair)
+        except ValueError:
+            typer.echo(
+                f"invalid --shop {spec!r}: expected platform:shop_id:key=value,...[@push_url]", err=True
+            )
+            raise typer.Exit(2) from None
+        if platform not in served:
+            typer.echo(f"--shop {spec!r}: {platform} is not served (--platforms)", err=True)
+            raise typer.Exit(2)
+        sim.add_shop(
+            SimShop(platform, shop_id, f"{platform} {shop_id}", credentials, push_url=push_url or None)
+        )
+    typer.echo(
+        f"shop simulator ({', '.join(served)}) on http://{host}:{port} with {len(shop or [])} shops; "
+        f"control API and docs under /_sim/",
+        err=True,
+    )
+    run_shop_simulator(sim, served, host=host, port=port)
+
+
+def _one_platform(platform: str) -> None:
+    def command(
+        shop: Annotated[
+            list[str] | None,
+            typer.Option(help="A shop: shop_id:key=value,key=value, optionally @push_url. Repeatable."),
+        ] = None,
+        port: Annotated[int, typer.Option(help="Port to bind.")] = 8710,
+        host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+        seed: Annotated[int, typer.Option(help="Seed for generated data and choices.")] = 7,
+    ) -> None:
+        simulate_shops(
+            platforms=platform,
+            shop=[f"{platform}:{spec}" for spec in shop or []],
+            port=port,
+            host=host,
+            seed=seed,
+        )
+
+    command.__doc__ = f"Serve simulated {platform} shops (the same as `shops --platforms {platform}`)."
+    simulate_app.command(platform)(command)
+
+
+for _platform in SHOP_PLATFORMS:
+    _one_platform(_platform)
