@@ -41,7 +41,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -59,6 +59,7 @@ from bench.support import (
     worker_processes,
 )
 from scrm.core.actors import Actor
+from scrm.core.db import mark_read_only
 from scrm.core.outbox_models import InboundMessage, OutboxEvent
 from scrm.core.secrets import SecretBox
 from scrm.platforms.schemas import ConnectionCreate
@@ -213,7 +214,13 @@ def connect_shops(factory: sessionmaker[Session], tenant_id: int, simulator_url:
                 data=ConnectionCreate(
                     platform=platform,
                     name=f"bench {platform}",
-                    config={**credentials, "api_base_url": simulator_url, "pull_interval_seconds": 3600},
+                    config={
+                        **credentials,
+                        "api_base_url": simulator_url,
+                        "pull_interval_seconds": 3600,
+                        # The simulator is local: pace as a generous platform quota would.
+                        "rate_limit_per_second": 1000,
+                    },
                 ),
                 box=box,
             ).id
@@ -314,6 +321,7 @@ async def send_all(
 
 def settled(factory: sessionmaker[Session]) -> bool:
     with factory() as session:
+        mark_read_only(session)
         waiting = session.scalar(
             select(func.count())
             .select_from(OutboxEvent)
@@ -331,6 +339,7 @@ def ingest_latencies(
     """Per inbox row of this run: arrival to the first commit of its order's ingest (s, sorted); the
     last ingest commit; how many unique pushes were stored."""
     with factory() as session:
+        mark_read_only(session)
         arrivals = dict(
             session.execute(
                 select(InboundMessage.id, InboundMessage.received_at).where(
@@ -377,7 +386,9 @@ def run_database(
     engine, factory, tenant_id = prepare_database(url)
     with factory.begin() as session:
         session.execute(text("SELECT 1"))
-    sim = CapturingSimulator(world=ShopWorld(seed=seed))
+    # The world lives three hours ago: the pushes are replayed history, so the shops' first pulls
+    # (the last hour) find nothing and every order reaches us through its pushes, as measured.
+    sim = CapturingSimulator(world=ShopWorld(seed=seed, clock=lambda: datetime.now(UTC) - timedelta(hours=3)))
     running: RunningShopSimulator = start_shop_simulator(sim, platforms=list(SHOPS))
     try:
         for platform, (shop_id, credentials) in SHOPS.items():

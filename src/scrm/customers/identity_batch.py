@@ -15,17 +15,19 @@
      it, the profile holding it in the database) are linked when no two of them conflict. Otherwise
      the phone is ambiguous (a family sharing one number): it links nothing, stays with its first
      holder (the profile holding it, else the first record's cluster), and every other holder is
-     queued for review against that one (`same_phone`).
+     queued for review against that one (`same_phone`). A record with only phones joins the
+     phone's holder.
   Every union checks its two sides for conflicts and is refused when they disagree.
 - Profiles in the database holding any identifier of the batch are loaded (in chunks, with all
   their identifiers) as clusters older than any new one. A cluster holding one of them becomes that
   profile; several are merged into the oldest by `merge_customers`, as `resolve_customer` would.
   Identifiers already held in the database stay where they are.
-- Writes in bulk (multi-row inserts): a `customers` row per new cluster, the new identifiers with
-  `source` (phones as the keyed hash, the number sealed, as `_attach` stores them), one
-  `identity.added` timeline entry per profile that received identifiers, and an open
-  `customer_merge_suggestions` row per refused pair (between two pre-existing profiles through
-  `queue_review`, which refreshes an open one). Never commits.
+- Writes in bulk (executemany on SQLite, COPY on PostgreSQL): a `customers` row per new cluster,
+  the new identifiers with `source` (phones as the keyed hash, the number sealed, as `_attach`
+  stores them), one `identity.added` timeline entry per profile that received identifiers (as
+  `_attach` writes it), and an open `customer_merge_suggestions` row per refused pair (between
+  two pre-existing profiles through `queue_review`, which refreshes an open one). Never commits.
+  After a large backfill, refresh the planner statistics (ANALYZE) before live traffic.
 - Returns `BatchResult`: the counts and `customer_ids[i]`, the profile of record i (None when it
   has no identifier, or when every one is held by profiles that disagree with each other).
 
@@ -57,15 +59,9 @@ from scrm.customers.identity_resolution import (
     prepare_claims,
     queue_review,
 )
-from scrm.customers.models import (
-    Customer,
-    CustomerIdentity,
-    MergeSuggestion,
-    SuggestionStatus,
-    TimelineEntry,
-)
+from scrm.customers.models import Customer, CustomerIdentity, MergeSuggestion, SuggestionStatus, TimelineEntry
 
-Values = dict[tuple[str, str], set[str]]
+Values = dict[tuple[str, str], set[str]]  # (kind, namespace) → values, as `_exclusive_values`
 Why = tuple[str, IdentityKey]  # a rule, and the identifier through which it matched
 CHUNK = 500  # values per IN (...) when loading existing profiles
 PREPARE_CHUNK = 20_000  # claims per prepare_claims call
@@ -73,7 +69,7 @@ _NEW_AGE = 1 << 62  # new clusters are younger than every existing profile
 
 
 def disagree(ours: Values, theirs: Values) -> bool:
-    """`conflicts_between` as a yes/no on precomputed exclusive values (`_exclusive_values`)."""
+    """`conflicts_between` as a yes/no, on precomputed exclusive values."""
     if len(theirs) < len(ours):
         ours, theirs = theirs, ours
     return any(key in theirs and not values & theirs[key] for key, values in ours.items())
@@ -85,16 +81,14 @@ def compatible(clusters: Sequence[Values]) -> bool:
     for values in clusters:
         for key, held in values.items():
             by_namespace.setdefault(key, set()).add(frozenset(held))
-    return all(
-        all(a & b for a, b in combinations(sets, 2)) for sets in by_namespace.values() if len(sets) > 1
-    )
+    return all(all(a & b for a, b in combinations(sets, 2)) for sets in by_namespace.values())
 
 
 @dataclass(slots=True)
 class Group:
     values: Values
     keys: list[IdentityKey]
-    existing: list[int]
+    existing: list[int]  # profiles from the database in this cluster
     age: int
 
 
@@ -113,7 +107,7 @@ class Clustering:
     home: list[int]  # per record: its cluster (a key of `clusters`), -1 for none
     clusters: dict[int, Group]
     refusals: list[Refusal]
-    merged: dict[int, Why]  # existing profile → the rule and identifier merging it
+    merged: dict[int, Why]  # existing profile → why it merges with the others of its cluster
 
 
 @dataclass
@@ -153,8 +147,8 @@ class _State:
                 self.key_group[key] = root
 
     def union(self, a: int, b: int, rule: str, key: IdentityKey, a_by: Why | None = None) -> int:
-        """Merge two clusters (roots) matched through `key` (`a` through `a_by`, if not the same);
-        -1 (nothing done) when they disagree."""
+        """Merge two clusters (roots), `b` matched through `key` (and `a` through `a_by`); -1 and
+        nothing done when they disagree."""
         big, small = self.groups[a], self.groups[b]
         if disagree(big.values, small.values):
             return -1
@@ -186,25 +180,19 @@ class _State:
             return self.new_group(unheld)
         if len(held) == 1 and not unheld:
             return next(iter(held))
-        strongest = {root: min(found, key=lambda k: RULES[k.kind].strength) for root, found in held.items()}
-        order = sorted(held, key=lambda root: (RULES[strongest[root].kind].strength, self.groups[root].age))
+        by = {root: min(found, key=lambda k: RULES[k.kind].strength) for root, found in held.items()}
+        order = sorted(held, key=lambda root: (RULES[by[root].kind].strength, self.groups[root].age))
         person = _exclusive_values(keys)
-        target, refused = -1, []
+        target, first, refused = -1, None, []
         for root in order:
-            theirs = self.groups[root].values
-            rule = RULES[strongest[root].kind].name
-            if disagree(person, theirs):
+            theirs, rule = self.groups[root].values, RULES[by[root].kind].name
+            joined = -1 if disagree(person, theirs) else root
+            if joined >= 0 and target >= 0:
+                joined = self.union(target, root, rule, by[root], first)
+            if joined < 0:
                 refused.append(root)
                 continue
-            if target < 0:
-                target, first = root, (rule, strongest[root])
-                merged = root
-            else:
-                merged = self.union(target, root, rule, strongest[root], first)
-            if merged < 0:
-                refused.append(root)
-                continue
-            target = merged
+            target, first = joined, first or (rule, by[root])
             for namespace, values in theirs.items():
                 person.setdefault(namespace, set()).update(values)
         if target >= 0:
@@ -214,8 +202,7 @@ class _State:
         anchor = target if target >= 0 else refused[0]
         for root in refused:
             if root != anchor:
-                rule = RULES[strongest[root].kind].name
-                self.refusals.append(Refusal(anchor, root, rule, tuple(held[root])))
+                self.refusals.append(Refusal(anchor, root, RULES[by[root].kind].name, tuple(held[root])))
         return target
 
     def link_phone(self, phone: IdentityKey, homes: Sequence[int]) -> int:
@@ -229,13 +216,13 @@ class _State:
         if not roots:
             return self.new_group([phone])
         owner, rule = roots[0], RULES[phone.kind].name
-        linked = compatible([self.groups[root].values for root in roots]) if len(roots) > 1 else False
+        linked = len(roots) > 1 and compatible([self.groups[root].values for root in roots])
         for root in roots[1:]:
-            merged = self.union(owner, root, rule, phone) if linked else -1
-            if merged < 0:
+            joined = self.union(owner, root, rule, phone) if linked else -1
+            if joined < 0:
                 self.refusals.append(Refusal(root, owner, rule, (phone,)))
             else:
-                owner = merged
+                owner = joined
         if holder is None:
             self.attach(owner, [phone])
         return owner
@@ -246,8 +233,8 @@ def cluster_records(
 ) -> Clustering:
     """Pure: the clusters of `records` (identity keys) given existing profiles (id → identifiers)."""
     state = _State()
-    for customer_id in sorted(existing or {}):
-        state.new_group((existing or {})[customer_id], existing=customer_id)
+    for customer_id, keys in sorted((existing or {}).items()):
+        state.new_group(keys, existing=customer_id)
     home = [-1] * len(records)
     carriers: dict[IdentityKey, list[int]] = {}  # phone → records carrying it, first appearance first
     phone_only: list[int] = []
@@ -269,10 +256,10 @@ def cluster_records(
     clusters = {index: group for index, group in enumerate(state.groups) if state.parent[index] == index}
     refusals, seen = [], set()
     for refusal in state.refusals:
-        a, b = state.find(refusal.group), state.find(refusal.other)
-        if a != b and frozenset((a, b)) not in seen:
-            seen.add(frozenset((a, b)))
-            refusals.append(Refusal(a, b, refusal.rule, refusal.identities))
+        pair = (state.find(refusal.group), state.find(refusal.other))
+        if pair[0] != pair[1] and frozenset(pair) not in seen:
+            seen.add(frozenset(pair))
+            refusals.append(Refusal(*pair, refusal.rule, refusal.identities))
     return Clustering(home, clusters, refusals, state.merged)
 
 
@@ -288,7 +275,7 @@ class BatchResult:
     customer_ids: list[int | None]  # per record
 
 
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
@@ -297,7 +284,7 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 def _prepare(
     tenant_id: int, records: Sequence[Sequence[Claim]]
 ) -> tuple[list[list[IdentityKey]], dict[str, str]]:
-    """Each record's identity keys (each distinct claim prepared once), and the sealed phones (by hash)."""
+    """Each record's identity keys (each distinct claim prepared once), and sealed phones by hash."""
     index: dict[Claim, int] = {}
     refs = [[index.setdefault(claim, len(index)) for claim in record] for record in records]
     distinct = list(index)
@@ -307,7 +294,7 @@ def _prepare(
         try:
             prepared = prepare_claims(tenant_id, distinct[start : start + PREPARE_CHUNK])
         except ValidationFailed as error:
-            for item in error.field_errors:  # "identities[k]..." of the chunk → where it was first seen
+            for item in error.field_errors:  # "identities[k]..." of the chunk → where first seen
                 k, _, rest = item["field"].removeprefix("identities[").partition("]")
                 at = start + int(k)
                 i, j = next((i, ref.index(at)) for i, ref in enumerate(refs) if at in ref)
@@ -318,53 +305,34 @@ def _prepare(
     return [[keys[k] for k in ref] for ref in refs], sealed
 
 
-def load_existing(
-    session: Session, tenant_id: int, keys: Iterable[IdentityKey]
-) -> dict[int, list[IdentityKey]]:
+def load_existing(session: Session, tenant_id: int, keys: Iterable[IdentityKey]) -> dict[int, list[Any]]:
     """Live profiles holding any of `keys`, with all their identifiers (chunked queries)."""
-    table = CustomerIdentity
-    if session.scalar(select(table.id).where(table.tenant_id == tenant_id).limit(1)) is None:
+    row = CustomerIdentity
+    if session.scalar(select(row.id).where(row.tenant_id == tenant_id).limit(1)) is None:
         return {}
     by_namespace: dict[tuple[str, str], dict[str, None]] = {}
     for key in keys:
         by_namespace.setdefault((key.kind, key.namespace), {})[key.value] = None
     holders: set[int] = set()
     for (kind, namespace), values in by_namespace.items():
-        for chunk in _chunks(list(values), CHUNK):
-            holders.update(
-                session.scalars(
-                    select(table.customer_id).where(
-                        table.tenant_id == tenant_id,
-                        table.kind == kind,
-                        table.namespace == namespace,
-                        table.value.in_(chunk),
-                    )
-                )
-            )
+        for chunk in _chunks(values, CHUNK):
+            where = (row.tenant_id == tenant_id, row.kind == kind, row.namespace == namespace)
+            holders.update(session.scalars(select(row.customer_id).where(*where, row.value.in_(chunk))))
     live: set[int] = set()
     for chunk in _chunks(sorted(holders), CHUNK):
-        for customer_id, pointer in session.execute(
-            select(Customer.id, Customer.merged_into_id).where(
-                Customer.tenant_id == tenant_id, Customer.id.in_(chunk)
-            )
-        ):
+        found = select(Customer.id, Customer.merged_into_id).where(
+            Customer.tenant_id == tenant_id, Customer.id.in_(chunk)
+        )
+        for customer_id, pointer in session.execute(found):
             live.add(customer_id if pointer is None else live_customer_id(session, tenant_id, customer_id))
     profiles: dict[int, list[IdentityKey]] = {customer_id: [] for customer_id in live}
     for chunk in _chunks(sorted(live), CHUNK):
-        rows = session.execute(
-            select(table.customer_id, table.kind, table.namespace, table.value)
-            .where(table.tenant_id == tenant_id, table.customer_id.in_(chunk))
-            .order_by(table.id)
-        )
-        for customer_id, kind, namespace, value in rows:
+        columns = (row.customer_id, row.kind, row.namespace, row.value)
+        for customer_id, kind, namespace, value in session.execute(
+            select(*columns).where(row.tenant_id == tenant_id, row.customer_id.in_(chunk))
+        ):
             profiles[customer_id].append(IdentityKey(kind, namespace, value))
     return profiles
-
-
-def _explain(rule: str, keys: Sequence[IdentityKey], other: int, found: list[Any]) -> list[dict[str, Any]]:
-    conflicts = [conflict.describe() for conflict in found]
-    line = {"rule": rule, "customer_id": other, "decision": "refused", "conflicts": conflicts}
-    return [{**line, "identity": key.describe()} for key in keys]
 
 
 def _binder(session: Session, model: Any, column: str) -> Callable[[Any], Any]:
@@ -384,8 +352,8 @@ def _bulk_insert(session: Session, model: Any, columns: str, rows: Iterable[tupl
     try:
         if connection.dialect.name == "postgresql":
             with cursor.copy(f"COPY {into} FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+                for values in rows:
+                    copy.write_row(values)
         else:
             marks = ", ".join("?" * len(columns.split()))
             cursor.executemany(f"INSERT INTO {into} VALUES ({marks})", rows)  # type: ignore[arg-type]
@@ -402,6 +370,22 @@ def _reserve_customer_ids(session: Session, count: int) -> list[int]:
     return list(range(start + 1, start + count + 1))
 
 
+def _review(
+    session: Session, tenant_id: int, pair: tuple[int, int], rule: str, why: list[Any], keys: Any
+) -> None:
+    """Queue (or refresh) the review of a refused merge between two profiles, as `resolve_customer` does."""
+    described = [key.describe() for key in keys]
+    queue_review(
+        session,
+        tenant_id=tenant_id,
+        customer_id=pair[0],
+        other_customer_id=pair[1],
+        rule=rule,
+        explanation=why,
+        identities=described,
+    )
+
+
 def _merge_existing(
     session: Session, tenant_id: int, found: Clustering, source: str
 ) -> list[tuple[int, int]]:
@@ -414,6 +398,7 @@ def _merge_existing(
         for other in sorted(set(group.existing) - {survivor}):
             rule, key = found.merged[other]
             line = {"rule": rule, "identity": key.describe(), "customer_id": other}
+            why = [{**line, "decision": "accepted", "conflicts": []}]
             try:
                 merge_customers(
                     session,
@@ -422,27 +407,20 @@ def _merge_existing(
                     merged_id=other,
                     rule=rule,
                     reason=f"identity resolution ({source})",
-                    explanation=[{**line, "decision": "accepted", "conflicts": []}],
+                    explanation=why,
                 )
                 merged.append((survivor, other))
             except Conflict as error:  # only where a profile holds two values of one kind
-                explanation = [{**line, "decision": "refused", "conflicts": error.field_errors}]
-                queue_review(
-                    session,
-                    tenant_id=tenant_id,
-                    customer_id=survivor,
-                    other_customer_id=other,
-                    rule=rule,
-                    explanation=explanation,
-                    identities=[key.describe()],
-                )
+                why = [{**line, "decision": "refused", "conflicts": error.field_errors}]
+                _review(session, tenant_id, (survivor, other), rule, why, [key])
     return merged
 
 
 def backfill_identities(
     session: Session, *, tenant_id: int, records: Sequence[Sequence[Claim]], source: str
 ) -> BatchResult:
-    """Resolve and store many observations at once (see the module docstring). Never commits."""
+    """Resolve and store many observations at once (see the module docstring). Never commits.
+    Python's cyclic garbage collector is paused while it runs (for the whole process)."""
     collecting = gc.isenabled()
     gc.disable()  # millions of small objects: the cyclic collector would rescan them over and over
     try:
@@ -475,23 +453,13 @@ def _backfill(
     timeline: list[tuple[Any, ...]] = []
     for root, group in found.clusters.items():
         if new := [key for key in group.keys if key not in held] if held else group.keys:
-            customer_id = customer_of[root]
+            head = (tenant_id, customer_of[root])
             identities.extend(
-                (
-                    tenant_id,
-                    customer_id,
-                    key.kind,
-                    key.namespace,
-                    key.value,
-                    sealed.get(key.value),
-                    source,
-                    now,
-                )
-                for key in new
+                (*head, k.kind, k.namespace, k.value, sealed.get(k.value), source, now) for k in new
             )
             summary = ("新增身份标识：" + "、".join(key.kind for key in new))[:300]
             detail = as_json({"identities": [key.describe() for key in new], "source": source})
-            timeline.append((tenant_id, customer_id, now, "identity.added", summary, detail))
+            timeline.append((*head, now, "identity.added", summary, detail))
     identities.sort(key=itemgetter(2, 3, 4))  # in index order: fewer pages touched
     columns = "tenant_id customer_id kind namespace value value_encrypted source created_at"
     _bulk_insert(session, CustomerIdentity, columns, identities)
@@ -501,23 +469,15 @@ def _backfill(
     for refusal in found.refusals:
         a, b = found.clusters[refusal.group], found.clusters[refusal.other]
         customer_id, other = customer_of[refusal.group], customer_of[refusal.other]
-        why = _explain(
-            refusal.rule, refusal.identities, other, conflicts_between(a.keys, b.keys, their_id=other)
-        )
-        described = [key.describe() for key in refusal.identities]
-        if not (a.existing and b.existing):
-            row = (tenant_id, customer_id, other, SuggestionStatus.OPEN.value, refusal.rule)
-            suggestions.append((*row, as_json(why), as_json(described), now))
-            continue
-        queue_review(  # both existed: an open suggestion for the pair is refreshed
-            session,
-            tenant_id=tenant_id,
-            customer_id=customer_id,
-            other_customer_id=other,
-            rule=refusal.rule,
-            explanation=why,
-            identities=described,
-        )
+        conflicts = [conflict.describe() for conflict in conflicts_between(a.keys, b.keys, their_id=other)]
+        line = {"rule": refusal.rule, "customer_id": other, "decision": "refused", "conflicts": conflicts}
+        why = [{**line, "identity": key.describe()} for key in refusal.identities]
+        if a.existing and b.existing:  # both existed: an open suggestion for the pair is refreshed
+            _review(session, tenant_id, (customer_id, other), refusal.rule, why, refusal.identities)
+        else:
+            described = as_json([key.describe() for key in refusal.identities])
+            opened = (tenant_id, customer_id, other, SuggestionStatus.OPEN.value, refusal.rule)
+            suggestions.append((*opened, as_json(why), described, now))
     columns = "tenant_id customer_id other_customer_id status rule explanation identities created_at"
     _bulk_insert(session, MergeSuggestion, columns, suggestions)
     return BatchResult(
