@@ -26,6 +26,11 @@ const ChannelsPage = lazy(() => import('./pages/ChannelsPage'))
 const ChannelEditorPage = lazy(() => import('./pages/ChannelEditorPage'))
 const ChannelDetailPage = lazy(() => import('./pages/ChannelDetailPage'))
 const ChannelDashboardPage = lazy(() => import('./pages/ChannelDashboardPage'))
+const ShopsPage = lazy(() => import('./pages/ShopsPage'))
+const OrdersPage = lazy(() => import('./pages/OrdersPage'))
+const OrderDetailPage = lazy(() => import('./pages/OrderDetailPage'))
+const CrossPlatformReportPage = lazy(() => import('./pages/CrossPlatformReportPage'))
+const CommerceSettingsPage = lazy(() => import('./pages/CommerceSettingsPage'))
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { token } = useAuth()
@@ -71,6 +76,12 @@ export const router = createBrowserRouter([
       { path: 'channels/dashboard', element: page(<ChannelDashboardPage />, PERM.channelsAnalytics) },
       { path: 'channels/:id', element: page(<ChannelDetailPage />, PERM.channelsView) },
       { path: 'channels/:id/edit', element: page(<ChannelEditorPage />, PERM.channelsManage) },
+      { path: 'commerce', element: <Navigate to="/commerce/orders" replace /> },
+      { path: 'commerce/shops', element: page(<ShopsPage />, PERM.ordersView) },
+      { path: 'commerce/orders', element: page(<OrdersPage />, PERM.ordersView) },
+      { path: 'commerce/orders/:id', element: page(<OrderDetailPage />, PERM.ordersView) },
+      { path: 'commerce/reports/cross-platform', element: page(<CrossPlatformReportPage />, PERM.ordersView) },
+      { path: 'commerce/settings', element: page(<CommerceSettingsPage />, PERM.ordersView) },
       { path: 'settings', element: <Navigate to="/settings/connections" replace /> },
       { path: 'settings/connections', element: page(<ConnectionsPage />, PERM.connectionsView) },
       { path: 'settings/connections/:id', element: page(<ConnectionDetailPage />, PERM.connectionsView) },

@@ -1,6 +1,8 @@
 // Names the pages use for the API's shapes. All come from the generated client (src/client/types.gen.ts).
 import type {
   ChannelsAnalyticsSummaryData,
+  CommerceListAlertsData,
+  CommerceListOrdersData,
   ChannelsListCodesData,
   CustomersListCustomersData,
   IdentityListAuditLogData,
@@ -13,6 +15,22 @@ import type {
 } from '../client'
 
 export type {
+  AlertOut as OrderAlert,
+  CommerceSettingsIn,
+  CommerceSettingsOut as CommerceSettings,
+  CrossPlatformCustomerOut,
+  CrossPlatformReportOut as CrossPlatformReport,
+  GiftRule,
+  OrderDetailOut as OrderDetail,
+  OrderLineOut as OrderLine,
+  OrderOut as Order,
+  OrderStatsOut as OrderStats,
+  OrderTimelineOut as OrderTimelineEntry,
+  PlatformComboOut,
+  ProductAlertRule,
+  RefundOut as OrderRefund,
+  ShopHealthOut as ShopHealth,
+  ShopOrderStatsOut as ShopOrderStats,
   AddOut as ChannelAdd,
   BulkTagRequest,
   ChannelCreate,
@@ -120,6 +138,8 @@ export type CustomerQuery = NonNullable<CustomersListCustomersData['query']>
 export type WecomStaffQuery = NonNullable<StaffListStaffData['query']>
 export type ChannelQuery = NonNullable<ChannelsListCodesData['query']>
 export type AnalyticsQuery = Omit<NonNullable<ChannelsAnalyticsSummaryData['query']>, never>
+export type OrderQuery = NonNullable<CommerceListOrdersData['query']>
+export type AlertQuery = NonNullable<CommerceListAlertsData['query']>
 export type SyncMode = NonNullable<SyncRequest['mode']>
 
 /** `JobOut.status` as the API documents it. */

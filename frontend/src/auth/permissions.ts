@@ -18,6 +18,8 @@ export const PERM = {
   channelsView: 'channels.view',
   channelsManage: 'channels.manage',
   channelsAnalytics: 'channels.analytics.view',
+  ordersView: 'commerce.orders.view',
+  shopsManage: 'commerce.shops.manage',
 } as const
 
 /** `*` grants everything; `domain.*` grants every code under that prefix. */

@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { AuthAuthorizeData, AuthAuthorizeErrors, AuthCallbackData, AuthCallbackErrors, AuthProvidersData, AuthProvidersResponses, ChannelsAnalyticsLiveData, ChannelsAnalyticsLiveErrors, ChannelsAnalyticsLiveResponses, ChannelsAnalyticsSeriesData, ChannelsAnalyticsSeriesErrors, ChannelsAnalyticsSeriesResponses, ChannelsAnalyticsStaffData, ChannelsAnalyticsStaffErrors, ChannelsAnalyticsStaffResponses, ChannelsAnalyticsSummaryData, ChannelsAnalyticsSummaryErrors, ChannelsAnalyticsSummaryResponses, ChannelsCreateCodeData, ChannelsCreateCodeErrors, ChannelsCreateCodeResponses, ChannelsCreateGroupData, ChannelsCreateGroupErrors, ChannelsCreateGroupResponses, ChannelsDeleteCodeData, ChannelsDeleteCodeErrors, ChannelsDeleteCodeResponses, ChannelsDeleteGroupData, ChannelsDeleteGroupErrors, ChannelsDeleteGroupResponses, ChannelsGetCodeData, ChannelsGetCodeErrors, ChannelsGetCodeResponses, ChannelsListAddsData, ChannelsListAddsErrors, ChannelsListAddsResponses, ChannelsListCodesData, ChannelsListCodesErrors, ChannelsListCodesResponses, ChannelsListDecisionsData, ChannelsListDecisionsErrors, ChannelsListDecisionsResponses, ChannelsListGroupsData, ChannelsListGroupsResponses, ChannelsListPresenceData, ChannelsListPresenceErrors, ChannelsListPresenceResponses, ChannelsListProblemsData, ChannelsListProblemsErrors, ChannelsListProblemsResponses, ChannelsListWelcomesData, ChannelsListWelcomesErrors, ChannelsListWelcomesResponses, ChannelsQrPngData, ChannelsQrPngErrors, ChannelsQrPngResponses, ChannelsQrSvgData, ChannelsQrSvgErrors, ChannelsQrSvgResponses, ChannelsRecreateWayData, ChannelsRecreateWayErrors, ChannelsRecreateWayResponses, ChannelsRefreshCodeData, ChannelsRefreshCodeErrors, ChannelsRefreshCodeResponses, ChannelsSetPresenceData, ChannelsSetPresenceErrors, ChannelsSetPresenceResponses, ChannelsUnknownStatesData, ChannelsUnknownStatesErrors, ChannelsUnknownStatesResponses, ChannelsUpdateCodeData, ChannelsUpdateCodeErrors, ChannelsUpdateCodeResponses, ChannelsUpdateGroupData, ChannelsUpdateGroupErrors, ChannelsUpdateGroupResponses, CustomersAddTagData, CustomersAddTagErrors, CustomersAddTagResponses, CustomersBulkTagData, CustomersBulkTagErrors, CustomersBulkTagResponses, CustomersChangeTagsData, CustomersChangeTagsErrors, CustomersChangeTagsResponses, CustomersCreateAttributeData, CustomersCreateAttributeErrors, CustomersCreateAttributeResponses, CustomersCreateTagGroupData, CustomersCreateTagGroupErrors, CustomersCreateTagGroupResponses, CustomersDeleteTagData, CustomersDeleteTagErrors, CustomersDeleteTagResponses, CustomersDismissMergeSuggestionData, CustomersDismissMergeSuggestionErrors, CustomersDismissMergeSuggestionResponses, CustomersGetCustomerData, CustomersGetCustomerErrors, CustomersGetCustomerResponses, CustomersListAttributesData, CustomersListAttributesResponses, CustomersListCustomersData, CustomersListCustomersErrors, CustomersListCustomersResponses, CustomersListFieldsData, CustomersListFieldsResponses, CustomersListMergeSuggestionsData, CustomersListMergeSuggestionsErrors, CustomersListMergeSuggestionsResponses, CustomersListTagsData, CustomersListTagsErrors, CustomersListTagsResponses, CustomersMergeData, CustomersMergeErrors, CustomersMergeResponses, CustomersRenameTagData, CustomersRenameTagErrors, CustomersRenameTagResponses, CustomersResolveIdentitiesData, CustomersResolveIdentitiesErrors, CustomersResolveIdentitiesResponses, CustomersSetAttributesData, CustomersSetAttributesErrors, CustomersSetAttributesResponses, CustomersUnmergeData, CustomersUnmergeErrors, CustomersUnmergeResponses, IdentityCreateApiKeyData, IdentityCreateApiKeyErrors, IdentityCreateApiKeyResponses, IdentityCreateDepartmentData, IdentityCreateDepartmentErrors, IdentityCreateDepartmentResponses, IdentityCreateRoleData, IdentityCreateRoleErrors, IdentityCreateRoleResponses, IdentityCreateUserData, IdentityCreateUserErrors, IdentityCreateUserResponses, IdentityDeleteRoleData, IdentityDeleteRoleErrors, IdentityDeleteRoleResponses, IdentityGetRoleData, IdentityGetRoleErrors, IdentityGetRoleResponses, IdentityGetUserData, IdentityGetUserErrors, IdentityGetUserResponses, IdentityListApiKeysData, IdentityListApiKeysErrors, IdentityListApiKeysResponses, IdentityListAuditLogData, IdentityListAuditLogErrors, IdentityListAuditLogResponses, IdentityListDepartmentsData, IdentityListDepartmentsResponses, IdentityListPermissionsData, IdentityListPermissionsResponses, IdentityListRolesData, IdentityListRolesResponses, IdentityListUsersData, IdentityListUsersErrors, IdentityListUsersResponses, IdentityLoginData, IdentityLoginErrors, IdentityLoginResponses, IdentityMeData, IdentityMeResponses, IdentityRevokeApiKeyData, IdentityRevokeApiKeyErrors, IdentityRevokeApiKeyResponses, IdentitySwitchTenantData, IdentitySwitchTenantErrors, IdentitySwitchTenantResponses, IdentityUpdateRoleData, IdentityUpdateRoleErrors, IdentityUpdateRoleResponses, IdentityUpdateUserData, IdentityUpdateUserErrors, IdentityUpdateUserResponses, JobsCancelData, JobsCancelErrors, JobsCancelResponses, JobsGetJobData, JobsGetJobErrors, JobsGetJobResponses, JobsListJobsData, JobsListJobsErrors, JobsListJobsResponses, PlatformsConnectionNamesData, PlatformsConnectionNamesResponses, PlatformsCreateConnectionData, PlatformsCreateConnectionErrors, PlatformsCreateConnectionResponses, PlatformsDisableConnectionData, PlatformsDisableConnectionErrors, PlatformsDisableConnectionResponses, PlatformsGetConnectionData, PlatformsGetConnectionErrors, PlatformsGetConnectionResponses, PlatformsListConnectionsData, PlatformsListConnectionsErrors, PlatformsListConnectionsResponses, PlatformsListPlatformTypesData, PlatformsListPlatformTypesResponses, PlatformsStartConnectionSyncData, PlatformsStartConnectionSyncErrors, PlatformsStartConnectionSyncResponses, PlatformsTestConnectionData, PlatformsTestConnectionErrors, PlatformsTestConnectionResponses, PlatformsUpdateConnectionData, PlatformsUpdateConnectionErrors, PlatformsUpdateConnectionResponses, SegmentsCountSegmentData, SegmentsCountSegmentErrors, SegmentsCountSegmentResponses, SegmentsCreateSegmentData, SegmentsCreateSegmentErrors, SegmentsCreateSegmentResponses, SegmentsDeleteSegmentData, SegmentsDeleteSegmentErrors, SegmentsDeleteSegmentResponses, SegmentsExportSegmentData, SegmentsExportSegmentErrors, SegmentsExportSegmentResponses, SegmentsGetSegmentData, SegmentsGetSegmentErrors, SegmentsGetSegmentResponses, SegmentsListSegmentsData, SegmentsListSegmentsErrors, SegmentsListSegmentsResponses, SegmentsPreviewSegmentData, SegmentsPreviewSegmentErrors, SegmentsPreviewSegmentResponses, SegmentsRecountSegmentData, SegmentsRecountSegmentErrors, SegmentsRecountSegmentResponses, SegmentsSegmentMembersData, SegmentsSegmentMembersErrors, SegmentsSegmentMembersResponses, SegmentsUpdateSegmentData, SegmentsUpdateSegmentErrors, SegmentsUpdateSegmentResponses, StaffGetStaffData, StaffGetStaffErrors, StaffGetStaffResponses, StaffLinkUserData, StaffLinkUserErrors, StaffLinkUserResponses, StaffListDepartmentsData, StaffListDepartmentsErrors, StaffListDepartmentsResponses, StaffListStaffData, StaffListStaffErrors, StaffListStaffResponses, SystemGetOverviewData, SystemGetOverviewResponses, SystemListDeadLettersData, SystemListDeadLettersErrors, SystemListDeadLettersResponses, SystemListTimersData, SystemListTimersErrors, SystemListTimersResponses, SystemReplayDeadLetterData, SystemReplayDeadLetterErrors, SystemReplayDeadLetterResponses } from './types.gen';
+import type { AuthAuthorizeData, AuthAuthorizeErrors, AuthCallbackData, AuthCallbackErrors, AuthProvidersData, AuthProvidersResponses, ChannelsAnalyticsLiveData, ChannelsAnalyticsLiveErrors, ChannelsAnalyticsLiveResponses, ChannelsAnalyticsSeriesData, ChannelsAnalyticsSeriesErrors, ChannelsAnalyticsSeriesResponses, ChannelsAnalyticsStaffData, ChannelsAnalyticsStaffErrors, ChannelsAnalyticsStaffResponses, ChannelsAnalyticsSummaryData, ChannelsAnalyticsSummaryErrors, ChannelsAnalyticsSummaryResponses, ChannelsCreateCodeData, ChannelsCreateCodeErrors, ChannelsCreateCodeResponses, ChannelsCreateGroupData, ChannelsCreateGroupErrors, ChannelsCreateGroupResponses, ChannelsDeleteCodeData, ChannelsDeleteCodeErrors, ChannelsDeleteCodeResponses, ChannelsDeleteGroupData, ChannelsDeleteGroupErrors, ChannelsDeleteGroupResponses, ChannelsGetCodeData, ChannelsGetCodeErrors, ChannelsGetCodeResponses, ChannelsListAddsData, ChannelsListAddsErrors, ChannelsListAddsResponses, ChannelsListCodesData, ChannelsListCodesErrors, ChannelsListCodesResponses, ChannelsListDecisionsData, ChannelsListDecisionsErrors, ChannelsListDecisionsResponses, ChannelsListGroupsData, ChannelsListGroupsResponses, ChannelsListPresenceData, ChannelsListPresenceErrors, ChannelsListPresenceResponses, ChannelsListProblemsData, ChannelsListProblemsErrors, ChannelsListProblemsResponses, ChannelsListWelcomesData, ChannelsListWelcomesErrors, ChannelsListWelcomesResponses, ChannelsQrPngData, ChannelsQrPngErrors, ChannelsQrPngResponses, ChannelsQrSvgData, ChannelsQrSvgErrors, ChannelsQrSvgResponses, ChannelsRecreateWayData, ChannelsRecreateWayErrors, ChannelsRecreateWayResponses, ChannelsRefreshCodeData, ChannelsRefreshCodeErrors, ChannelsRefreshCodeResponses, ChannelsSetPresenceData, ChannelsSetPresenceErrors, ChannelsSetPresenceResponses, ChannelsUnknownStatesData, ChannelsUnknownStatesErrors, ChannelsUnknownStatesResponses, ChannelsUpdateCodeData, ChannelsUpdateCodeErrors, ChannelsUpdateCodeResponses, ChannelsUpdateGroupData, ChannelsUpdateGroupErrors, ChannelsUpdateGroupResponses, CommerceAcknowledgeData, CommerceAcknowledgeErrors, CommerceAcknowledgeResponses, CommerceBackfillData, CommerceBackfillErrors, CommerceBackfillResponses, CommerceCrossPlatformData, CommerceCrossPlatformResponses, CommerceCustomerOrdersData, CommerceCustomerOrdersErrors, CommerceCustomerOrdersResponses, CommerceGetOrderData, CommerceGetOrderErrors, CommerceGetOrderResponses, CommerceGetSettingsData, CommerceGetSettingsResponses, CommerceListAlertsData, CommerceListAlertsErrors, CommerceListAlertsResponses, CommerceListOrdersData, CommerceListOrdersErrors, CommerceListOrdersResponses, CommerceListShopsData, CommerceListShopsResponses, CommercePutSettingsData, CommercePutSettingsErrors, CommercePutSettingsResponses, CommerceRecentPurchasesData, CommerceRecentPurchasesErrors, CommerceRecentPurchasesResponses, CommerceSyncNowData, CommerceSyncNowErrors, CommerceSyncNowResponses, CustomersAddTagData, CustomersAddTagErrors, CustomersAddTagResponses, CustomersBulkTagData, CustomersBulkTagErrors, CustomersBulkTagResponses, CustomersChangeTagsData, CustomersChangeTagsErrors, CustomersChangeTagsResponses, CustomersCreateAttributeData, CustomersCreateAttributeErrors, CustomersCreateAttributeResponses, CustomersCreateTagGroupData, CustomersCreateTagGroupErrors, CustomersCreateTagGroupResponses, CustomersDeleteTagData, CustomersDeleteTagErrors, CustomersDeleteTagResponses, CustomersDismissMergeSuggestionData, CustomersDismissMergeSuggestionErrors, CustomersDismissMergeSuggestionResponses, CustomersGetCustomerData, CustomersGetCustomerErrors, CustomersGetCustomerResponses, CustomersListAttributesData, CustomersListAttributesResponses, CustomersListCustomersData, CustomersListCustomersErrors, CustomersListCustomersResponses, CustomersListFieldsData, CustomersListFieldsResponses, CustomersListMergeSuggestionsData, CustomersListMergeSuggestionsErrors, CustomersListMergeSuggestionsResponses, CustomersListTagsData, CustomersListTagsErrors, CustomersListTagsResponses, CustomersMergeData, CustomersMergeErrors, CustomersMergeResponses, CustomersRenameTagData, CustomersRenameTagErrors, CustomersRenameTagResponses, CustomersResolveIdentitiesData, CustomersResolveIdentitiesErrors, CustomersResolveIdentitiesResponses, CustomersSetAttributesData, CustomersSetAttributesErrors, CustomersSetAttributesResponses, CustomersUnmergeData, CustomersUnmergeErrors, CustomersUnmergeResponses, IdentityCreateApiKeyData, IdentityCreateApiKeyErrors, IdentityCreateApiKeyResponses, IdentityCreateDepartmentData, IdentityCreateDepartmentErrors, IdentityCreateDepartmentResponses, IdentityCreateRoleData, IdentityCreateRoleErrors, IdentityCreateRoleResponses, IdentityCreateUserData, IdentityCreateUserErrors, IdentityCreateUserResponses, IdentityDeleteRoleData, IdentityDeleteRoleErrors, IdentityDeleteRoleResponses, IdentityGetRoleData, IdentityGetRoleErrors, IdentityGetRoleResponses, IdentityGetUserData, IdentityGetUserErrors, IdentityGetUserResponses, IdentityListApiKeysData, IdentityListApiKeysErrors, IdentityListApiKeysResponses, IdentityListAuditLogData, IdentityListAuditLogErrors, IdentityListAuditLogResponses, IdentityListDepartmentsData, IdentityListDepartmentsResponses, IdentityListPermissionsData, IdentityListPermissionsResponses, IdentityListRolesData, IdentityListRolesResponses, IdentityListUsersData, IdentityListUsersErrors, IdentityListUsersResponses, IdentityLoginData, IdentityLoginErrors, IdentityLoginResponses, IdentityMeData, IdentityMeResponses, IdentityRevokeApiKeyData, IdentityRevokeApiKeyErrors, IdentityRevokeApiKeyResponses, IdentitySwitchTenantData, IdentitySwitchTenantErrors, IdentitySwitchTenantResponses, IdentityUpdateRoleData, IdentityUpdateRoleErrors, IdentityUpdateRoleResponses, IdentityUpdateUserData, IdentityUpdateUserErrors, IdentityUpdateUserResponses, JobsCancelData, JobsCancelErrors, JobsCancelResponses, JobsGetJobData, JobsGetJobErrors, JobsGetJobResponses, JobsListJobsData, JobsListJobsErrors, JobsListJobsResponses, PlatformsConnectionNamesData, PlatformsConnectionNamesResponses, PlatformsCreateConnectionData, PlatformsCreateConnectionErrors, PlatformsCreateConnectionResponses, PlatformsDisableConnectionData, PlatformsDisableConnectionErrors, PlatformsDisableConnectionResponses, PlatformsGetConnectionData, PlatformsGetConnectionErrors, PlatformsGetConnectionResponses, PlatformsListConnectionsData, PlatformsListConnectionsErrors, PlatformsListConnectionsResponses, PlatformsListPlatformTypesData, PlatformsListPlatformTypesResponses, PlatformsStartConnectionSyncData, PlatformsStartConnectionSyncErrors, PlatformsStartConnectionSyncResponses, PlatformsTestConnectionData, PlatformsTestConnectionErrors, PlatformsTestConnectionResponses, PlatformsUpdateConnectionData, PlatformsUpdateConnectionErrors, PlatformsUpdateConnectionResponses, SegmentsCountSegmentData, SegmentsCountSegmentErrors, SegmentsCountSegmentResponses, SegmentsCreateSegmentData, SegmentsCreateSegmentErrors, SegmentsCreateSegmentResponses, SegmentsDeleteSegmentData, SegmentsDeleteSegmentErrors, SegmentsDeleteSegmentResponses, SegmentsExportSegmentData, SegmentsExportSegmentErrors, SegmentsExportSegmentResponses, SegmentsGetSegmentData, SegmentsGetSegmentErrors, SegmentsGetSegmentResponses, SegmentsListSegmentsData, SegmentsListSegmentsErrors, SegmentsListSegmentsResponses, SegmentsPreviewSegmentData, SegmentsPreviewSegmentErrors, SegmentsPreviewSegmentResponses, SegmentsRecountSegmentData, SegmentsRecountSegmentErrors, SegmentsRecountSegmentResponses, SegmentsSegmentMembersData, SegmentsSegmentMembersErrors, SegmentsSegmentMembersResponses, SegmentsUpdateSegmentData, SegmentsUpdateSegmentErrors, SegmentsUpdateSegmentResponses, StaffGetStaffData, StaffGetStaffErrors, StaffGetStaffResponses, StaffLinkUserData, StaffLinkUserErrors, StaffLinkUserResponses, StaffListDepartmentsData, StaffListDepartmentsErrors, StaffListDepartmentsResponses, StaffListStaffData, StaffListStaffErrors, StaffListStaffResponses, SystemGetOverviewData, SystemGetOverviewResponses, SystemListDeadLettersData, SystemListDeadLettersErrors, SystemListDeadLettersResponses, SystemListTimersData, SystemListTimersErrors, SystemListTimersResponses, SystemReplayDeadLetterData, SystemReplayDeadLetterErrors, SystemReplayDeadLetterResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -765,6 +765,98 @@ export const channelsListAdds = <ThrowOnError extends boolean = false>(options: 
  * List Welcomes
  */
 export const channelsListWelcomes = <ThrowOnError extends boolean = false>(options: Options<ChannelsListWelcomesData, ThrowOnError>) => (options.client ?? client).get<ChannelsListWelcomesResponses, ChannelsListWelcomesErrors, ThrowOnError>({ url: '/api/v1/channels/{channel_id}/welcomes', ...options });
+
+/**
+ * List Orders
+ *
+ * Orders from every shop, newest first. `q` matches the platform order id, the buyer's nick, or a
+ * customer's name, identifier or phone number.
+ */
+export const commerceListOrders = <ThrowOnError extends boolean = false>(options?: Options<CommerceListOrdersData, ThrowOnError>) => (options?.client ?? client).get<CommerceListOrdersResponses, CommerceListOrdersErrors, ThrowOnError>({ url: '/api/v1/orders', ...options });
+
+/**
+ * Get Order
+ *
+ * One order with its items, refunds, logistics, promotions, timeline and the raw payload.
+ */
+export const commerceGetOrder = <ThrowOnError extends boolean = false>(options: Options<CommerceGetOrderData, ThrowOnError>) => (options.client ?? client).get<CommerceGetOrderResponses, CommerceGetOrderErrors, ThrowOnError>({ url: '/api/v1/orders/{order_id}', ...options });
+
+/**
+ * Customer Orders
+ *
+ * The customer's orders from every shop.
+ */
+export const commerceCustomerOrders = <ThrowOnError extends boolean = false>(options: Options<CommerceCustomerOrdersData, ThrowOnError>) => (options.client ?? client).get<CommerceCustomerOrdersResponses, CommerceCustomerOrdersErrors, ThrowOnError>({ url: '/api/v1/customers/{customer_id}/orders', ...options });
+
+/**
+ * Recent Purchases
+ *
+ * The customer's last purchases (default 3) with items, refunds and logistics: the chat sidebar.
+ */
+export const commerceRecentPurchases = <ThrowOnError extends boolean = false>(options: Options<CommerceRecentPurchasesData, ThrowOnError>) => (options.client ?? client).get<CommerceRecentPurchasesResponses, CommerceRecentPurchasesErrors, ThrowOnError>({ url: '/api/v1/customers/{customer_id}/recent-purchases', ...options });
+
+/**
+ * List Shops
+ *
+ * Every shop connection with its sync health: cursor lag, last pull, circuit breaker, backfill.
+ */
+export const commerceListShops = <ThrowOnError extends boolean = false>(options?: Options<CommerceListShopsData, ThrowOnError>) => (options?.client ?? client).get<CommerceListShopsResponses, unknown, ThrowOnError>({ url: '/api/v1/commerce/shops', ...options });
+
+/**
+ * Sync Now
+ *
+ * Pull the shop's recent changes now.
+ */
+export const commerceSyncNow = <ThrowOnError extends boolean = false>(options: Options<CommerceSyncNowData, ThrowOnError>) => (options.client ?? client).post<CommerceSyncNowResponses, CommerceSyncNowErrors, ThrowOnError>({ url: '/api/v1/commerce/shops/{connection_id}/sync', ...options });
+
+/**
+ * Backfill
+ *
+ * Pull the shop's order history in [start, end) as a job with progress (one at a time per shop:
+ * a running backfill is returned instead of a second one).
+ */
+export const commerceBackfill = <ThrowOnError extends boolean = false>(options: Options<CommerceBackfillData, ThrowOnError>) => (options.client ?? client).post<CommerceBackfillResponses, CommerceBackfillErrors, ThrowOnError>({
+    url: '/api/v1/commerce/shops/{connection_id}/backfill',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Cross Platform
+ */
+export const commerceCrossPlatform = <ThrowOnError extends boolean = false>(options?: Options<CommerceCrossPlatformData, ThrowOnError>) => (options?.client ?? client).get<CommerceCrossPlatformResponses, unknown, ThrowOnError>({ url: '/api/v1/commerce/reports/cross-platform', ...options });
+
+/**
+ * Get Settings
+ */
+export const commerceGetSettings = <ThrowOnError extends boolean = false>(options?: Options<CommerceGetSettingsData, ThrowOnError>) => (options?.client ?? client).get<CommerceGetSettingsResponses, unknown, ThrowOnError>({ url: '/api/v1/commerce/settings', ...options });
+
+/**
+ * Put Settings
+ *
+ * Special-order rules: big-order threshold, gift rules by customer spend, product sales alerts.
+ */
+export const commercePutSettings = <ThrowOnError extends boolean = false>(options: Options<CommercePutSettingsData, ThrowOnError>) => (options.client ?? client).put<CommercePutSettingsResponses, CommercePutSettingsErrors, ThrowOnError>({
+    url: '/api/v1/commerce/settings',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * List Alerts
+ */
+export const commerceListAlerts = <ThrowOnError extends boolean = false>(options?: Options<CommerceListAlertsData, ThrowOnError>) => (options?.client ?? client).get<CommerceListAlertsResponses, CommerceListAlertsErrors, ThrowOnError>({ url: '/api/v1/commerce/alerts', ...options });
+
+/**
+ * Acknowledge
+ */
+export const commerceAcknowledge = <ThrowOnError extends boolean = false>(options: Options<CommerceAcknowledgeData, ThrowOnError>) => (options.client ?? client).post<CommerceAcknowledgeResponses, CommerceAcknowledgeErrors, ThrowOnError>({ url: '/api/v1/commerce/alerts/{alert_id}/ack', ...options });
 
 /**
  * Start Connection Sync

@@ -71,6 +71,50 @@ export type AddOut = {
 };
 
 /**
+ * AlertOut
+ */
+export type AlertOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Kind
+     */
+    kind: string;
+    /**
+     * Title
+     */
+    title: string;
+    /**
+     * Order Id
+     */
+    order_id: number | null;
+    /**
+     * Detail
+     */
+    detail: {
+        [key: string]: unknown;
+    };
+    /**
+     * Notify User Ids
+     */
+    notify_user_ids: Array<number>;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Acknowledged By
+     */
+    acknowledged_by: string | null;
+};
+
+/**
  * ApiKeyCreate
  */
 export type ApiKeyCreate = {
@@ -266,6 +310,20 @@ export type AuditEntryOut = {
     detail: {
         [key: string]: unknown;
     };
+};
+
+/**
+ * BackfillRequest
+ */
+export type BackfillRequest = {
+    /**
+     * Start
+     */
+    start: string;
+    /**
+     * End
+     */
+    end?: string | null;
 };
 
 /**
@@ -564,6 +622,54 @@ export type CodeStats = {
 };
 
 /**
+ * CommerceSettingsIn
+ */
+export type CommerceSettingsIn = {
+    /**
+     * Big Order Threshold Fen
+     */
+    big_order_threshold_fen?: number | null;
+    /**
+     * Alert User Ids
+     */
+    alert_user_ids?: Array<number>;
+    /**
+     * Gift Rules
+     */
+    gift_rules?: Array<GiftRule>;
+    /**
+     * Product Alerts
+     */
+    product_alerts?: Array<ProductAlertRule>;
+};
+
+/**
+ * CommerceSettingsOut
+ */
+export type CommerceSettingsOut = {
+    /**
+     * Big Order Threshold Fen
+     */
+    big_order_threshold_fen?: number | null;
+    /**
+     * Alert User Ids
+     */
+    alert_user_ids?: Array<number>;
+    /**
+     * Gift Rules
+     */
+    gift_rules?: Array<GiftRule>;
+    /**
+     * Product Alerts
+     */
+    product_alerts?: Array<ProductAlertRule>;
+    /**
+     * Updated At
+     */
+    updated_at?: string | null;
+};
+
+/**
  * ConnectionCreate
  */
 export type ConnectionCreate = {
@@ -710,6 +816,70 @@ export type ConnectionUpdate = {
 };
 
 /**
+ * CrossPlatformCustomerOut
+ */
+export type CrossPlatformCustomerOut = {
+    /**
+     * Customer Id
+     */
+    customer_id: number;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Platforms
+     */
+    platforms: Array<string>;
+    /**
+     * Order Count
+     */
+    order_count: number;
+    /**
+     * Total Spent Fen
+     */
+    total_spent_fen: number;
+    /**
+     * Last Order At
+     */
+    last_order_at: string | null;
+};
+
+/**
+ * CrossPlatformReportOut
+ *
+ * Buyers who bought on several platforms (seed: "26% of users buy on several platforms").
+ */
+export type CrossPlatformReportOut = {
+    /**
+     * Buyers
+     */
+    buyers: number;
+    /**
+     * Multi Platform Buyers
+     */
+    multi_platform_buyers: number;
+    /**
+     * Multi Platform Share
+     */
+    multi_platform_share: number;
+    /**
+     * By Platform
+     */
+    by_platform: {
+        [key: string]: number;
+    };
+    /**
+     * Combinations
+     */
+    combinations: Array<PlatformComboOut>;
+    /**
+     * Top Customers
+     */
+    top_customers: Array<CrossPlatformCustomerOut>;
+};
+
+/**
  * CustomerDetailOut
  */
 export type CustomerDetailOut = {
@@ -779,6 +949,10 @@ export type CustomerDetailOut = {
     attributes?: {
         [key: string]: unknown;
     };
+    /**
+     * Order aggregates over every shop
+     */
+    orders?: OrderStatsOut | null;
     /**
      * Timeline
      */
@@ -915,6 +1089,10 @@ export type CustomerOut = {
     attributes?: {
         [key: string]: unknown;
     };
+    /**
+     * Order aggregates over every shop
+     */
+    orders?: OrderStatsOut | null;
 };
 
 /**
@@ -1142,6 +1320,24 @@ export type FollowOut = {
      * Tags
      */
     tags: Array<TagBrief>;
+};
+
+/**
+ * GiftRule
+ */
+export type GiftRule = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Min Total Spent Fen
+     */
+    min_total_spent_fen?: number;
+    /**
+     * Min Order Fen
+     */
+    min_order_fen?: number;
 };
 
 /**
@@ -1573,6 +1769,473 @@ export type MergeSuggestionOut = {
 };
 
 /**
+ * OrderDetailOut
+ */
+export type OrderDetailOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Platform
+     */
+    platform: string;
+    /**
+     * Shop Id
+     */
+    shop_id: number;
+    /**
+     * Shop Name
+     */
+    shop_name: string;
+    /**
+     * Connection Id
+     */
+    connection_id: number;
+    /**
+     * External Id
+     */
+    external_id: string;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Platform Status
+     */
+    platform_status: string;
+    /**
+     * Refund State
+     */
+    refund_state: string;
+    /**
+     * Customer Id
+     */
+    customer_id: number | null;
+    /**
+     * Customer Name
+     */
+    customer_name: string | null;
+    /**
+     * Buyer Nick
+     */
+    buyer_nick: string | null;
+    /**
+     * Buyer Phone Masked
+     */
+    buyer_phone_masked: string | null;
+    /**
+     * Payment Fen
+     */
+    payment_fen: number;
+    /**
+     * Total Fen
+     */
+    total_fen: number;
+    /**
+     * Discount Fen
+     */
+    discount_fen: number;
+    /**
+     * Post Fee Fen
+     */
+    post_fee_fen: number;
+    /**
+     * Platform Fee Fen
+     */
+    platform_fee_fen: number | null;
+    /**
+     * Refunded Fen
+     */
+    refunded_fen: number;
+    /**
+     * Receiver Province
+     */
+    receiver_province: string | null;
+    /**
+     * Receiver City
+     */
+    receiver_city: string | null;
+    /**
+     * Placed At
+     */
+    placed_at: string | null;
+    /**
+     * Paid At
+     */
+    paid_at: string | null;
+    /**
+     * Shipped At
+     */
+    shipped_at: string | null;
+    /**
+     * Received At
+     */
+    received_at: string | null;
+    /**
+     * Closed At
+     */
+    closed_at: string | null;
+    /**
+     * Platform Updated At
+     */
+    platform_updated_at: string | null;
+    /**
+     * Is Presale
+     */
+    is_presale: boolean;
+    /**
+     * Presale Ship At
+     */
+    presale_ship_at: string | null;
+    /**
+     * Is Gift
+     */
+    is_gift: boolean;
+    /**
+     * Labels
+     */
+    labels: Array<string>;
+    /**
+     * Complete
+     */
+    complete: boolean;
+    /**
+     * Item Count
+     */
+    item_count: number;
+    /**
+     * First Item Title
+     */
+    first_item_title: string | null;
+    /**
+     * Items
+     */
+    items: Array<OrderLineOut>;
+    /**
+     * Refunds
+     */
+    refunds: Array<RefundOut>;
+    /**
+     * Logistics
+     */
+    logistics: Array<{
+        [key: string]: unknown;
+    }>;
+    /**
+     * Promotions
+     */
+    promotions: Array<{
+        [key: string]: unknown;
+    }>;
+    /**
+     * Timeline
+     */
+    timeline: Array<OrderTimelineOut>;
+    /**
+     * Raw
+     */
+    raw: {
+        [key: string]: unknown;
+    };
+};
+
+/**
+ * OrderLineOut
+ */
+export type OrderLineOut = {
+    /**
+     * External Id
+     */
+    external_id: string;
+    /**
+     * Title
+     */
+    title: string;
+    /**
+     * Item Id
+     */
+    item_id: string | null;
+    /**
+     * Sku Id
+     */
+    sku_id: string | null;
+    /**
+     * Outer Sku Id
+     */
+    outer_sku_id: string | null;
+    /**
+     * Sku Description
+     */
+    sku_description: string | null;
+    /**
+     * Quantity
+     */
+    quantity: number;
+    /**
+     * Price Fen
+     */
+    price_fen: number;
+    /**
+     * Total Fen
+     */
+    total_fen: number;
+    /**
+     * Payment Fen
+     */
+    payment_fen: number;
+    /**
+     * Discount Fen
+     */
+    discount_fen: number;
+    /**
+     * Is Gift
+     */
+    is_gift: boolean;
+    /**
+     * Is Presale
+     */
+    is_presale: boolean;
+};
+
+/**
+ * OrderOut
+ *
+ * An order in lists. `status` is canonical (created, paid, shipped, completed, closed);
+ * `platform_status` is the platform's own.
+ */
+export type OrderOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Platform
+     */
+    platform: string;
+    /**
+     * Shop Id
+     */
+    shop_id: number;
+    /**
+     * Shop Name
+     */
+    shop_name: string;
+    /**
+     * Connection Id
+     */
+    connection_id: number;
+    /**
+     * External Id
+     */
+    external_id: string;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Platform Status
+     */
+    platform_status: string;
+    /**
+     * Refund State
+     */
+    refund_state: string;
+    /**
+     * Customer Id
+     */
+    customer_id: number | null;
+    /**
+     * Customer Name
+     */
+    customer_name: string | null;
+    /**
+     * Buyer Nick
+     */
+    buyer_nick: string | null;
+    /**
+     * Buyer Phone Masked
+     */
+    buyer_phone_masked: string | null;
+    /**
+     * Payment Fen
+     */
+    payment_fen: number;
+    /**
+     * Total Fen
+     */
+    total_fen: number;
+    /**
+     * Discount Fen
+     */
+    discount_fen: number;
+    /**
+     * Post Fee Fen
+     */
+    post_fee_fen: number;
+    /**
+     * Platform Fee Fen
+     */
+    platform_fee_fen: number | null;
+    /**
+     * Refunded Fen
+     */
+    refunded_fen: number;
+    /**
+     * Receiver Province
+     */
+    receiver_province: string | null;
+    /**
+     * Receiver City
+     */
+    receiver_city: string | null;
+    /**
+     * Placed At
+     */
+    placed_at: string | null;
+    /**
+     * Paid At
+     */
+    paid_at: string | null;
+    /**
+     * Shipped At
+     */
+    shipped_at: string | null;
+    /**
+     * Received At
+     */
+    received_at: string | null;
+    /**
+     * Closed At
+     */
+    closed_at: string | null;
+    /**
+     * Platform Updated At
+     */
+    platform_updated_at: string | null;
+    /**
+     * Is Presale
+     */
+    is_presale: boolean;
+    /**
+     * Presale Ship At
+     */
+    presale_ship_at: string | null;
+    /**
+     * Is Gift
+     */
+    is_gift: boolean;
+    /**
+     * Labels
+     */
+    labels: Array<string>;
+    /**
+     * Complete
+     */
+    complete: boolean;
+    /**
+     * Item Count
+     */
+    item_count: number;
+    /**
+     * First Item Title
+     */
+    first_item_title: string | null;
+};
+
+/**
+ * OrderStatsOut
+ *
+ * Paid orders over every shop, spend net of refunds (fen); RFM scores 1-5 (0: no orders).
+ */
+export type OrderStatsOut = {
+    /**
+     * Order Count
+     */
+    order_count: number;
+    /**
+     * Total Spent Fen
+     */
+    total_spent_fen: number;
+    /**
+     * Avg Order Fen
+     */
+    avg_order_fen: number;
+    /**
+     * First Order At
+     */
+    first_order_at: string | null;
+    /**
+     * Last Order At
+     */
+    last_order_at: string | null;
+    /**
+     * Platform Count
+     */
+    platform_count: number;
+    /**
+     * Rfm R
+     */
+    rfm_r: number;
+    /**
+     * Rfm F
+     */
+    rfm_f: number;
+    /**
+     * Rfm M
+     */
+    rfm_m: number;
+    /**
+     * By Shop
+     */
+    by_shop: Array<ShopOrderStatsOut>;
+};
+
+/**
+ * OrderStatus
+ *
+ * Canonical order status. Orders only move forward in `STATUS_RANK`; `closed` is terminal
+ * (closed before payment, or fully refunded after it).
+ */
+export type OrderStatus = 'created' | 'paid' | 'shipped' | 'completed' | 'closed';
+
+/**
+ * OrderTimelineOut
+ */
+export type OrderTimelineOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Kind
+     */
+    kind: string;
+    /**
+     * Summary
+     */
+    summary: string;
+    /**
+     * Detail
+     */
+    detail: {
+        [key: string]: unknown;
+    };
+    /**
+     * Source
+     */
+    source: string;
+    /**
+     * Occurred At
+     */
+    occurred_at: string | null;
+    /**
+     * Recorded At
+     */
+    recorded_at: string;
+};
+
+/**
  * OutboxCounts
  */
 export type OutboxCounts = {
@@ -1617,6 +2280,20 @@ export type PageAddOut = {
      * Items
      */
     items: Array<AddOut>;
+    /**
+     * Next Cursor
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * Page[AlertOut]
+ */
+export type PageAlertOut = {
+    /**
+     * Items
+     */
+    items: Array<AlertOut>;
     /**
      * Next Cursor
      */
@@ -1750,6 +2427,20 @@ export type PageMergeSuggestionOut = {
 };
 
 /**
+ * Page[OrderOut]
+ */
+export type PageOrderOut = {
+    /**
+     * Items
+     */
+    items: Array<OrderOut>;
+    /**
+     * Next Cursor
+     */
+    next_cursor?: string | null;
+};
+
+/**
  * Page[ProblemOut]
  */
 export type PageProblemOut = {
@@ -1849,6 +2540,20 @@ export type PermissionOut = {
      * Label En
      */
     label_en: string;
+};
+
+/**
+ * PlatformComboOut
+ */
+export type PlatformComboOut = {
+    /**
+     * Platforms
+     */
+    platforms: Array<string>;
+    /**
+     * Customers
+     */
+    customers: number;
 };
 
 /**
@@ -2014,6 +2719,24 @@ export type ProblemSummary = {
 };
 
 /**
+ * ProductAlertRule
+ */
+export type ProductAlertRule = {
+    /**
+     * Sku Id
+     */
+    sku_id: string;
+    /**
+     * Monthly Units
+     */
+    monthly_units: number;
+    /**
+     * User Ids
+     */
+    user_ids?: Array<number>;
+};
+
+/**
  * RangeIn
  */
 export type RangeIn = {
@@ -2026,6 +2749,59 @@ export type RangeIn = {
      */
     end: string;
 };
+
+/**
+ * RefundOut
+ */
+export type RefundOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * External Id
+     */
+    external_id: string;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Platform Status
+     */
+    platform_status: string;
+    /**
+     * Amount Fen
+     */
+    amount_fen: number;
+    /**
+     * Line External Ids
+     */
+    line_external_ids: Array<string>;
+    /**
+     * Refund Type
+     */
+    refund_type: string | null;
+    /**
+     * Reason
+     */
+    reason: string | null;
+    /**
+     * Requested At
+     */
+    requested_at: string | null;
+    /**
+     * Platform Updated At
+     */
+    platform_updated_at: string | null;
+};
+
+/**
+ * RefundState
+ *
+ * The order's refund summary, as the platform reports it.
+ */
+export type RefundState = 'none' | 'partial_refunding' | 'partial_refunded' | 'full_refunding' | 'full_refunded';
 
 /**
  * ResolveOut
@@ -2331,6 +3107,122 @@ export type SeriesPoint = {
      * Net
      */
     net: number;
+};
+
+/**
+ * ShopHealthOut
+ *
+ * A shop connection and how its sync is doing. `lag_seconds`: how far behind now the pull cursor
+ * is (None before the first pull); `breaker`: closed | open | half_open.
+ */
+export type ShopHealthOut = {
+    /**
+     * Connection Id
+     */
+    connection_id: number;
+    /**
+     * Shop Id
+     */
+    shop_id: number | null;
+    /**
+     * Platform
+     */
+    platform: string;
+    /**
+     * External Id
+     */
+    external_id: string;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Connection Status
+     */
+    connection_status: string;
+    /**
+     * Callback Url
+     */
+    callback_url: string | null;
+    /**
+     * Cursor At
+     */
+    cursor_at: string | null;
+    /**
+     * Lag Seconds
+     */
+    lag_seconds: number | null;
+    /**
+     * Last Pull At
+     */
+    last_pull_at: string | null;
+    /**
+     * Last Pull Ok At
+     */
+    last_pull_ok_at: string | null;
+    /**
+     * Last Pull Error
+     */
+    last_pull_error: string | null;
+    /**
+     * Consecutive Failures
+     */
+    consecutive_failures: number;
+    /**
+     * Last Push At
+     */
+    last_push_at: string | null;
+    /**
+     * Breaker
+     */
+    breaker: string;
+    /**
+     * Breaker Open Until
+     */
+    breaker_open_until: string | null;
+    /**
+     * Order Count
+     */
+    order_count: number;
+    backfill: JobOut | null;
+    /**
+     * Health
+     */
+    health: string;
+};
+
+/**
+ * ShopOrderStatsOut
+ */
+export type ShopOrderStatsOut = {
+    /**
+     * Platform
+     */
+    platform: string;
+    /**
+     * Shop Id
+     */
+    shop_id: number;
+    /**
+     * Shop Name
+     */
+    shop_name: string;
+    /**
+     * Order Count
+     */
+    order_count: number;
+    /**
+     * Spent Fen
+     */
+    spent_fen: number;
+    /**
+     * First Order At
+     */
+    first_order_at: string | null;
+    /**
+     * Last Order At
+     */
+    last_order_at: string | null;
 };
 
 /**
@@ -6155,6 +7047,401 @@ export type ChannelsListWelcomesResponses = {
 };
 
 export type ChannelsListWelcomesResponse = ChannelsListWelcomesResponses[keyof ChannelsListWelcomesResponses];
+
+export type CommerceListOrdersData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Limit
+         */
+        limit?: number;
+        /**
+         * Cursor
+         */
+        cursor?: string | null;
+        /**
+         * Platform
+         */
+        platform?: string | null;
+        /**
+         * Shop Id
+         */
+        shop_id?: number | null;
+        /**
+         * Status
+         */
+        status?: OrderStatus | null;
+        /**
+         * Refund State
+         */
+        refund_state?: RefundState | null;
+        /**
+         * Placed From
+         */
+        placed_from?: string | null;
+        /**
+         * Placed To
+         */
+        placed_to?: string | null;
+        /**
+         * Min Payment Fen
+         */
+        min_payment_fen?: number | null;
+        /**
+         * Max Payment Fen
+         */
+        max_payment_fen?: number | null;
+        /**
+         * Province
+         */
+        province?: string | null;
+        /**
+         * City
+         */
+        city?: string | null;
+        /**
+         * Customer Id
+         */
+        customer_id?: number | null;
+        /**
+         * Q
+         */
+        q?: string | null;
+    };
+    url: '/api/v1/orders';
+};
+
+export type CommerceListOrdersErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CommerceListOrdersError = CommerceListOrdersErrors[keyof CommerceListOrdersErrors];
+
+export type CommerceListOrdersResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageOrderOut;
+};
+
+export type CommerceListOrdersResponse = CommerceListOrdersResponses[keyof CommerceListOrdersResponses];
+
+export type CommerceGetOrderData = {
+    body?: never;
+    path: {
+        /**
+         * Order Id
+         */
+        order_id: number;
+    };
+    query?: never;
+    url: '/api/v1/orders/{order_id}';
+};
+
+export type CommerceGetOrderErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CommerceGetOrderError = CommerceGetOrderErrors[keyof CommerceGetOrderErrors];
+
+export type CommerceGetOrderResponses = {
+    /**
+     * Successful Response
+     */
+    200: OrderDetailOut;
+};
+
+export type CommerceGetOrderResponse = CommerceGetOrderResponses[keyof CommerceGetOrderResponses];
+
+export type CommerceCustomerOrdersData = {
+    body?: never;
+    path: {
+        /**
+         * Customer Id
+         */
+        customer_id: number;
+    };
+    query?: {
+        /**
+         * Limit
+         */
+        limit?: number;
+        /**
+         * Cursor
+         */
+        cursor?: string | null;
+    };
+    url: '/api/v1/customers/{customer_id}/orders';
+};
+
+export type CommerceCustomerOrdersErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CommerceCustomerOrdersError = CommerceCustomerOrdersErrors[keyof CommerceCustomerOrdersErrors];
+
+export type CommerceCustomerOrdersResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageOrderOut;
+};
+
+export type CommerceCustomerOrdersResponse = CommerceCustomerOrdersResponses[keyof CommerceCustomerOrdersResponses];
+
+export type CommerceRecentPurchasesData = {
+    body?: never;
+    path: {
+        /**
+         * Customer Id
+         */
+        customer_id: number;
+    };
+    query?: {
+        /**
+         * Limit
+         */
+        limit?: number;
+    };
+    url: '/api/v1/customers/{customer_id}/recent-purchases';
+};
+
+export type CommerceRecentPurchasesErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CommerceRecentPurchasesError = CommerceRecentPurchasesErrors[keyof CommerceRecentPurchasesErrors];
+
+export type CommerceRecentPurchasesResponses = {
+    /**
+     * Response Commerce Recent Purchases
+     *
+     * Successful Response
+     */
+    200: Array<OrderDetailOut>;
+};
+
+export type CommerceRecentPurchasesResponse = CommerceRecentPurchasesResponses[keyof CommerceRecentPurchasesResponses];
+
+export type CommerceListShopsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/commerce/shops';
+};
+
+export type CommerceListShopsResponses = {
+    /**
+     * Response Commerce List Shops
+     *
+     * Successful Response
+     */
+    200: Array<ShopHealthOut>;
+};
+
+export type CommerceListShopsResponse = CommerceListShopsResponses[keyof CommerceListShopsResponses];
+
+export type CommerceSyncNowData = {
+    body?: never;
+    path: {
+        /**
+         * Connection Id
+         */
+        connection_id: number;
+    };
+    query?: never;
+    url: '/api/v1/commerce/shops/{connection_id}/sync';
+};
+
+export type CommerceSyncNowErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CommerceSyncNowError = CommerceSyncNowErrors[keyof CommerceSyncNowErrors];
+
+export type CommerceSyncNowResponses = {
+    /**
+     * Response Commerce Sync Now
+     *
+     * Successful Response
+     */
+    202: {
+        [key: string]: boolean;
+    };
+};
+
+export type CommerceSyncNowResponse = CommerceSyncNowResponses[keyof CommerceSyncNowResponses];
+
+export type CommerceBackfillData = {
+    body: BackfillRequest;
+    path: {
+        /**
+         * Connection Id
+         */
+        connection_id: number;
+    };
+    query?: never;
+    url: '/api/v1/commerce/shops/{connection_id}/backfill';
+};
+
+export type CommerceBackfillErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CommerceBackfillError = CommerceBackfillErrors[keyof CommerceBackfillErrors];
+
+export type CommerceBackfillResponses = {
+    /**
+     * Successful Response
+     */
+    202: JobOut;
+};
+
+export type CommerceBackfillResponse = CommerceBackfillResponses[keyof CommerceBackfillResponses];
+
+export type CommerceCrossPlatformData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/commerce/reports/cross-platform';
+};
+
+export type CommerceCrossPlatformResponses = {
+    /**
+     * Successful Response
+     */
+    200: CrossPlatformReportOut;
+};
+
+export type CommerceCrossPlatformResponse = CommerceCrossPlatformResponses[keyof CommerceCrossPlatformResponses];
+
+export type CommerceGetSettingsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/commerce/settings';
+};
+
+export type CommerceGetSettingsResponses = {
+    /**
+     * Successful Response
+     */
+    200: CommerceSettingsOut;
+};
+
+export type CommerceGetSettingsResponse = CommerceGetSettingsResponses[keyof CommerceGetSettingsResponses];
+
+export type CommercePutSettingsData = {
+    body: CommerceSettingsIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/commerce/settings';
+};
+
+export type CommercePutSettingsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CommercePutSettingsError = CommercePutSettingsErrors[keyof CommercePutSettingsErrors];
+
+export type CommercePutSettingsResponses = {
+    /**
+     * Successful Response
+     */
+    200: CommerceSettingsOut;
+};
+
+export type CommercePutSettingsResponse = CommercePutSettingsResponses[keyof CommercePutSettingsResponses];
+
+export type CommerceListAlertsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Limit
+         */
+        limit?: number;
+        /**
+         * Cursor
+         */
+        cursor?: string | null;
+        /**
+         * Status
+         */
+        status?: string | null;
+    };
+    url: '/api/v1/commerce/alerts';
+};
+
+export type CommerceListAlertsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CommerceListAlertsError = CommerceListAlertsErrors[keyof CommerceListAlertsErrors];
+
+export type CommerceListAlertsResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageAlertOut;
+};
+
+export type CommerceListAlertsResponse = CommerceListAlertsResponses[keyof CommerceListAlertsResponses];
+
+export type CommerceAcknowledgeData = {
+    body?: never;
+    path: {
+        /**
+         * Alert Id
+         */
+        alert_id: number;
+    };
+    query?: never;
+    url: '/api/v1/commerce/alerts/{alert_id}/ack';
+};
+
+export type CommerceAcknowledgeErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CommerceAcknowledgeError = CommerceAcknowledgeErrors[keyof CommerceAcknowledgeErrors];
+
+export type CommerceAcknowledgeResponses = {
+    /**
+     * Successful Response
+     */
+    200: AlertOut;
+};
+
+export type CommerceAcknowledgeResponse = CommerceAcknowledgeResponses[keyof CommerceAcknowledgeResponses];
 
 export type PlatformsStartConnectionSyncData = {
     body: SyncRequest;

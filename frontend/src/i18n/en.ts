@@ -1,4 +1,5 @@
 import { channelsEn } from './channels'
+import { commerceEn } from './commerce'
 import { segmentsEn } from './segments'
 import type { Messages } from './zh-CN'
 
@@ -133,6 +134,11 @@ const en: Messages = {
     channelsGroup: 'Channels',
     channels: 'Channel codes',
     channelDashboard: 'Channel dashboard',
+    commerceGroup: 'Commerce',
+    shops: 'Shops',
+    orders: 'Orders',
+    crossPlatform: 'Cross-platform',
+    orderRules: 'Order rules',
     settingsGroup: 'Integrations',
     connections: 'Connections',
     roles: 'Roles',
@@ -160,6 +166,7 @@ const en: Messages = {
     wecomMembersDesc: 'Members of the WeCom directory; linked ones sign in by scanning',
     customersDesc: 'WeCom customers, who follows them, and the customer 360 view',
     tagsDesc: 'Corp customer tags, synced to WeCom',
+    ordersDesc: 'Orders from Youzan, Taobao/Tmall, Douyin, JD and Pinduoduo in one place',
     connectionsDesc: 'Connect WeCom and other platforms: callbacks and data sync',
     rolesDesc: 'What each role may do and which data it sees',
     apiKeysDesc: 'Access keys for external systems',
@@ -253,6 +260,7 @@ const en: Messages = {
     settlement: 'Settlement',
     integration: 'Integrations',
     webhooks: 'Webhooks',
+    commerce: 'Commerce',
     other: 'Other',
   },
   apiKeys: {
@@ -359,12 +367,13 @@ const en: Messages = {
     name: 'Name',
     namePlaceholder: 'e.g. Huayang Beauty WeCom',
     nameRequired: 'Enter a name',
+    accountId: 'Corp / shop ID',
     platform: 'Platform',
     platforms: {
       wecom: 'WeCom',
       youzan: 'Youzan',
-      taobao: 'Taobao',
-      douyin: 'Douyin',
+      taobao: 'Taobao/Tmall',
+      douyin: 'Douyin Shop',
       jd: 'JD',
       pdd: 'Pinduoduo',
     },
@@ -461,6 +470,7 @@ const en: Messages = {
       members: 'Members',
       added: 'Added',
       gone: 'Gone',
+      orders: 'Orders',
     },
     failed: 'The job failed',
     cancel: 'Cancel job',
@@ -471,6 +481,9 @@ const en: Messages = {
     startedBy: 'Started by {{who}} at {{time}}',
     createdBy: 'Started by',
     kinds: {
+      commerce: {
+        backfill: 'Order backfill',
+      },
       customers: {
         bulk_tag: 'Bulk tagging',
       },
@@ -732,6 +745,7 @@ const en: Messages = {
   },
   segments: segmentsEn,
   channels: channelsEn,
+  commerce: commerceEn,
   tags: {
     title: 'Customer tags',
     subtitle: 'Corp customer tags; changes reach WeCom within seconds',

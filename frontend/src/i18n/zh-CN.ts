@@ -1,4 +1,5 @@
 import { channelsZh } from './channels'
+import { commerceZh } from './commerce'
 import { segmentsZh } from './segments'
 
 const zhCN = {
@@ -132,6 +133,11 @@ const zhCN = {
     channelsGroup: '渠道',
     channels: '渠道活码',
     channelDashboard: '渠道看板',
+    commerceGroup: '电商',
+    shops: '店铺',
+    orders: '订单',
+    crossPlatform: '跨平台报表',
+    orderRules: '订单规则',
     settingsGroup: '设置 · 集成',
     connections: '平台连接',
     roles: '角色',
@@ -159,6 +165,7 @@ const zhCN = {
     wecomMembersDesc: '企业微信通讯录成员，关联后台账号后可扫码登录',
     customersDesc: '企业微信客户、跟进员工与客户 360 视图',
     tagsDesc: '管理企业客户标签，自动同步到企业微信',
+    ordersDesc: '有赞、淘宝/天猫、抖店、京东、拼多多的订单统一查看',
     connectionsDesc: '连接企业微信等平台，配置回调与数据同步',
     rolesDesc: '配置角色的功能权限与数据范围',
     apiKeysDesc: '为外部系统签发访问密钥',
@@ -252,6 +259,7 @@ const zhCN = {
     settlement: '结算',
     integration: '集成',
     webhooks: 'Webhook',
+    commerce: '电商',
     other: '其他',
   },
   apiKeys: {
@@ -358,12 +366,13 @@ const zhCN = {
     name: '连接名称',
     namePlaceholder: '例如：花漾美妆企业微信',
     nameRequired: '请输入连接名称',
+    accountId: '企业 / 店铺 ID',
     platform: '平台',
     platforms: {
       wecom: '企业微信',
       youzan: '有赞',
-      taobao: '淘宝',
-      douyin: '抖音',
+      taobao: '淘宝/天猫',
+      douyin: '抖店',
       jd: '京东',
       pdd: '拼多多',
     },
@@ -460,6 +469,7 @@ const zhCN = {
       members: '成员',
       added: '新增',
       gone: '失效',
+      orders: '订单',
     },
     failed: '任务失败',
     cancel: '取消任务',
@@ -470,6 +480,9 @@ const zhCN = {
     startedBy: '{{who}} 于 {{time}} 发起',
     createdBy: '发起人',
     kinds: {
+      commerce: {
+        backfill: '订单历史回补',
+      },
       customers: {
         bulk_tag: '批量打标签',
       },
@@ -731,6 +744,7 @@ const zhCN = {
   },
   segments: segmentsZh,
   channels: channelsZh,
+  commerce: commerceZh,
   tags: {
     title: '客户标签',
     subtitle: '企业客户标签，在此修改后几秒内同步到企业微信',

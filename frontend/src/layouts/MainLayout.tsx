@@ -3,16 +3,21 @@ import {
   ApiOutlined,
   AuditOutlined,
   BarChartOutlined,
+  AlertOutlined,
   ClusterOutlined,
   ContactsOutlined,
   DashboardOutlined,
   DownOutlined,
+  FileTextOutlined,
   HomeOutlined,
+  PieChartOutlined,
   KeyOutlined,
   LogoutOutlined,
   QrcodeOutlined,
   SafetyCertificateOutlined,
   SettingOutlined,
+  ShopOutlined,
+  ShoppingOutlined,
   TagsOutlined,
   TeamOutlined,
   UserOutlined,
@@ -42,7 +47,7 @@ function group(key: string, icon: ReactNode, text: string, testId: string, child
 }
 
 /** Route keys of the menu, longest first, so /customers/12 selects /customers and /customers/tags itself. */
-const MENU_ROUTES = ['/customers/tags', '/customers/segments', '/customers', '/channels/dashboard', '/channels', '/org/users', '/org/wecom-members', '/org/roles', '/org/api-keys', '/settings/connections', '/audit', '/system']
+const MENU_ROUTES = ['/commerce/shops', '/commerce/orders', '/commerce/reports/cross-platform', '/commerce/settings', '/customers/tags', '/customers/segments', '/customers', '/channels/dashboard', '/channels', '/org/users', '/org/wecom-members', '/org/roles', '/org/api-keys', '/settings/connections', '/audit', '/system']
 
 function selectedKey(pathname: string): string {
   if (pathname === '/') return '/'
@@ -99,6 +104,16 @@ export default function MainLayout() {
         icon: <BarChartOutlined />,
         label: label(t('layout.channelDashboard'), 'menu-channel-dashboard'),
       },
+    ]),
+    group('commerce', <ShoppingOutlined />, t('layout.commerceGroup'), 'menu-commerce-group', [
+      can(PERM.ordersView) && { key: '/commerce/shops', icon: <ShopOutlined />, label: label(t('layout.shops'), 'menu-shops') },
+      can(PERM.ordersView) && { key: '/commerce/orders', icon: <FileTextOutlined />, label: label(t('layout.orders'), 'menu-orders') },
+      can(PERM.ordersView) && {
+        key: '/commerce/reports/cross-platform',
+        icon: <PieChartOutlined />,
+        label: label(t('layout.crossPlatform'), 'menu-cross-platform'),
+      },
+      can(PERM.ordersView) && { key: '/commerce/settings', icon: <AlertOutlined />, label: label(t('layout.orderRules'), 'menu-order-rules') },
     ]),
     group('org', <ApartmentOutlined />, t('layout.org'), 'menu-org', [
       can(PERM.usersView) && { key: '/org/users', icon: <UserOutlined />, label: label(t('layout.users'), 'menu-users') },
@@ -185,7 +200,7 @@ export default function MainLayout() {
             mode="inline"
             items={items}
             selectedKeys={[selected]}
-            defaultOpenKeys={['customers', 'channels', 'org', 'settings']}
+            defaultOpenKeys={['customers', 'channels', 'commerce', 'org', 'settings']}
             onClick={({ key }) => navigate(key)}
           />
         </div>

@@ -20,6 +20,7 @@ import {
   getConnection,
   listJobs,
   startSync,
+  syncShopNow,
   testConnection,
   updateConnection,
   type Connection,
@@ -30,6 +31,7 @@ import {
 import { useAuth } from '../auth/AuthContext'
 import { PERM } from '../auth/permissions'
 import { CallbackCredentials, ConnectionStatusBadge, WecomConnectionModal } from '../components/connections'
+import { isShopPlatform, ShopCallback, ShopConnectionInfo, ShopConnectionModal } from '../components/shopConnection'
 import { JsonBlock } from '../components/JsonBlock'
 import { isJobActive, JobProgress, JobStatusTag, useJob, useJobTitle } from '../components/JobProgress'
 import { LoadMore } from '../components/LoadMore'
@@ -94,6 +96,14 @@ export default function ConnectionDetailPage() {
     },
     onError: (e) => showError(e),
   })
+  const shopSync = useMutation({
+    mutationFn: () => syncShopNow(id),
+    onSuccess: () => {
+      void message.success(t('commerce.shops.syncQueued', { name: conn.data?.name ?? '' }))
+      void queryClient.invalidateQueries({ queryKey: ['commerce', 'shops'] })
+    },
+    onError: (e) => showError(e),
+  })
   const setStatus = useMutation({
     mutationFn: (enable: boolean) => (enable ? updateConnection(id, { status: 'active' }) : disableConnection(id)),
     onSuccess: (c, enable) => {
@@ -115,6 +125,7 @@ export default function ConnectionDetailPage() {
   const c: Connection = conn.data
   const cfg = c.config as Record<string, unknown>
   const disabled = c.status === 'disabled'
+  const shop = isShopPlatform(c.platform)
 
   const secretFlag = (has: unknown) =>
     has ? (
@@ -227,33 +238,43 @@ export default function ConnectionDetailPage() {
       <Row gutter={[16, 16]}>
         <Col xs={24} xl={10}>
           <Card title={t('connections.info')} data-testid="connection-info">
-            <Descriptions
-              column={1}
-              size="small"
-              styles={{ label: { width: 180 } }}
-              items={[
-                { key: 'corp', label: 'CorpID', children: <Typography.Text code copyable>{String(cfg.corp_id ?? '—')}</Typography.Text> },
-                { key: 'contact', label: t('connections.contactSecret'), children: secretFlag(cfg.has_contact_secret) },
-                { key: 'agent', label: 'AgentId', children: cfg.agent_id != null ? String(cfg.agent_id) : <span className="muted">{t('connections.noApp')}</span> },
-                { key: 'app', label: t('connections.appSecret'), children: secretFlag(cfg.has_app_secret) },
-                { key: 'api', label: t('connections.api_base_url'), children: String(cfg.api_base_url ?? t('connections.default')) },
-                {
-                  key: 'rate',
-                  label: t('connections.rateLimits'),
-                  children: t('connections.rateValue', {
-                    minute: cfg.rate_limit_per_minute ?? 10000,
-                    hour: cfg.rate_limit_per_hour ?? 150000,
-                  }),
-                },
-                { key: 'created', label: t('common.createdAt'), children: formatDateTime(c.created_at) },
-                { key: 'updated', label: t('connections.updatedAt'), children: formatDateTime(c.updated_at) },
-              ]}
-            />
+            {shop ? (
+              <ShopConnectionInfo
+                connection={c}
+                extra={[
+                  { key: 'created', label: t('common.createdAt'), children: formatDateTime(c.created_at) },
+                  { key: 'updated', label: t('connections.updatedAt'), children: formatDateTime(c.updated_at) },
+                ]}
+              />
+            ) : (
+              <Descriptions
+                column={1}
+                size="small"
+                styles={{ label: { width: 180 } }}
+                items={[
+                  { key: 'corp', label: 'CorpID', children: <Typography.Text code copyable>{String(cfg.corp_id ?? '—')}</Typography.Text> },
+                  { key: 'contact', label: t('connections.contactSecret'), children: secretFlag(cfg.has_contact_secret) },
+                  { key: 'agent', label: 'AgentId', children: cfg.agent_id != null ? String(cfg.agent_id) : <span className="muted">{t('connections.noApp')}</span> },
+                  { key: 'app', label: t('connections.appSecret'), children: secretFlag(cfg.has_app_secret) },
+                  { key: 'api', label: t('connections.api_base_url'), children: String(cfg.api_base_url ?? t('connections.default')) },
+                  {
+                    key: 'rate',
+                    label: t('connections.rateLimits'),
+                    children: t('connections.rateValue', {
+                      minute: cfg.rate_limit_per_minute ?? 10000,
+                      hour: cfg.rate_limit_per_hour ?? 150000,
+                    }),
+                  },
+                  { key: 'created', label: t('common.createdAt'), children: formatDateTime(c.created_at) },
+                  { key: 'updated', label: t('connections.updatedAt'), children: formatDateTime(c.updated_at) },
+                ]}
+              />
+            )}
           </Card>
         </Col>
         <Col xs={24} xl={14}>
-          <Card title={t('connections.callbackTitle')} data-testid="connection-callback-card">
-            <CallbackCredentials connection={c} />
+          <Card title={shop ? t('commerce.shops.callbackUrl') : t('connections.callbackTitle')} data-testid="connection-callback-card">
+            {shop ? <ShopCallback connection={c} /> : <CallbackCredentials connection={c} />}
           </Card>
         </Col>
         <Col xs={24}>
@@ -261,11 +282,28 @@ export default function ConnectionDetailPage() {
             title={
               <Space>
                 <CloudSyncOutlined />
-                {t('connections.syncTitle')}
+                {shop ? t('commerce.connect.shopSync') : t('connections.syncTitle')}
               </Space>
             }
             extra={
-              manage ? (
+              shop ? (
+                <Space>
+                  <Link to="/commerce/shops" data-testid="connection-shops-link">
+                    {t('commerce.connect.openShops')}
+                  </Link>
+                  {can(PERM.shopsManage) ? (
+                    <Button
+                      icon={<SyncOutlined />}
+                      disabled={disabled}
+                      loading={shopSync.isPending}
+                      onClick={() => shopSync.mutate()}
+                      data-testid="connection-shop-sync"
+                    >
+                      {t('commerce.shops.syncNow')}
+                    </Button>
+                  ) : null}
+                </Space>
+              ) : manage ? (
                 <Space>
                   <Tooltip title={disabled ? t('connections.disabledHint') : t('connections.syncIncrementalHelp')}>
                     <Button
@@ -295,6 +333,9 @@ export default function ConnectionDetailPage() {
             }
             data-testid="connection-sync-card"
           >
+            {shop ? (
+              <Typography.Paragraph type="secondary">{t('commerce.connect.shopSyncHint')}</Typography.Paragraph>
+            ) : null}
             {shownJob ? (
               <JobProgress key={shownJob.id} jobId={shownJob.id} initial={shownJob} onSettled={refreshAfterJob} />
             ) : jobs.isLoading ? null : (
@@ -332,7 +373,16 @@ export default function ConnectionDetailPage() {
           </Card>
         </Col>
       </Row>
-      {editing ? (
+      {editing && shop ? (
+        <ShopConnectionModal
+          connection={c}
+          onClose={() => setEditing(false)}
+          onDone={(saved) => {
+            setEditing(false)
+            queryClient.setQueryData(['connection', id], saved)
+          }}
+        />
+      ) : editing ? (
         <WecomConnectionModal
           connection={c}
           onClose={() => setEditing(false)}

@@ -15,6 +15,9 @@ import { useCursorList } from '../components/useCursorList'
 import { formatDateTime, formatRelative } from '../utils/format'
 import { tid } from '../utils/testid'
 
+/** The config field naming the shop on its platform (as the API's SHOP_ID_FIELDS). */
+const SHOP_ID_FIELDS: Record<string, string> = { youzan: 'kdt_id', taobao: 'seller_id', douyin: 'shop_id', jd: 'vender_id', pdd: 'mall_id' }
+
 export function PlatformTag({ platform }: { platform: string }) {
   const { t } = useTranslation()
   return (
@@ -46,9 +49,13 @@ export default function ConnectionsPage() {
     },
     { title: t('connections.platform'), dataIndex: 'platform', width: 120, render: (v: string) => <PlatformTag platform={v} /> },
     {
-      title: 'CorpID',
+      title: t('connections.accountId'),
       key: 'corp',
-      render: (_, c) => <Typography.Text code>{String((c.config as Record<string, unknown>).corp_id ?? '—')}</Typography.Text>,
+      render: (_, c) => {
+        const cfg = c.config as Record<string, unknown>
+        const value = cfg.corp_id ?? cfg[SHOP_ID_FIELDS[c.platform] ?? ''] ?? '—'
+        return <Typography.Text code>{String(value)}</Typography.Text>
+      },
     },
     {
       title: t('common.status'),

@@ -26,6 +26,7 @@ import { useAuth } from '../auth/AuthContext'
 import { PERM } from '../auth/permissions'
 import { EditTagsModal, MergeModal, UnmergeModal } from '../components/customerActions'
 import { useConnectionOptions } from '../components/connections'
+import { CustomerOrdersCard } from '../components/customerOrders'
 import { CopyField } from '../components/CopyField'
 import { ChannelTag, CustomerAvatar, FollowStatusTag, GenderIcon, SourceChannel, TagList, useAddWay } from '../components/customers'
 import { ErrorState, NotFound, PageLoading } from '../components/states'
@@ -63,6 +64,7 @@ export default function CustomerDetailPage() {
   const { t } = useTranslation()
   const location = useLocation()
   const navigate = useNavigate()
+  const { can } = useAuth()
   const customer = useQuery({ queryKey: ['customers', 'detail', id], queryFn: () => getCustomer(id), enabled: Number.isInteger(id) && id > 0 })
 
   if (!Number.isInteger(id) || id <= 0) return <NotFound />
@@ -110,6 +112,11 @@ export default function CustomerDetailPage() {
         <Col xs={24}>
           <FollowsCard follows={c.follow_staff} />
         </Col>
+        {can(PERM.ordersView) ? (
+          <Col xs={24}>
+            <CustomerOrdersCard customer={c} />
+          </Col>
+        ) : null}
         <Col xs={24} xl={12}>
           <IdentitiesCard identities={c.identities} />
           {c.merges?.length ? <MergesCard c={c} /> : null}

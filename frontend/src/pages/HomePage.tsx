@@ -2,6 +2,7 @@ import {
   ApiOutlined,
   AuditOutlined,
   ContactsOutlined,
+  ShoppingOutlined,
   TagsOutlined,
   WechatWorkOutlined,
   DashboardOutlined,
@@ -40,6 +41,7 @@ export default function HomePage() {
   const shortcuts: Shortcut[] = [
     { to: '/customers', perm: PERM.customersView, icon: <ContactsOutlined />, title: t('layout.customers'), desc: t('home.customersDesc'), testId: 'home-link-customers' },
     { to: '/customers/tags', perm: PERM.customersView, icon: <TagsOutlined />, title: t('layout.tags'), desc: t('home.tagsDesc'), testId: 'home-link-tags' },
+    { to: '/commerce/orders', perm: PERM.ordersView, icon: <ShoppingOutlined />, title: t('layout.orders'), desc: t('home.ordersDesc'), testId: 'home-link-orders' },
     { to: '/org/wecom-members', perm: PERM.usersView, icon: <WechatWorkOutlined />, title: t('layout.wecomMembers'), desc: t('home.wecomMembersDesc'), testId: 'home-link-wecom-members' },
     { to: '/settings/connections', perm: PERM.connectionsView, icon: <ApiOutlined />, title: t('layout.connections'), desc: t('home.connectionsDesc'), testId: 'home-link-connections' },
     { to: '/org/users', perm: PERM.usersView, icon: <TeamOutlined />, title: t('layout.users'), desc: t('home.usersDesc'), testId: 'home-link-users' },
