@@ -172,7 +172,7 @@ def test_given_callback_credentials_are_kept(api: SecretWatch, owner: Persona) -
             },
             "config",
         ),
-        ({"platform": "youzan", "name": "x", "config": {}}, "platform"),
+        ({"platform": "youzan", "name": "x", "config": {}}, "config.client_id"),
         ({"platform": "myspace", "name": "x", "config": {}}, "platform"),
         ({"platform": "wecom", "name": "", "config": {"corp_id": "ww1", "contact_secret": "s"}}, "name"),
     ],
@@ -307,10 +307,15 @@ def test_changes_are_audited_without_secret_values(
 
 
 def test_platform_types_describe_the_config_form(api: SecretWatch, owner: Persona) -> None:
-    (wecom,) = api.get("/api/v1/platforms/types", headers=owner.headers).json()
-    assert wecom["platform"] == "wecom"
+    types = {
+        item["platform"]: item for item in api.get("/api/v1/platforms/types", headers=owner.headers).json()
+    }
+    assert set(types) == {"wecom", "youzan", "taobao", "douyin", "jd", "pdd"}
+    wecom = types["wecom"]
     assert wecom["write_only_fields"] == ["app_secret", "contact_secret"]
     assert "corp_id" in wecom["config_schema"]["properties"]
+    assert types["taobao"]["write_only_fields"] == ["app_secret", "session"]
+    assert {"app_key", "seller_id", "sign_method"} <= set(types["taobao"]["config_schema"]["properties"])
 
 
 # --- the connection test, against the WeCom simulator over loopback HTTP --------------------------

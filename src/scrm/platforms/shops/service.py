@@ -118,4 +118,3 @@ def list_shop_identities(session: Session, tenant_id: int) -> list[ShopIdentity]
         .order_by(PlatformConnection.id)
     )
     return [shop_identity(connection) for connection in connections]
-

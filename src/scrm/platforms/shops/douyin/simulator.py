@@ -23,10 +23,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from scrm.platforms.shops.douyin.signing import SignMethod, api_sign
-from scrm.platforms.shops.douyin.sim_http import DroppedConnection, parse_timestamp
+from scrm.platforms.shops.douyin.sim_http import parse_timestamp
 from scrm.platforms.shops.douyin.sim_render import elements_for, push_request, shop_order_detail
 from scrm.platforms.shops.simulator.runtime import ShopSimulator, SimShop
 from scrm.platforms.shops.simulator.world import Change
+from scrm.platforms.simulator_http import DroppedConnection
 
 PLATFORM = "douyin"
 MESSAGES = {

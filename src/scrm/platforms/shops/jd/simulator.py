@@ -17,7 +17,6 @@ import json
 import threading
 import time
 import weakref
-from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,6 +29,7 @@ from scrm.platforms.shops.jd import errors, signing, sim_orders
 from scrm.platforms.shops.simulator.gateway import Fault
 from scrm.platforms.shops.simulator.runtime import ShopSimulator, SimShop
 from scrm.platforms.shops.simulator.world import Change
+from scrm.platforms.simulator_http import DroppedConnection
 
 SEARCH_METHODS = frozenset({"jingdong.pop.order.enSearch", "jingdong.pop.order.search"})
 GET_METHODS = frozenset({"jingdong.pop.order.get", "jingdong.pop.order.enGet"})
@@ -63,20 +63,6 @@ class JdSimState:
             allowed = tokens >= 1
             self._buckets[app_key] = (tokens - 1 if allowed else tokens, now)
         return allowed
-
-
-class _DroppedConnection(Response):
-    """Announce a body, send a byte of it and stop: the connection breaks mid-answer."""
-
-    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
-            }
-        )
-        await send({"type": "http.response.body", "body": b"{", "more_body": False})
 
 
 def _shops_of_app(sim: ShopSimulator, app_key: str) -> list[SimShop]:
@@ -244,7 +230,7 @@ class JdFrontEnd:
             if fault is not None and fault.timeout:
                 await asyncio.sleep(fault.timeout_seconds)
             if fault is not None and fault.drop:
-                return _DroppedConnection()
+                return DroppedConnection()
             if isinstance(body, int):
                 return PlainTextResponse("Service Unavailable", status_code=body)
             return JSONResponse(body)

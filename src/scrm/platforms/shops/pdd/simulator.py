@@ -22,7 +22,6 @@ import json
 import threading
 import time
 import weakref
-from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +34,7 @@ from scrm.platforms.shops.pdd.client import DETAIL_API, INCREMENT_API, MAX_WINDO
 from scrm.platforms.shops.simulator.gateway import Fault
 from scrm.platforms.shops.simulator.runtime import ShopSimulator, SimShop
 from scrm.platforms.shops.simulator.world import Change
+from scrm.platforms.simulator_http import DroppedConnection
 
 PERMIT_API = "pdd.pmc.user.permit"
 TRADE_TOPICS = {
@@ -76,20 +76,6 @@ class PddSimState:
     def next_id(self) -> int:
         with self.lock:
             return next(self._ids)
-
-
-class _DroppedConnection(Response):
-    """Announce a body, send a byte of it and stop: the connection breaks mid-answer."""
-
-    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
-            }
-        )
-        await send({"type": "http.response.body", "body": b"{", "more_body": False})
 
 
 def _authenticate(sim: ShopSimulator, state: PddSimState, params: dict[str, Any]) -> SimShop:
@@ -260,7 +246,7 @@ class PddFrontEnd:
             if fault is not None and fault.timeout:
                 await asyncio.sleep(fault.timeout_seconds)
             if fault is not None and fault.drop:
-                return _DroppedConnection()
+                return DroppedConnection()
             if isinstance(body, int):
                 return PlainTextResponse("Service Unavailable", status_code=body)
             return JSONResponse(body)

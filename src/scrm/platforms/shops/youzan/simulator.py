@@ -18,7 +18,6 @@ import secrets
 import threading
 import time
 import weakref
-from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -32,6 +31,7 @@ from scrm.platforms.shops.simulator.world import Change
 from scrm.platforms.shops.youzan.errors import NO_PERMISSION, QUOTA_EXHAUSTED, RATE_LIMITED, TOKEN_INVALID
 from scrm.platforms.shops.youzan.sim_render import full_order_info, pushes_for
 from scrm.platforms.shops.youzan.values import china_time
+from scrm.platforms.simulator_http import DroppedConnection
 
 PLATFORM = "youzan"
 GATEWAY_CODES = frozenset({10001, TOKEN_INVALID, NO_PERMISSION, RATE_LIMITED, QUOTA_EXHAUSTED})
@@ -50,20 +50,6 @@ MESSAGES = {
     RATE_LIMITED: "调用频率超限",
     QUOTA_EXHAUSTED: "调用次数已用完",
 }
-
-
-class _DroppedConnection(Response):
-    """Announce a body, send part of it and stop: the connection breaks mid-answer."""
-
-    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
-            }
-        )
-        await send({"type": "http.response.body", "body": b"{", "more_body": False})
 
 
 @dataclass
@@ -194,7 +180,7 @@ class YouzanFrontEnd:
             answer = error.body
         entry["outcome"] = (answer.get("gw_err_resp") or {}).get("err_code") or answer.get("code")
         if fault is not None and fault.drop:
-            return _DroppedConnection()
+            return DroppedConnection()
         return JSONResponse(answer)
 
     def _dispatch(

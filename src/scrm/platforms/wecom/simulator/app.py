@@ -12,7 +12,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, MutableMapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,6 +20,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from scrm.platforms.simulator_http import DroppedConnection
 from scrm.platforms.wecom.errors import ErrCode
 from scrm.platforms.wecom.simulator import (
     api_contacts,
@@ -37,20 +38,6 @@ from scrm.platforms.wecom.simulator.gateway import RequestLog
 from scrm.platforms.wecom.simulator.runtime import Simulator
 
 API_SPECS: dict[str, ApiSpec] = {**api_directory.APIS, **api_contacts.APIS, **api_tags.APIS, **api_ways.APIS}
-
-
-class _DroppedConnection(Response):
-    """Announce a body, send part of it and stop: the server closes the connection mid-answer."""
-
-    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
-            }
-        )
-        await send({"type": "http.response.body", "body": b"{", "more_body": False})
 
 
 def _parse_body(raw: bytes) -> dict[str, Any]:
@@ -109,7 +96,7 @@ async def cgi_bin(api: str, request: Request) -> Response:
         answer = error.body()
     simulator.requests.answered(entry, int(answer["errcode"]))
     if fault is not None and fault.drop:
-        return _DroppedConnection()
+        return DroppedConnection()
     return JSONResponse(answer)
 
 

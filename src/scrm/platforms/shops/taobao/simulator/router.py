@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import MutableMapping
 from datetime import datetime
 from typing import Any
 
@@ -27,20 +26,7 @@ from scrm.platforms.shops.taobao.mapping import SHANGHAI, TIME_FORMAT
 from scrm.platforms.shops.taobao.signing import SIGN_METHODS, verify
 from scrm.platforms.shops.taobao.simulator.apis import APIS, Call, SimError
 from scrm.platforms.shops.taobao.simulator.state import TaobaoSimState
-
-
-class _DroppedConnection(Response):
-    """Announce a body, send part of it and stop: the connection breaks mid-answer."""
-
-    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
-            }
-        )
-        await send({"type": "http.response.body", "body": b"{", "more_body": False})
+from scrm.platforms.simulator_http import DroppedConnection
 
 
 def ban_error(seconds: float) -> SimError:
@@ -155,7 +141,7 @@ def build_router(sim: ShopSimulator, state: TaobaoSimState) -> APIRouter:
             body = error_body(error)
         entry["outcome"] = _outcome(body)
         if fault is not None and fault.drop:
-            return _DroppedConnection()
+            return DroppedConnection()
         return JSONResponse(body)
 
     router.add_api_route("/router/rest", rest, methods=["GET", "POST"], include_in_schema=False)
