@@ -172,6 +172,12 @@ def buyer_claims(shop: Shop, snapshot: OrderSnapshot) -> list[Claim]:
     return claims
 
 
+def _beyond_the_account(shop: Shop, snapshot: OrderSnapshot) -> bool:
+    """Whether the snapshot names its buyer by more than the platform account (which found or made
+    the order's customer in the first place)."""
+    return any(claim.kind != IdentityKind.PLATFORM_BUYER for claim in buyer_claims(shop, snapshot))
+
+
 def _resolve_buyer(session: Session, shop: Shop, order: Order, snapshot: OrderSnapshot) -> None:
     claims = buyer_claims(shop, snapshot)
     if not claims:
@@ -230,7 +236,7 @@ def ingest_order(
     applied = apply_snapshot(order, snapshot, is_new=created)
     if applied.body_replaced:
         _replace_lines(session, order, snapshot)
-    if order.customer_id is None or applied.body_replaced:
+    if order.customer_id is None or (applied.body_replaced and _beyond_the_account(shop, snapshot)):
         # A complete snapshot may carry identifiers the first (partial) one lacked, e.g. the phone.
         _resolve_buyer(session, shop, order, snapshot)
     if snapshot.updated_at is not None and (

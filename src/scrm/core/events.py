@@ -123,6 +123,9 @@ class EventHandler:
     name: str
     fn: EventHandlerFn
     prepare: EventPrepareFn | None = None
+    # Which events of the type are this handler's (decided when publishing: the others get no row
+    # for it at all). None: every one.
+    accepts: Callable[[Any], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,7 @@ class HandlerRegistry:
         self._event_handlers: dict[str, dict[str, EventHandlerFn]] = {}
         self._timer_handlers: dict[str, TimerHandlerFn] = {}
         self._event_prepares: dict[tuple[str, str], EventPrepareFn] = {}
+        self._event_filters: dict[tuple[str, str], Callable[[Any], bool]] = {}
         self._timer_prepares: dict[str, TimerPrepareFn] = {}
 
     def on(self, event_type: str | type[Event], name: str, fn: EventHandlerFn) -> None:
@@ -161,6 +165,8 @@ class HandlerRegistry:
             self.on(handler.event_type, handler.name, handler.fn)
             if handler.prepare is not None:
                 self._event_prepares[(handler.event_type, handler.name)] = handler.prepare
+            if handler.accepts is not None:
+                self._event_filters[(handler.event_type, handler.name)] = handler.accepts
         else:
             self.on_timer(handler.kind, handler.fn)
             if handler.prepare is not None:
@@ -178,6 +184,17 @@ class HandlerRegistry:
 
     def handler_names(self, event_type: str) -> tuple[str, ...]:
         return tuple(self._event_handlers.get(event_type, {}))
+
+    def handler_names_for(self, event: Event) -> tuple[str, ...]:
+        """The handlers `event` is routed to: those of its type that accept it."""
+        names = self.handler_names(event.event_type)
+        if not self._event_filters:
+            return names
+        return tuple(
+            name
+            for name in names
+            if (accepts := self._event_filters.get((event.event_type, name))) is None or accepts(event)
+        )
 
     def event_handler(self, event_type: str, name: str) -> EventHandlerFn | None:
         return self._event_handlers.get(event_type, {}).get(name)
@@ -255,7 +272,7 @@ def outbox_rows(events: Iterable[Event], *, now: datetime) -> tuple[list[str], l
     for event in events:
         event_id = str(uuid.uuid4())
         event_ids.append(event_id)
-        handler_names = registry.handler_names(event.event_type)
+        handler_names = registry.handler_names_for(event)
         if not handler_names:
             metrics.OUTBOX_UNROUTED.labels(event.event_type).inc()
             continue

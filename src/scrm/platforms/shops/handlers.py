@@ -167,7 +167,12 @@ def fetch_order_detail(session: Session, delivery: Delivery) -> None:
 
 
 HANDLERS = [
-    EventHandler(InboxReceived.event_type, "platforms.shops.process_inbound", process_inbound),
+    EventHandler(
+        InboxReceived.event_type,
+        "platforms.shops.process_inbound",
+        process_inbound,
+        accepts=lambda event: is_shop_platform(event.platform),
+    ),
     EventHandler(
         ShopOrderDetailWanted.event_type,
         "platforms.shops.fetch_order_detail",

@@ -62,4 +62,11 @@ def process_inbound(session: Session, delivery: Delivery) -> None:
     mark_processed(message)
 
 
-HANDLERS = [EventHandler(InboxReceived.event_type, HANDLER_NAME, process_inbound)]
+HANDLERS = [
+    EventHandler(
+        InboxReceived.event_type,
+        HANDLER_NAME,
+        process_inbound,
+        accepts=lambda event: event.platform == PlatformKind.WECOM,
+    )
+]
