@@ -469,15 +469,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args(argv)
     # Worker processes build their settings (secret key: phone hashes, connection secrets) from these.
     os.environ.update(
         {"SCRM_SECRET_KEY": SECRET_KEY, "SCRM_ENVIRONMENT": "test", "SCRM_LOG_LEVEL": "WARNING"}
     )
     build_registry()
-    with sqlite_database() as url:
-        run_database("SQLite, embedded worker", url, None, orders=args.orders, rate=args.rate,
-                     seconds=args.seconds, seed=args.seed)  # fmt: skip
+    if not args.no_sqlite:
+        with sqlite_database() as url:
+            run_database("SQLite, embedded worker", url, None, orders=args.orders, rate=args.rate,
+                         seconds=args.seconds, seed=args.seed)  # fmt: skip
     if not args.no_postgres:
         with postgres_database(args.postgres_url) as url:
             if url is not None:

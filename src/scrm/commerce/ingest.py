@@ -239,12 +239,6 @@ def ingest_order(
     if order.customer_id is None or (applied.body_replaced and _beyond_the_account(shop, snapshot)):
         # A complete snapshot may carry identifiers the first (partial) one lacked, e.g. the phone.
         _resolve_buyer(session, shop, order, snapshot)
-    if snapshot.updated_at is not None and (
-        shop.last_order_update_at is None or snapshot.updated_at > shop.last_order_update_at
-    ):
-        shop.last_order_update_at = snapshot.updated_at
-    if source == ObservationSource.PUSH:
-        shop.last_push_at = utcnow()
     events: list[Event] = []
     if applied.status_changed:
         status = OrderStatus(order.status)

@@ -45,8 +45,8 @@ class Shop(IdMixin, TenantMixin, TimestampMixin, Base):
     last_pull_ok_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_pull_error: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
-    # The newest platform update time ingested from any source (push, pull): for the lag figure.
-    last_order_update_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The last message-channel message consumed (HTTP pushes are counted from the inbox instead: an
+    # update of this row per push would make it the hottest row of the database).
     last_push_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Message-channel ids ingested by the last pull tick, confirmed by the next one (after commit).
     channel_unconfirmed: Mapped[list[str]] = mapped_column(JSON, default=list, nullable=False)

@@ -15,8 +15,10 @@ from scrm.core.actors import Actor
 from scrm.core.clock import utcnow
 from scrm.core.errors import Conflict, ValidationFailed
 from scrm.core.jobs import Job, JobOut
+from scrm.core.outbox_models import InboundMessage
 from scrm.core.shared_state import SharedState
 from scrm.platforms.service import callback_url_of
+from scrm.platforms.shops.receiver import PUSH_PLATFORMS
 from scrm.platforms.shops.service import ShopIdentity, list_shop_identities, require_shop, shop_breaker
 
 #: A cursor further behind now than this (3 pull intervals) shows the shop as lagging.
@@ -53,6 +55,15 @@ def list_shops(
             .group_by(Order.shop_id)
         ).all()
     )
+    # HTTP pushes: the newest stored inbox message per connection.
+    pushed = {
+        int(connection): at
+        for connection, at in session.execute(
+            select(InboundMessage.connection_id, func.max(InboundMessage.received_at))
+            .where(InboundMessage.tenant_id == actor.tenant_id, InboundMessage.platform.in_(PUSH_PLATFORMS))
+            .group_by(InboundMessage.connection_id)
+        )
+    }
     jobs: dict[int, Job] = {}
     for job in session.scalars(
         select(Job)
@@ -82,7 +93,7 @@ def list_shops(
                 last_pull_ok_at=shop.last_pull_ok_at if shop else None,
                 last_pull_error=shop.last_pull_error if shop else None,
                 consecutive_failures=shop.consecutive_failures if shop else 0,
-                last_push_at=shop.last_push_at if shop else None,
+                last_push_at=pushed.get(identity.connection_id) or (shop.last_push_at if shop else None),
                 breaker=breaker.state,
                 breaker_open_until=(
                     datetime.fromtimestamp(breaker.open_until, UTC)

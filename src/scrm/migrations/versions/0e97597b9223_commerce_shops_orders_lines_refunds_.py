@@ -74,7 +74,6 @@ def upgrade() -> None:
     sa.Column('last_pull_ok_at', scrm.core.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('last_pull_error', sa.Text(), nullable=True),
     sa.Column('consecutive_failures', sa.Integer(), nullable=False),
-    sa.Column('last_order_update_at', scrm.core.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('last_push_at', scrm.core.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('channel_unconfirmed', sa.JSON(), nullable=False),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
