@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from scrm.commerce import special_orders
+from scrm.commerce import special_orders, timeline
 from scrm.commerce.convergence import Applied, apply_snapshot, new_order_defaults
 from scrm.commerce.events import (
     OrderClosed,
@@ -27,7 +26,7 @@ from scrm.commerce.events import (
     OrderShipped,
     OrderStatusEvent,
 )
-from scrm.commerce.models import Order, OrderLine, OrderTimelineEntry, Refund, Shop
+from scrm.commerce.models import Order, OrderLine, Refund, Shop
 from scrm.commerce.purchases import counted_orders_filter, net_spend
 from scrm.core.actors import Actor
 from scrm.core.clock import utcnow
@@ -195,20 +194,6 @@ def _resolve_buyer(session: Session, shop: Shop, order: Order, snapshot: OrderSn
         order.customer_id = resolved.customer_id
 
 
-def _timeline(session: Session, order: Order, kind: str, summary: str, source: str, **detail: Any) -> None:
-    session.add(
-        OrderTimelineEntry(
-            tenant_id=order.tenant_id,
-            order_id=order.id,
-            kind=kind,
-            summary=summary[:300],
-            detail=detail,
-            source=source,
-            occurred_at=order.platform_updated_at,
-        )
-    )
-
-
 def _status_event(order: Order, applied: Applied, *, backfilled: bool) -> Event:
     status = OrderStatus(order.status)
     return STATUS_EVENTS[status](
@@ -242,7 +227,7 @@ def ingest_order(
     events: list[Event] = []
     if applied.status_changed:
         status = OrderStatus(order.status)
-        _timeline(
+        timeline.record(
             session,
             order,
             f"status.{status.value}",
@@ -254,7 +239,7 @@ def ingest_order(
         )
         events.append(_status_event(order, applied, backfilled=source != ObservationSource.PUSH))
     elif applied.refund_state_changed:
-        _timeline(session, order, "refund_state", f"退款状态：{order.refund_state}", source.value)
+        timeline.record(session, order, "refund_state", f"退款状态：{order.refund_state}", source.value)
     if created or applied.status_changed:
         session.flush()
         events.extend(
@@ -344,7 +329,7 @@ def ingest_refund(
             amount_fen=refund.amount_fen,
         )
     ]
-    _timeline(
+    timeline.record(
         session,
         order,
         f"refund.{refund.status}",

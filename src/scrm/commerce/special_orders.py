@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from scrm.commerce import timeline
 from scrm.commerce.convergence import Applied
 from scrm.commerce.events import OrderAlertRaised
-from scrm.commerce.models import CommerceSettings, Order, OrderAlert, OrderLine, OrderTimelineEntry
+from scrm.commerce.models import CommerceSettings, Order, OrderAlert, OrderLine
 from scrm.commerce.purchases import counted_orders_filter, net_spend
 from scrm.core.clock import utcnow
 from scrm.core.events import Event
@@ -37,20 +38,6 @@ def _label(order: Order, label: str) -> bool:
         return False
     order.labels = [*order.labels, label]
     return True
-
-
-def _note(session: Session, order: Order, kind: str, summary: str, **detail: Any) -> None:
-    session.add(
-        OrderTimelineEntry(
-            tenant_id=order.tenant_id,
-            order_id=order.id,
-            kind=kind,
-            summary=summary,
-            detail=detail,
-            source="rules",
-            occurred_at=order.platform_updated_at,
-        )
-    )
 
 
 def _raise_alert(
@@ -82,7 +69,7 @@ def _raise_alert(
     ).scalar_one_or_none()
     if alert_id is None:
         return None
-    _note(session, order, f"alert.{kind}", title, alert_id=alert_id)
+    timeline.record(session, order, f"alert.{kind}", title, "rules", alert_id=alert_id)
     return OrderAlertRaised(
         tenant_id=order.tenant_id, alert_id=alert_id, kind=kind, order_id=order.id, notify_user_ids=user_ids
     )
@@ -145,7 +132,14 @@ def on_order_change(session: Session, *, order: Order, applied: Applied, live: b
     if order.is_presale and order.presale_ship_at is not None:
         day = order.presale_ship_at.astimezone(SHANGHAI)
         if _label(order, f"预售 · {day:%m-%d} 发货"):
-            _note(session, order, "presale", f"预售订单，预计 {day:%Y-%m-%d} 发货", ship_at=day.isoformat())
+            timeline.record(
+                session,
+                order,
+                "presale",
+                f"预售订单，预计 {day:%Y-%m-%d} 发货",
+                "rules",
+                ship_at=day.isoformat(),
+            )
     newly_paid = OrderStatus(order.status) in PAID_STATUSES and (
         applied.previous_status is None or applied.previous_status == OrderStatus.CREATED
     )
@@ -171,7 +165,7 @@ def on_order_change(session: Session, *, order: Order, applied: Applied, live: b
             settings.gift_rules, lifetime_fen=_lifetime_spend_fen(session, order), order_fen=order.payment_fen
         )
         if gift and _label(order, f"赠品：{gift}"):
-            _note(session, order, "gift", f"按客户等级匹配赠品：{gift}", gift=gift)
+            timeline.record(session, order, "gift", f"按客户等级匹配赠品：{gift}", "rules", gift=gift)
     if live and settings.product_alerts and order.placed_at is not None:
         skus = set(session.scalars(select(OrderLine.sku_id).where(OrderLine.order_id == order.id)))
         start, end, month = month_bounds(order.placed_at)

@@ -8,6 +8,7 @@ configuration the API processes read.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scrm.core.secrets import SecretBox
 from scrm.core.shared_state import SharedState, make_shared_state
-from scrm.platforms.service import load_wecom_config
+from scrm.platforms.service import load_wecom_config, require_connection
 from scrm.platforms.shops.service import ShopConnection, build_shop_connection
 from scrm.platforms.wecom.client import WeComClient
 from scrm.settings import Settings, load_settings
@@ -55,21 +56,29 @@ class PlatformRuntime:
         one) built over the shared pacing and circuit breaker. Raises NotFound for an unknown id or
         a connection that is not a shop. Built connections are reused while the connection's row is
         unchanged (platform clients keep their access tokens), at most `SHOP_CLIENT_TTL` seconds."""
+        connection = require_connection(session, tenant_id, connection_id)
+        # The row as stored (secrets sealed): any change to it builds a new client.
+        fingerprint = (
+            connection.platform,
+            connection.name,
+            connection.status,
+            connection.secrets_encrypted,
+            json.dumps(connection.config, sort_keys=True, default=str),
+        )
+        key = (tenant_id, connection_id, max_wait_seconds)
+        with _lock:
+            cached = self._shop_connections.get(key)
+        if cached is not None and cached[0] == fingerprint and cached[1] > time.monotonic():
+            return cached[2]
         built = build_shop_connection(
             session,
-            tenant_id=tenant_id,
-            connection_id=connection_id,
+            connection,
             box=self.secret_box,
             shared_state=self.shared_state,
             http=self.http,
             max_wait_seconds=max_wait_seconds,
         )
-        key = (tenant_id, connection_id, max_wait_seconds)
-        fingerprint = (built.identity, tuple(sorted((k, str(v)) for k, v in built.config.items())))
         with _lock:
-            cached = self._shop_connections.get(key)
-            if cached is not None and cached[0] == fingerprint and cached[1] > time.monotonic():
-                return cached[2]
             self._shop_connections[key] = (fingerprint, time.monotonic() + SHOP_CLIENT_TTL, built)
         return built
 

@@ -45,6 +45,7 @@ from starlette.types import Receive, Scope, Send
 from scrm.core.db import mark_read_only
 from scrm.core.metrics import REGISTRY
 from scrm.core.secrets import SecretDecryptionError
+from scrm.platforms.asgi import PROBLEM_JSON, client_host, read_body, send_body
 from scrm.platforms.connection_cache import ConnectionCache
 from scrm.platforms.inbox_writer import InboundItem, InboxWriter
 from scrm.platforms.models import ConnectionStatus, PlatformConnection
@@ -63,7 +64,6 @@ PUSHES = Counter(
 )
 PUSH_PLATFORMS = ("youzan", "douyin")
 _CONNECTION_ID = re.compile(r"^[1-9][0-9]{0,17}$")
-PROBLEM_JSON = b"application/problem+json"
 
 
 @dataclass(frozen=True)
@@ -148,23 +148,6 @@ def get_push_receiver(app: FastAPI) -> PushReceiver:
     return receiver
 
 
-async def _read_body(receive: Receive) -> bytes | None:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-async def _answer(send: Send, status: int, body: bytes, content_type: bytes) -> None:
-    headers = [(b"content-length", str(len(body)).encode()), (b"content-type", content_type)]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
 def _reject(platform: str, connection_id: str, client: str, error: PushRejected) -> bytes:
     PUSHES.labels(platform, error.outcome).inc()
     log.warning(
@@ -205,8 +188,8 @@ class PushEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         connection_id: str = scope["path_params"]["connection_id"]
-        client = str(scope["client"][0]) if scope.get("client") else "-"
-        body = await _read_body(receive)
+        client = client_host(scope)
+        body = await read_body(receive)
         if body is None:
             return
         receiver = get_push_receiver(scope["app"])
@@ -216,7 +199,7 @@ class PushEndpoint:
             assert target.config is not None
             messages = protocol.verify(_headers(scope), body, target.config)
         except PushRejected as error:
-            await _answer(
+            await send_body(
                 send, error.status, _reject(self.platform, connection_id, client, error), PROBLEM_JSON
             )
             return
@@ -228,11 +211,11 @@ class PushEndpoint:
         except Exception:
             log.exception("%s push for connection %s not stored; answering 503", self.platform, connection_id)
             failure = PushRejected(503, "store_failed", "the push could not be stored")
-            await _answer(send, 503, _reject(self.platform, connection_id, client, failure), PROBLEM_JSON)
+            await send_body(send, 503, _reject(self.platform, connection_id, client, failure), PROBLEM_JSON)
             return
         for is_new in outcomes:
             PUSHES.labels(self.platform, "stored" if is_new else "duplicate").inc()
-        await _answer(send, 200, protocol.success_body, b"application/json")
+        await send_body(send, 200, protocol.success_body, "application/json")
 
     def _item(self, target: PushTarget, message: PushMessage) -> InboundItem:
         return InboundItem(

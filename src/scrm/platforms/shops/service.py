@@ -76,15 +76,14 @@ def shop_breaker(shared_state: SharedState, connection_id: int) -> BreakerState:
 
 def build_shop_connection(
     session: Session,
+    connection: PlatformConnection,
     *,
-    tenant_id: int,
-    connection_id: int,
     box: SecretBox,
     shared_state: SharedState,
     http: httpx.Client,
     max_wait_seconds: float = 5.0,
 ) -> ShopConnection:
-    connection = require_connection(session, tenant_id, connection_id)
+    """The connection's client (and channel) with its secrets decrypted; NotFound if not a shop."""
     identity = shop_identity(connection)
     config = full_config(session, connection, box=box)
     entry = shop_platform(connection.platform)

@@ -57,6 +57,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from scrm.core.metrics import REGISTRY
 from scrm.core.secrets import SecretDecryptionError
+from scrm.platforms.asgi import PROBLEM_JSON, client_host, read_body, send_body
 from scrm.platforms.connection_cache import ConnectionCache
 from scrm.platforms.inbox_writer import InboundItem, InboxWriter
 from scrm.platforms.models import ConnectionStatus, PlatformConnection, PlatformKind
@@ -310,23 +311,10 @@ def verify_url(request: Request) -> Response:
     return Response(plaintext.encode(), media_type="text/plain")
 
 
-PROBLEM_JSON = "application/problem+json"
 _STORED = CALLBACKS.labels("event", "stored")
 _DUPLICATE = CALLBACKS.labels("event", "duplicate")
 _EMPTY_200 = {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]}
 _EMPTY_BODY = {"type": "http.response.body", "body": b""}
-
-
-async def _read_body(receive: Receive) -> bytes | None:
-    """The whole request body; None if the client went away first."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 def _header(scope: Scope, name: bytes) -> str:
@@ -335,17 +323,6 @@ def _header(scope: Scope, name: bytes) -> str:
         if key == name:
             return str(value.decode("latin-1"))
     return ""
-
-
-def _client(scope: Scope) -> str:
-    client = scope.get("client")
-    return str(client[0]) if client else "-"
-
-
-async def _send_problem(send: Send, status: int, body: bytes) -> None:
-    headers = [(b"content-length", str(len(body)).encode()), (b"content-type", PROBLEM_JSON.encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 class CallbackEndpoint:
@@ -359,7 +336,7 @@ class CallbackEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         connection_id: str = scope["path_params"]["connection_id"]
-        body = await _read_body(receive)
+        body = await read_body(receive)
         if body is None:
             return  # nobody left to answer; nothing was stored
         receiver = get_receiver(scope["app"])
@@ -369,7 +346,7 @@ class CallbackEndpoint:
             target, crypto = await receiver.target_async(connection_id)
             item = receiver.inbound_item(target, crypto, query, body, _header(scope, b"user-agent"))
         except CallbackRejected as error:
-            await _send_problem(send, *_reject("event", connection_id, _client(scope), error))
+            await send_body(send, *_reject("event", connection_id, client_host(scope), error), PROBLEM_JSON)
             return
         try:
             is_new = await receiver.writer.store(item)
@@ -379,7 +356,7 @@ class CallbackEndpoint:
                 target.connection_id,
             )
             failure = CallbackRejected(503, "store_failed", "the callback could not be stored")
-            await _send_problem(send, *_reject("event", connection_id, _client(scope), failure))
+            await send_body(send, *_reject("event", connection_id, client_host(scope), failure), PROBLEM_JSON)
             return
         (_STORED if is_new else _DUPLICATE).inc()
         await send(_EMPTY_200)

@@ -14,9 +14,7 @@ Control API: `GET /_sim/state`; `POST /_sim/shops`, `PATCH /_sim/shops/{platform
 from __future__ import annotations
 
 import importlib
-import socket
 import threading
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -28,6 +26,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request
 from scrm.platforms.shops.simulator.gateway import FaultSpec
 from scrm.platforms.shops.simulator.runtime import FrontEnd, ShopSimulator, SimShop
 from scrm.platforms.shops.simulator.world import SimOrder
+from scrm.platforms.simulator_http import serve_in_thread
 
 #: Platform → module exposing `FRONT_END` (a `FrontEnd`).
 FRONT_END_MODULES = {
@@ -250,21 +249,8 @@ def start_shop_simulator(
 ) -> RunningShopSimulator:
     """Serve `sim` with uvicorn in a daemon thread (port 0: a free port); returns once it accepts."""
     app = create_shop_simulator_app(sim, platforms)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    bound_port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"shop-sim-{bound_port}"
-    )
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the shop simulator did not start")
-        time.sleep(0.01)
-    return RunningShopSimulator(app, server, thread, f"http://{host}:{bound_port}")
+    server, thread, base_url = serve_in_thread(app, host=host, port=port, name="shop-simulator")
+    return RunningShopSimulator(app, server, thread, base_url)
 
 
 def run_shop_simulator(

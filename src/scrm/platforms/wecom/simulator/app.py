@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,7 +18,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from scrm.platforms.simulator_http import DroppedConnection
+from scrm.platforms.simulator_http import DroppedConnection, serve_in_thread
 from scrm.platforms.wecom.errors import ErrCode
 from scrm.platforms.wecom.simulator import (
     api_contacts,
@@ -159,18 +157,5 @@ def start_simulator(
 ) -> RunningSimulator:
     """Start the simulator in a thread (port 0: a free port) and return once it accepts requests."""
     app = create_simulator_app(config, clock=clock)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    bound_port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"wecom-simulator-{bound_port}"
-    )
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the WeCom simulator did not start")
-        time.sleep(0.01)
-    return RunningSimulator(app, server, thread, f"http://{host}:{bound_port}")
+    server, thread, base_url = serve_in_thread(app, host=host, port=port, name="wecom-simulator")
+    return RunningSimulator(app, server, thread, base_url)
