@@ -104,6 +104,8 @@ class TimerDelivery:
 
 
 EventHandlerFn = Callable[[Session, Delivery], None]
+#: A handler for many deliveries at once (see `EventHandler.batched`).
+EventBatchFn = Callable[[Session, list[Delivery]], None]
 TimerHandlerFn = Callable[[Session, TimerDelivery], None]
 #: Work a handler does before its transaction: network calls (a platform API), which must not hold
 #: the batch's transaction (on SQLite, the one write lock every callback waits for). It gets a
@@ -126,6 +128,34 @@ class EventHandler:
     # Which events of the type are this handler's (decided when publishing: the others get no row
     # for it at all). None: every one.
     accepts: Callable[[Any], bool] | None = None
+    batch: EventBatchFn | None = None
+
+    @classmethod
+    def batched(
+        cls,
+        event_type: str,
+        name: str,
+        batch: EventBatchFn,
+        *,
+        prepare: EventPrepareFn | None = None,
+        accepts: Callable[[Any], bool] | None = None,
+    ) -> EventHandler:
+        """A handler that takes many deliveries at once: set-based work (one query for a hundred
+        orders) where one row at a time would pay each statement a hundred times.
+
+        Contract: `batch(session, deliveries)` has the effects of handling each delivery in turn, in
+        one transaction. The worker gives it the rows of one claim that are on their first attempt
+        (several at once when it can); if it raises, the worker rolls the group back and runs each
+        row on its own (`batch(session, [delivery])`), so one bad row fails alone and retries and
+        dead letters stay per row."""
+        return cls(
+            event_type,
+            name,
+            lambda session, delivery: batch(session, [delivery]),
+            prepare=prepare,
+            accepts=accepts,
+            batch=batch,
+        )
 
 
 @dataclass(frozen=True)
@@ -146,6 +176,7 @@ class HandlerRegistry:
         self._timer_handlers: dict[str, TimerHandlerFn] = {}
         self._event_prepares: dict[tuple[str, str], EventPrepareFn] = {}
         self._event_filters: dict[tuple[str, str], Callable[[Any], bool]] = {}
+        self._event_batches: dict[tuple[str, str], EventBatchFn] = {}
         self._timer_prepares: dict[str, TimerPrepareFn] = {}
 
     def on(self, event_type: str | type[Event], name: str, fn: EventHandlerFn) -> None:
@@ -167,6 +198,8 @@ class HandlerRegistry:
                 self._event_prepares[(handler.event_type, handler.name)] = handler.prepare
             if handler.accepts is not None:
                 self._event_filters[(handler.event_type, handler.name)] = handler.accepts
+            if handler.batch is not None:
+                self._event_batches[(handler.event_type, handler.name)] = handler.batch
         else:
             self.on_timer(handler.kind, handler.fn)
             if handler.prepare is not None:
@@ -174,6 +207,9 @@ class HandlerRegistry:
 
     def event_prepare(self, event_type: str, name: str) -> EventPrepareFn | None:
         return self._event_prepares.get((event_type, name))
+
+    def event_batch(self, event_type: str, name: str) -> EventBatchFn | None:
+        return self._event_batches.get((event_type, name))
 
     def timer_prepare(self, kind: str) -> TimerPrepareFn | None:
         return self._timer_prepares.get(kind)

@@ -28,7 +28,7 @@ import random
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -82,6 +82,26 @@ class LeasedQueue:
             )
         )
 
+    @cached_property
+    def done_many_statement(self) -> Update:
+        """The fenced "done" mark of a group of rows (`row_ids`, expanding) run together."""
+        columns = self.table.c
+        return (
+            update(self.table)
+            .where(
+                columns.id.in_(bindparam("row_ids", expanding=True)),
+                columns.claimed_by == bindparam("worker_id"),
+                columns.status == self.processing_status,
+            )
+            .values(
+                {
+                    "status": self.done_status,
+                    "lease_until": None,
+                    self.finished_at_column: bindparam("finished_at"),
+                }
+            )
+        )
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -114,10 +134,25 @@ class LeaseLost(Exception):
 
 RowHandler = Callable[[Session, RowMapping], None]
 # Before the batch's transaction, with a read-only session of its own: network work for the claimed
-# rows whose handlers need it (see `scrm.core.events.EventPrepareFn`).
-RowsPreparer = Callable[[Session, Sequence[RowMapping]], None]
+# rows whose handlers need it (see `scrm.core.events.EventPrepareFn`). Returns the ids of the rows it
+# prepared.
+RowsPreparer = Callable[[Session, Sequence[RowMapping]], Collection[int]]
 # After a row finished, in the batch's transaction: the rows to run next (already leased to the worker).
 FollowOns = Callable[[Session, RowMapping], list[RowMapping]]
+
+
+@dataclass(frozen=True)
+class RowGrouping:
+    """Which claimed rows may run together, in one savepoint, through one call of `handle`.
+
+    `key(row)`: rows with the same key (not None) form a group; None runs the row on its own.
+    `handle(session, rows)` must have the effects of the row handler on each row in turn. If it
+    raises, the group's savepoint is rolled back and each row runs on its own, so a bad row fails
+    (retries, dead-letters) alone."""
+
+    key: Callable[[RowMapping], Hashable | None]
+    handle: Callable[[Session, list[RowMapping]], None]
+    max_rows: int = 500
 
 
 def compute_backoff(
@@ -253,8 +288,10 @@ def run_claimed(
     clock: Callable[[], datetime],
     stop_starting_at: datetime,
     follow_ons: FollowOns | None = None,
+    grouping: RowGrouping | None = None,
 ) -> list[RowResult]:
-    """Run claimed `rows` in one transaction, one savepoint each, and commit once.
+    """Run claimed `rows` in one transaction, one savepoint each (or per group, see `RowGrouping`),
+    and commit once.
 
     Rows not started by `stop_starting_at` are released unrun (their lease would expire before the batch
     commits, inviting a competing worker to duplicate the work; and on SQLite the batch holds the
@@ -273,12 +310,77 @@ def run_claimed(
             if clock() >= stop_starting_at:
                 results.extend(_release(session, queue, list(todo), worker_id, clock()))
                 break
-            row = todo.popleft()
-            result = _run_one(session, queue, row, worker_id, policy, handle, clock, stop_starting_at)
-            results.append(result)
-            if follow_ons is not None and result.outcome == Outcome.DONE:
-                todo.extendleft(reversed(follow_ons(session, row)))
+            group = _take_group(todo, grouping)
+            if len(group) == 1:
+                outcomes = [
+                    _run_one(session, queue, group[0], worker_id, policy, handle, clock, stop_starting_at)
+                ]
+            else:
+                assert grouping is not None
+                outcomes = _run_group(
+                    session, queue, group, worker_id, policy, handle, grouping, clock, stop_starting_at
+                )
+            results.extend(outcomes)
+            if follow_ons is not None and any(result.outcome == Outcome.DONE for result in outcomes):
+                todo.extendleft(reversed(follow_ons(session, group[-1])))
     return results
+
+
+def _take_group(todo: deque[RowMapping], grouping: RowGrouping | None) -> list[RowMapping]:
+    """The next row, with the waiting rows of its group (in their order) when it has one."""
+    row = todo.popleft()
+    key = grouping.key(row) if grouping is not None else None
+    if key is None:
+        return [row]
+    assert grouping is not None
+    group, rest = [row], deque[RowMapping]()
+    while todo:
+        other = todo.popleft()
+        if len(group) < grouping.max_rows and grouping.key(other) == key:
+            group.append(other)
+        else:
+            rest.append(other)
+    todo.extend(rest)
+    return group
+
+
+def _run_group(
+    session: Session,
+    queue: LeasedQueue,
+    group: list[RowMapping],
+    worker_id: str,
+    policy: RetryPolicy,
+    handle: RowHandler,
+    grouping: RowGrouping,
+    clock: Callable[[], datetime],
+    stop_starting_at: datetime,
+) -> list[RowResult]:
+    """Run `group` through `grouping.handle` in one savepoint under one fenced "done" mark; if that
+    raises, roll it back and run each row on its own."""
+    started_at = clock()
+    timer_start = time.perf_counter()
+    try:
+        with session.begin_nested():
+            grouping.handle(session, group)
+            session.flush()
+            fence = {"row_ids": [row["id"] for row in group], "worker_id": worker_id, "finished_at": clock()}
+            if session.connection().execute(queue.done_many_statement, fence).rowcount != len(group):
+                raise LeaseLost
+    except LeaseLost:
+        # Some row was reclaimed by another worker: none of the group's effects stand. The rows still
+        # ours are rerun when their lease expires.
+        log.warning("%s rows %s: a lease was lost before finishing; effects rolled back", queue.name,
+                    [row["id"] for row in group])  # fmt: skip
+        return [RowResult(row, Outcome.LEASE_LOST, started_at) for row in group]
+    except Exception as error:
+        log.info("%s group of %s rows failed (%r); running them one by one", queue.name, len(group), error)
+        return [
+            _run_one(session, queue, row, worker_id, policy, handle, clock, stop_starting_at) for row in group
+        ]
+    elapsed = (time.perf_counter() - timer_start) / len(group)
+    for _ in group:
+        HANDLER_DURATION.labels(queue.name).observe(elapsed)
+    return [RowResult(row, Outcome.DONE, started_at) for row in group]
 
 
 def _release(
@@ -396,6 +498,7 @@ def claim_and_run(
     budget_seconds: float | None = None,
     follow_ons: FollowOns | None = None,
     prepare: RowsPreparer | None = None,
+    grouping: RowGrouping | None = None,
 ) -> list[RowResult]:
     """Claim one batch of `queue` (committed on its own), `prepare` it outside any write
     transaction, run it (committed once); the outcomes.
@@ -403,7 +506,7 @@ def claim_and_run(
     No row starts after `budget_seconds` from the end of preparing (the rest are released for the next
     batch): a batch holds its transaction, and on SQLite the one write lock that callbacks wait for,
     about that long at most beyond its slowest row. Nor after half the lease has gone, leaving the
-    other half for the rest to finish. `follow_ons` as in `run_claimed`."""
+    other half for the rest to finish. `follow_ons` and `grouping` as in `run_claimed`."""
     claimed_at = clock()
     with session_factory() as session, session.begin():
         rows = claim(
@@ -414,7 +517,9 @@ def claim_and_run(
     if prepare is not None:
         with session_factory() as session:
             mark_read_only(session)
-            prepare(session, rows)
+            prepared = prepare(session, rows)
+        # Prepared rows run first: released unrun, their network work would be done again next claim.
+        rows.sort(key=lambda row: row["id"] not in prepared)
     stop_at = claimed_at + timedelta(seconds=lease_seconds / 2)
     if budget_seconds is not None:
         stop_at = min(stop_at, clock() + timedelta(seconds=budget_seconds))
@@ -428,4 +533,5 @@ def claim_and_run(
         clock=clock,
         stop_starting_at=stop_at,
         follow_ons=follow_ons,
+        grouping=grouping,
     )

@@ -6,15 +6,15 @@ backoff and dead-letter protocol is `scrm.core.leases` (shared with timers).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import RowMapping, Table, and_, delete, select, true, update
+from sqlalchemy import RowMapping, Table, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from scrm.core import metrics
-from scrm.core.clock import utcnow
+from scrm.core.clock import as_utc, utcnow
 from scrm.core.errors import Conflict, RetryableError
 from scrm.core.events import NOT_PREPARED, Delivery, HandlerRegistry, take_published_event_ids
 from scrm.core.leases import (
@@ -22,6 +22,7 @@ from scrm.core.leases import (
     LeasedQueue,
     Outcome,
     RetryPolicy,
+    RowGrouping,
     RowHandler,
     RowResult,
     RowsPreparer,
@@ -86,11 +87,28 @@ def outbox_row_handler(registry: HandlerRegistry, prepared: Mapping[int, Any] | 
     return handle
 
 
+def outbox_row_grouping(registry: HandlerRegistry, prepared: Mapping[int, Any] | None = None) -> RowGrouping:
+    """Rows of a batched handler (`EventHandler.batched`) on their first attempt run together; a
+    row that failed before runs on its own, so it cannot take a group down with it again."""
+
+    def key(row: RowMapping) -> tuple[str, str] | None:
+        if row["attempts"] != 1 or registry.event_batch(row["event_type"], row["handler"]) is None:
+            return None
+        return row["event_type"], row["handler"]
+
+    def handle(session: Session, rows: list[RowMapping]) -> None:
+        batch = registry.event_batch(rows[0]["event_type"], rows[0]["handler"])
+        assert batch is not None  # `key` grouped only rows of batched handlers
+        batch(session, [_delivery(row, (prepared or {}).get(row["id"], NOT_PREPARED)) for row in rows])
+
+    return RowGrouping(key, handle)
+
+
 def outbox_rows_preparer(registry: HandlerRegistry, prepared: dict[int, Any]) -> RowsPreparer:
     """Runs the `prepare` of each claimed row's handler (if it has one) into `prepared`; an error is
     kept in place of the result, for the handler to raise in its turn."""
 
-    def prepare(session: Session, rows: Sequence[RowMapping]) -> None:
+    def prepare(session: Session, rows: Sequence[RowMapping]) -> Collection[int]:
         for row in rows:
             fn = registry.event_prepare(row["event_type"], row["handler"])
             if fn is not None:
@@ -98,6 +116,7 @@ def outbox_rows_preparer(registry: HandlerRegistry, prepared: dict[int, Any]) ->
                     prepared[row["id"]] = fn(session, _delivery(row))
                 except Exception as error:  # raised again by the handler, inside its savepoint
                     prepared[row["id"]] = error
+        return prepared.keys()
 
     return prepare
 
@@ -123,15 +142,28 @@ def published_rows_claimer(
         if not event_ids:
             return []
         columns, now = OUTBOX_TABLE.c, clock()
+        # Found by event id alone, then leased by primary key: with a status test in the same
+        # statement, SQLite's planner walks the (status, available_at) index instead, reading every
+        # pending row of a backlog for each follow-on. (The rows are this transaction's own, so
+        # nobody else can have claimed them in between.)
+        published = session.execute(
+            select(columns.id, columns.status, columns.available_at, columns.handler).where(
+                columns.event_id.in_(event_ids)
+            )
+        ).all()
+        ids = [
+            row.id
+            for row in published
+            if row.status == OutboxStatus.PENDING
+            and as_utc(row.available_at) <= now
+            and row.handler not in skip_handlers
+        ]
+        if not ids:
+            return []
         leased = lease_rows(
             session,
             OUTBOX_QUEUE,
-            and_(
-                columns.event_id.in_(event_ids),
-                columns.status == OutboxStatus.PENDING,
-                columns.available_at <= now,
-                columns.handler.notin_(skip_handlers) if skip_handlers else true(),
-            ),
+            columns.id.in_(ids),
             worker_id=worker_id,
             until=now + timedelta(seconds=lease_seconds),
         )
@@ -178,6 +210,7 @@ def run_outbox_batch(
             else None
         ),
         prepare=outbox_rows_preparer(registry, prepared),
+        grouping=outbox_row_grouping(registry, prepared),
     )
     for result in results:
         event_type, handler = result.row["event_type"], result.row["handler"]

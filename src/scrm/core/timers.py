@@ -9,7 +9,7 @@ roll back; whichever commits first wins.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -183,7 +183,7 @@ def timer_row_handler(registry: HandlerRegistry, prepared: Mapping[int, Any] | N
 def timer_rows_preparer(registry: HandlerRegistry, prepared: dict[int, Any]) -> RowsPreparer:
     """Runs each claimed timer's `prepare` (if its kind has one) into `prepared`, errors included."""
 
-    def prepare(session: Session, rows: Sequence[RowMapping]) -> None:
+    def prepare(session: Session, rows: Sequence[RowMapping]) -> Collection[int]:
         for row in rows:
             fn = registry.timer_prepare(row["kind"])
             if fn is not None:
@@ -191,6 +191,7 @@ def timer_rows_preparer(registry: HandlerRegistry, prepared: dict[int, Any]) -> 
                     prepared[row["id"]] = fn(session, _delivery(row))
                 except Exception as error:  # raised again by the handler, inside its savepoint
                     prepared[row["id"]] = error
+        return prepared.keys()
 
     return prepare
 
