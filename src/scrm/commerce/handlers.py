@@ -8,7 +8,7 @@ import logging
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from scrm.commerce.ingest import ingest_order, ingest_refund, refresh_customer_stats
+from scrm.commerce.ingest import OrderObservation, ingest_orders, ingest_refund, refresh_customer_stats
 from scrm.commerce.models import Order, OrderMove, Shop
 from scrm.commerce.recency import TIMER_HANDLERS as RECENCY_TIMER_HANDLERS
 from scrm.commerce.recency import schedule_recency_refresh
@@ -16,7 +16,7 @@ from scrm.commerce.sync import JOB_KINDS as SYNC_JOB_KINDS
 from scrm.commerce.sync import TIMER_HANDLERS as SYNC_TIMER_HANDLERS
 from scrm.commerce.sync import ensure_pull_chain, shop_row
 from scrm.core.errors import NotFound
-from scrm.core.events import Delivery, EventHandler, publish
+from scrm.core.events import Delivery, Event, EventHandler, publish, publish_many
 from scrm.customers.events import CustomerMerged, CustomerUnmerged
 from scrm.platforms.events import ConnectionActivated
 from scrm.platforms.shops.canonical import ShopOrderDetailWanted, ShopOrderObserved, ShopRefundObserved
@@ -43,22 +43,35 @@ def _shop(session: Session, tenant_id: int, connection_id: int) -> Shop | None:
     return shop
 
 
-def on_order_observed(session: Session, delivery: Delivery) -> None:
-    observed = delivery.load(ShopOrderObserved)
-    shop = _shop(session, observed.tenant_id, observed.connection_id)
-    if shop is None:
-        return
-    ingested = ingest_order(session, shop=shop, snapshot=observed.order, source=observed.source)
-    if ingested.wants_detail:
-        publish(
-            session,
+def on_orders_observed(session: Session, deliveries: list[Delivery]) -> None:
+    """Ingest observed orders (a batch, see `ingest.ingest_orders`), tenant by tenant; ask for the
+    details of orders known only from partial messages."""
+    observed = [delivery.load(ShopOrderObserved) for delivery in deliveries]
+    shops: dict[tuple[int, int], Shop | None] = {}
+    by_tenant: dict[int, list[tuple[ShopOrderObserved, OrderObservation]]] = {}
+    for item in observed:
+        key = (item.tenant_id, item.connection_id)
+        if key not in shops:
+            shops[key] = _shop(session, *key)
+        shop = shops[key]
+        if shop is not None:
+            by_tenant.setdefault(item.tenant_id, []).append(
+                (item, OrderObservation(shop, item.order, item.source))
+            )
+    wanted: list[Event] = []
+    for items in by_tenant.values():
+        ingested = ingest_orders(session, [observation for _, observation in items])
+        wanted.extend(
             ShopOrderDetailWanted(
-                tenant_id=observed.tenant_id,
-                connection_id=observed.connection_id,
-                external_id=observed.order.external_id,
-                inbound_message_id=observed.inbound_message_id,
-            ),
+                tenant_id=item.tenant_id,
+                connection_id=item.connection_id,
+                external_id=item.order.external_id,
+                inbound_message_id=item.inbound_message_id,
+            )
+            for (item, _), result in zip(items, ingested, strict=True)
+            if result.wants_detail
         )
+    publish_many(session, wanted)
 
 
 def on_refund_observed(session: Session, delivery: Delivery) -> None:
@@ -141,7 +154,7 @@ def on_connection_activated(session: Session, delivery: Delivery) -> None:
 
 
 HANDLERS = [
-    EventHandler(ShopOrderObserved.event_type, "commerce.ingest_order", on_order_observed),
+    EventHandler.batched(ShopOrderObserved.event_type, "commerce.ingest_order", on_orders_observed),
     EventHandler(ShopRefundObserved.event_type, "commerce.ingest_refund", on_refund_observed),
     EventHandler(CustomerMerged.event_type, "commerce.customer_merged", on_customer_merged),
     EventHandler(CustomerUnmerged.event_type, "commerce.customer_unmerged", on_customer_unmerged),

@@ -8,10 +8,11 @@ has one writer). Never commits.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from scrm.commerce import special_orders, timeline
@@ -26,7 +27,7 @@ from scrm.commerce.events import (
     OrderShipped,
     OrderStatusEvent,
 )
-from scrm.commerce.models import Order, OrderLine, Refund, Shop
+from scrm.commerce.models import CommerceSettings, Order, OrderLine, Refund, Shop
 from scrm.commerce.purchases import counted_orders_filter, net_spend
 from scrm.core.actors import Actor
 from scrm.core.clock import utcnow
@@ -34,7 +35,7 @@ from scrm.core.db import is_postgresql
 from scrm.core.events import Event, publish_many
 from scrm.core.leases import dialect_insert
 from scrm.customers.identity_resolution import Claim, IdentityKind, resolve_customer
-from scrm.customers.order_stats import OrderStats, ShopOrderStats, record_order_stats
+from scrm.customers.order_stats import OrderStats, ShopOrderStats, record_orders_stats
 from scrm.platforms.shops.canonical import (
     REFUND_STATUS_RANK,
     ObservationSource,
@@ -101,56 +102,100 @@ def ensure_shop(
 
 
 def _locked_order(session: Session, tenant_id: int, shop: Shop, external_id: str) -> tuple[Order, bool]:
-    """The order row, created if absent, locked for this transaction; and whether it was created.
-    (Most observations are of known orders: look first, insert only when absent.)"""
-    query = select(Order).where(
-        Order.tenant_id == tenant_id, Order.shop_id == shop.id, Order.external_id == external_id
-    )
-    if is_postgresql(session):
-        query = query.with_for_update()
-    order = session.scalars(query).one_or_none()
-    if order is not None:
-        return order, False
+    """The order row, created if absent, locked for this transaction; and whether it was created."""
+    orders, created = _locked_orders(session, tenant_id, [(shop, external_id)])
+    return orders[(shop.id, external_id)], bool(created)
+
+
+def _locked_orders(
+    session: Session, tenant_id: int, wanted: Sequence[tuple[Shop, str]]
+) -> tuple[dict[tuple[int, str], Order], set[tuple[int, str]]]:
+    """The order rows of `wanted` (shop, external id) pairs by (shop id, external id), those absent
+    created, all locked for this transaction (in id order, so concurrent batches queue rather than
+    deadlock); and the keys created now. Most observations are of known orders: look first (one
+    query), insert only the absent (one statement)."""
+    keys = {(shop.id, external_id): shop for shop, external_id in wanted}
+
+    def load() -> dict[tuple[int, str], Order]:
+        found: dict[tuple[int, str], Order] = {}
+        by_shop: dict[int, list[str]] = {}
+        for shop_id, external_id in keys:
+            by_shop.setdefault(shop_id, []).append(external_id)
+        for shop_id, external_ids in by_shop.items():
+            query = (
+                select(Order)
+                .where(
+                    Order.tenant_id == tenant_id,
+                    Order.shop_id == shop_id,
+                    Order.external_id.in_(external_ids),
+                )
+                .order_by(Order.id)
+                .execution_options(populate_existing=True)
+            )
+            if is_postgresql(session):
+                query = query.with_for_update()
+            found.update(((order.shop_id, order.external_id), order) for order in session.scalars(query))
+        return found
+
+    orders = load()
+    absent = [key for key in keys if key not in orders]
+    if not absent:
+        return orders, set()
+    now = utcnow()
     inserted = session.execute(
         dialect_insert(session, Order)
         .values(
-            tenant_id=tenant_id,
-            shop_id=shop.id,
-            platform=shop.platform,
-            external_id=external_id,
-            created_at=utcnow(),
-            updated_at=utcnow(),
-            **new_order_defaults(),
+            [
+                {
+                    "tenant_id": tenant_id,
+                    "shop_id": shop_id,
+                    "platform": keys[(shop_id, external_id)].platform,
+                    "external_id": external_id,
+                    "created_at": now,
+                    "updated_at": now,
+                    **new_order_defaults(),
+                }
+                for shop_id, external_id in sorted(absent)
+            ]
         )
         .on_conflict_do_nothing(index_elements=["tenant_id", "shop_id", "external_id"])
-        .returning(Order.id)
-    ).scalar_one_or_none()
-    # Lost a race with a concurrent first sight: the winner's row, locked.
-    return session.scalars(query.execution_options(populate_existing=True)).one(), inserted is not None
+        .returning(Order.shop_id, Order.external_id)
+    ).all()
+    created = {(shop_id, external_id) for shop_id, external_id in inserted}
+    # Rows lost to a concurrent first sight are the winners' rows, locked by this second load.
+    return load(), created
 
 
-def _replace_lines(session: Session, order: Order, snapshot: OrderSnapshot) -> None:
-    session.execute(delete(OrderLine).where(OrderLine.order_id == order.id))
-    session.add_all(
-        OrderLine(
-            tenant_id=order.tenant_id,
-            order_id=order.id,
-            external_id=line.external_id,
-            title=line.title[:300],
-            item_id=line.item_id,
-            sku_id=line.sku_id,
-            outer_sku_id=line.outer_sku_id,
-            sku_description=(line.sku_description or None) and line.sku_description[:300],
-            quantity=line.quantity,
-            price_fen=line.price_fen,
-            total_fen=line.total_fen,
-            payment_fen=line.payment_fen,
-            discount_fen=line.discount_fen,
-            is_gift=line.is_gift,
-            is_presale=line.is_presale,
-        )
+def _write_lines(session: Session, pending: dict[int, tuple[Order, OrderSnapshot]]) -> None:
+    """Replace the lines of the orders in `pending` (order id -> the order and the snapshot whose
+    body it now has) in two statements, and forget them."""
+    if not pending:
+        return
+    session.execute(delete(OrderLine).where(OrderLine.order_id.in_(list(pending))))
+    rows = [
+        {
+            "tenant_id": order.tenant_id,
+            "order_id": order.id,
+            "external_id": line.external_id,
+            "title": line.title[:300],
+            "item_id": line.item_id,
+            "sku_id": line.sku_id,
+            "outer_sku_id": line.outer_sku_id,
+            "sku_description": (line.sku_description or None) and line.sku_description[:300],
+            "quantity": line.quantity,
+            "price_fen": line.price_fen,
+            "total_fen": line.total_fen,
+            "payment_fen": line.payment_fen,
+            "discount_fen": line.discount_fen,
+            "is_gift": line.is_gift,
+            "is_presale": line.is_presale,
+        }
+        for order, snapshot in pending.values()
         for line in snapshot.lines
-    )
+    ]
+    if rows:
+        session.execute(insert(OrderLine), rows)
+    pending.clear()
 
 
 def buyer_claims(shop: Shop, snapshot: OrderSnapshot) -> list[Claim]:
@@ -210,21 +255,97 @@ def _status_event(order: Order, applied: Applied, *, backfilled: bool) -> Event:
     )
 
 
+@dataclass(frozen=True)
+class OrderObservation:
+    """One order snapshot seen at one shop, by push, pull or backfill."""
+
+    shop: Shop
+    snapshot: OrderSnapshot
+    source: ObservationSource
+
+
 def ingest_order(
     session: Session, *, shop: Shop, snapshot: OrderSnapshot, source: ObservationSource
 ) -> OrderIngested:
     """Apply one order snapshot (see the module docstring). Raises nothing for repeats or stale data:
     they simply change nothing."""
-    order, created = _locked_order(session, shop.tenant_id, shop, snapshot.external_id)
+    return ingest_orders(session, [OrderObservation(shop, snapshot, source)])[0]
+
+
+def ingest_orders(session: Session, observations: Sequence[OrderObservation]) -> list[OrderIngested]:
+    """Apply order snapshots one after another, with the effects of `ingest_order` on each in turn,
+    but set-based where order allows: the orders are loaded (and created) together, the events are
+    published together, and each customer's aggregates are recomputed once, at the end. All
+    observations must be of one tenant."""
+    if not observations:
+        return []
+    tenant_id = observations[0].shop.tenant_id
+    if any(observation.shop.tenant_id != tenant_id for observation in observations):
+        raise ValueError("ingest_orders takes the observations of one tenant")
+    orders, created = _locked_orders(
+        session,
+        tenant_id,
+        [(observation.shop, observation.snapshot.external_id) for observation in observations],
+    )
+    settings = special_orders.settings_of(session, tenant_id)
+    events: list[Event] = []
+    stale_stats: set[int] = set()
+    # Lines are written together at the end, unless a product sales rule must count them first.
+    lines: dict[int, tuple[Order, OrderSnapshot]] = {}
+    results = []
+    for observation in observations:
+        key = (observation.shop.id, observation.snapshot.external_id)
+        order = orders[key]
+        applied = _apply(
+            session, observation, order, is_new=key in created, settings=settings, events=events, lines=lines
+        )
+        created.discard(key)
+        if applied.stats_changed and order.customer_id is not None:
+            stale_stats.add(order.customer_id)
+        wants_detail = not order.complete and order.detail_requested_at is None
+        if wants_detail:
+            order.detail_requested_at = utcnow()
+        results.append(
+            OrderIngested(order.id, applied.created, applied.applied, order.customer_id, wants_detail)
+        )
+    _write_lines(session, lines)
+    if events:
+        session.flush()
+        publish_many(session, events)
+    if stale_stats:
+        session.flush()
+        refresh_customers_stats(session, tenant_id=tenant_id, customer_ids=stale_stats)
+    return results
+
+
+@dataclass(frozen=True)
+class _Change:
+    created: bool
+    applied: Applied
+    # Whether the order's customer or anything their aggregates are computed from changed.
+    stats_changed: bool
+
+
+def _apply(
+    session: Session,
+    observation: OrderObservation,
+    order: Order,
+    *,
+    is_new: bool,
+    settings: CommerceSettings | None,
+    events: list[Event],
+    lines: dict[int, tuple[Order, OrderSnapshot]],
+) -> _Change:
+    """One snapshot onto its (locked) order: body, buyer, timeline, rules; its events to `events`."""
+    shop, snapshot, source = observation.shop, observation.snapshot, observation.source
     customer_before = order.customer_id
     money_before = (order.payment_fen, order.refunded_fen, order.paid_at, order.placed_at)
-    applied = apply_snapshot(order, snapshot, is_new=created)
+    applied = apply_snapshot(order, snapshot, is_new=is_new)
     if applied.body_replaced:
-        _replace_lines(session, order, snapshot)
+        lines[order.id] = (order, snapshot)
     if order.customer_id is None or (applied.body_replaced and _beyond_the_account(shop, snapshot)):
         # A complete snapshot may carry identifiers the first (partial) one lacked, e.g. the phone.
         _resolve_buyer(session, shop, order, snapshot)
-    events: list[Event] = []
     if applied.status_changed:
         status = OrderStatus(order.status)
         timeline.record(
@@ -240,26 +361,23 @@ def ingest_order(
         events.append(_status_event(order, applied, backfilled=source != ObservationSource.PUSH))
     elif applied.refund_state_changed:
         timeline.record(session, order, "refund_state", f"退款状态：{order.refund_state}", source.value)
-    if created or applied.status_changed:
-        session.flush()
+    if is_new or applied.status_changed:
+        if settings is not None and settings.product_alerts:
+            _write_lines(session, lines)
         events.extend(
             special_orders.on_order_change(
-                session, order=order, applied=applied, live=source != ObservationSource.BACKFILL
+                session,
+                order=order,
+                applied=applied,
+                live=source != ObservationSource.BACKFILL,
+                settings=settings,
             )
         )
-    if events:
-        session.flush()
-        publish_many(session, events)
     money_after = (order.payment_fen, order.refunded_fen, order.paid_at, order.placed_at)
-    if order.customer_id is not None and (
+    stats_changed = (
         money_after != money_before or order.customer_id != customer_before or applied.status_changed
-    ):
-        session.flush()
-        refresh_customer_stats(session, tenant_id=order.tenant_id, customer_id=order.customer_id)
-    wants_detail = not order.complete and order.detail_requested_at is None
-    if wants_detail:
-        order.detail_requested_at = utcnow()
-    return OrderIngested(order.id, created, applied, order.customer_id, wants_detail)
+    )
+    return _Change(is_new, applied, stats_changed)
 
 
 # --- refunds -----------------------------------------------------------------------------------------
@@ -364,8 +482,20 @@ def refresh_customer_stats(
     session: Session, *, tenant_id: int, customer_id: int, now: datetime | None = None
 ) -> OrderStats:
     """Recompute the customer's order aggregates from their orders and store them on the profile."""
+    return refresh_customers_stats(session, tenant_id=tenant_id, customer_ids=[customer_id], now=now)[
+        customer_id
+    ]
+
+
+def refresh_customers_stats(
+    session: Session, *, tenant_id: int, customer_ids: Iterable[int], now: datetime | None = None
+) -> dict[int, OrderStats]:
+    """`refresh_customer_stats` for several customers: one query for all their orders, one statement
+    to store them (profiles in id order, so concurrent batches queue rather than deadlock)."""
+    wanted = sorted(set(customer_ids))
     rows = session.execute(
         select(
+            Order.customer_id,
             Order.shop_id,
             Shop.platform,
             Shop.name,
@@ -375,24 +505,25 @@ def refresh_customer_stats(
             func.max(Order.placed_at),
         )
         .join(Shop, Shop.id == Order.shop_id)
-        .where(Order.tenant_id == tenant_id, Order.customer_id == customer_id, *counted_orders_filter())
-        .group_by(Order.shop_id, Shop.platform, Shop.name)
-        .order_by(Order.shop_id)
+        .where(Order.tenant_id == tenant_id, Order.customer_id.in_(wanted), *counted_orders_filter())
+        .group_by(Order.customer_id, Order.shop_id, Shop.platform, Shop.name)
+        .order_by(Order.customer_id, Order.shop_id)
     ).all()
-    by_shop = [
-        ShopOrderStats(platform, shop_id, name, int(count), int(spent), first, last)
-        for shop_id, platform, name, count, spent, first, last in rows
-    ]
-    firsts = [shop.first_order_at for shop in by_shop if shop.first_order_at]
-    lasts = [shop.last_order_at for shop in by_shop if shop.last_order_at]
-    stats = OrderStats(
-        order_count=sum(shop.order_count for shop in by_shop),
-        spent_fen=sum(shop.spent_fen for shop in by_shop),
-        first_order_at=min(firsts) if firsts else None,
-        last_order_at=max(lasts) if lasts else None,
-        by_shop=by_shop,
-    )
-    record_order_stats(
-        session, tenant_id=tenant_id, customer_id=customer_id, stats=stats, now=now or utcnow()
-    )
-    return stats
+    by_customer: dict[int, list[ShopOrderStats]] = {customer_id: [] for customer_id in wanted}
+    for customer_id, shop_id, platform, name, count, spent, first, last in rows:
+        by_customer[customer_id].append(
+            ShopOrderStats(platform, shop_id, name, int(count), int(spent), first, last)
+        )
+    result = {}
+    for customer_id, by_shop in by_customer.items():
+        firsts = [shop.first_order_at for shop in by_shop if shop.first_order_at]
+        lasts = [shop.last_order_at for shop in by_shop if shop.last_order_at]
+        result[customer_id] = OrderStats(
+            order_count=sum(shop.order_count for shop in by_shop),
+            spent_fen=sum(shop.spent_fen for shop in by_shop),
+            first_order_at=min(firsts) if firsts else None,
+            last_order_at=max(lasts) if lasts else None,
+            by_shop=by_shop,
+        )
+    record_orders_stats(session, tenant_id=tenant_id, stats=result, now=now or utcnow())
+    return result

@@ -126,8 +126,11 @@ def _monthly_units(session: Session, tenant_id: int, sku_id: str, start: datetim
     return int(units or 0)
 
 
-def on_order_change(session: Session, *, order: Order, applied: Applied, live: bool) -> list[Event]:
-    """Apply the special-order rules to an order just seen or just moved; events to publish."""
+def on_order_change(
+    session: Session, *, order: Order, applied: Applied, live: bool, settings: CommerceSettings | None
+) -> list[Event]:
+    """Apply the special-order rules (the tenant's `settings`) to an order just seen or just moved;
+    events to publish."""
     events: list[Event] = []
     if order.is_presale and order.presale_ship_at is not None:
         day = order.presale_ship_at.astimezone(SHANGHAI)
@@ -143,7 +146,6 @@ def on_order_change(session: Session, *, order: Order, applied: Applied, live: b
     newly_paid = OrderStatus(order.status) in PAID_STATUSES and (
         applied.previous_status is None or applied.previous_status == OrderStatus.CREATED
     )
-    settings = settings_of(session, order.tenant_id)
     if not newly_paid or settings is None:
         return events
     threshold = settings.big_order_threshold_fen

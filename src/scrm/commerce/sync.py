@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from scrm.commerce.ingest import ensure_shop, ingest_order, ingest_refund
+from scrm.commerce.ingest import OrderObservation, ensure_shop, ingest_order, ingest_orders, ingest_refund
 from scrm.commerce.models import Order, Shop
 from scrm.core.clock import utcnow
 from scrm.core.events import TimerDelivery, TimerHandler, prepared_or
@@ -112,8 +112,7 @@ def ensure_pull_chain(session: Session, *, tenant_id: int, connection_id: int) -
 
 
 def _ingest_page(session: Session, shop: Shop, page: PullPage, source: ObservationSource) -> int:
-    for snapshot in page.orders:
-        ingest_order(session, shop=shop, snapshot=snapshot, source=source)
+    ingest_orders(session, [OrderObservation(shop, snapshot, source) for snapshot in page.orders])
     for refund in page.refunds:
         ingest_refund(session, shop=shop, snapshot=refund, source=source)
     return len(page.orders)

@@ -8,10 +8,11 @@ re-scores it (a daily timer in the commerce module calls it).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, update
+from sqlalchemy import Table, bindparam, case, update
 from sqlalchemy.orm import Session
 
 from scrm.customers.models import Customer
@@ -75,31 +76,67 @@ def record_order_stats(
     session: Session, *, tenant_id: int, customer_id: int, stats: OrderStats, now: datetime
 ) -> None:
     """Store the customer's order aggregates (absent customers are ignored: merged-away or gone)."""
-    r, f, m = score_rfm(stats, now)
-    session.execute(
-        update(Customer)
-        .where(Customer.tenant_id == tenant_id, Customer.id == customer_id)
-        .values(
-            order_count=stats.order_count,
-            total_spent_fen=stats.spent_fen,
-            avg_order_fen=stats.spent_fen // stats.order_count if stats.order_count else 0,
-            first_order_at=stats.first_order_at,
-            last_order_at=stats.last_order_at,
-            platform_count=stats.platform_count,
-            rfm_r=r,
-            rfm_f=f,
-            rfm_m=m,
-            orders_by_shop=[
-                {
-                    **asdict(shop),
-                    "first_order_at": shop.first_order_at.isoformat() if shop.first_order_at else None,
-                    "last_order_at": shop.last_order_at.isoformat() if shop.last_order_at else None,
-                }
-                for shop in stats.by_shop
-            ],
-        )
-        .execution_options(synchronize_session=False)
+    record_orders_stats(session, tenant_id=tenant_id, stats={customer_id: stats}, now=now)
+
+
+_CUSTOMERS: Table = Customer.__table__  # type: ignore[assignment]
+_RECORD_STATS = (
+    update(_CUSTOMERS)
+    .where(_CUSTOMERS.c.tenant_id == bindparam("tenant"), _CUSTOMERS.c.id == bindparam("customer"))
+    .values(
+        {
+            name: bindparam(name)
+            for name in (
+                "order_count",
+                "total_spent_fen",
+                "avg_order_fen",
+                "first_order_at",
+                "last_order_at",
+                "platform_count",
+                "rfm_r",
+                "rfm_f",
+                "rfm_m",
+                "orders_by_shop",
+            )
+        }
     )
+)
+
+
+def record_orders_stats(
+    session: Session, *, tenant_id: int, stats: Mapping[int, OrderStats], now: datetime
+) -> None:
+    """`record_order_stats` for several customers (customer id -> aggregates), in one statement
+    executed for each, in customer id order."""
+    rows = []
+    for customer_id in sorted(stats):
+        figures = stats[customer_id]
+        r, f, m = score_rfm(figures, now)
+        rows.append(
+            {
+                "tenant": tenant_id,
+                "customer": customer_id,
+                "order_count": figures.order_count,
+                "total_spent_fen": figures.spent_fen,
+                "avg_order_fen": figures.spent_fen // figures.order_count if figures.order_count else 0,
+                "first_order_at": figures.first_order_at,
+                "last_order_at": figures.last_order_at,
+                "platform_count": figures.platform_count,
+                "rfm_r": r,
+                "rfm_f": f,
+                "rfm_m": m,
+                "orders_by_shop": [
+                    {
+                        **asdict(shop),
+                        "first_order_at": shop.first_order_at.isoformat() if shop.first_order_at else None,
+                        "last_order_at": shop.last_order_at.isoformat() if shop.last_order_at else None,
+                    }
+                    for shop in figures.by_shop
+                ],
+            }
+        )
+    if rows:
+        session.connection().execute(_RECORD_STATS, rows)
 
 
 def refresh_recency(session: Session, *, tenant_id: int, now: datetime) -> int:

@@ -10,13 +10,15 @@ snapshot of, commerce asks for the details itself, once, if it does not have the
 from __future__ import annotations
 
 import logging
+from functools import partial
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scrm.core.errors import NotFound
 from scrm.core.events import Delivery, Event, EventHandler, prepared_or, publish_many
-from scrm.core.inbox import InboxReceived, mark_failed, mark_ignored, mark_processed, require_inbound
-from scrm.core.outbox_models import InboundState
+from scrm.core.inbox import InboxReceived, mark_failed, mark_ignored, mark_processed
+from scrm.core.outbox_models import InboundMessage, InboundState
 from scrm.platforms.base import PlatformError
 from scrm.platforms.runtime import platform_runtime
 from scrm.platforms.shops.adapter import MappedMessage
@@ -28,7 +30,7 @@ from scrm.platforms.shops.canonical import (
     ShopRefundObserved,
 )
 from scrm.platforms.shops.registry import is_shop_platform, shop_platform
-from scrm.platforms.shops.service import require_shop
+from scrm.platforms.shops.service import ShopIdentity, require_shop
 
 log = logging.getLogger(__name__)
 
@@ -81,26 +83,51 @@ def mapped_events(
     return events
 
 
-def process_inbound(session: Session, delivery: Delivery) -> None:
-    """Map one stored shop push. Idempotent: a processed or ignored row is left alone. Unreadable
-    rows are marked failed (the receiver validated them, so this means a mapping bug) and not retried."""
-    received = delivery.load(InboxReceived)
-    if not is_shop_platform(received.platform):
-        return
-    try:
-        message = require_inbound(session, received.tenant_id, received.inbound_message_id)
-        shop = require_shop(session, received.tenant_id, int(received.connection_id))
-    except NotFound:
-        log.warning("shop inbound message %s: message or connection gone", received.inbound_message_id)
-        return
-    if message.state in (InboundState.PROCESSED, InboundState.IGNORED):
-        return
+def process_inbound(session: Session, deliveries: list[Delivery]) -> None:
+    """Map stored shop pushes (a batch: one query for the messages, one insert for the events).
+    Idempotent: a processed or ignored row is left alone. Unreadable rows are marked failed (the
+    receiver validated them, so this means a mapping bug) and not retried."""
+    received = [
+        item
+        for item in (delivery.load(InboxReceived) for delivery in deliveries)
+        if is_shop_platform(item.platform)
+    ]
+    messages = {
+        message.id: message
+        for message in session.scalars(
+            select(InboundMessage).where(
+                InboundMessage.id.in_([item.inbound_message_id for item in received])
+            )
+        )
+    }
+    shops: dict[tuple[int, int], ShopIdentity | None] = {}
+    events: list[Event] = []
+    for item in received:
+        message = messages.get(item.inbound_message_id)
+        key = (item.tenant_id, int(item.connection_id))
+        if key not in shops:
+            try:
+                shops[key] = require_shop(session, *key)
+            except NotFound:
+                shops[key] = None
+        shop = shops[key]
+        if message is None or message.tenant_id != item.tenant_id or shop is None:
+            log.warning("shop inbound message %s: message or connection gone", item.inbound_message_id)
+            continue
+        if message.state in (InboundState.PROCESSED, InboundState.IGNORED):
+            continue
+        events.extend(_map_inbound(message, shop))
+    publish_many(session, events)
+
+
+def _map_inbound(message: InboundMessage, shop: ShopIdentity) -> list[Event]:
+    """The events of one stored push, with the message marked as it deserves."""
     try:
         mapped = shop_platform(shop.platform).map_message(message.raw_payload, shop.external_id)
     except (ValueError, KeyError, TypeError) as error:
         log.error("%s inbound message %s failed: %r", shop.platform, message.id, error)
         mark_failed(message, f"{type(error).__name__}: {error}")
-        return
+        return []
     events = mapped_events(
         mapped,
         tenant_id=shop.tenant_id,
@@ -108,11 +135,11 @@ def process_inbound(session: Session, delivery: Delivery) -> None:
         source=ObservationSource.PUSH,
         inbound_message_id=message.id,
     )
-    if not events:
+    if events:
+        mark_processed(message)
+    else:
         mark_ignored(message, mapped.ignored_reason or "nothing to act on")
-        return
-    publish_many(session, events)
-    mark_processed(message)
+    return events
 
 
 def _fetch(session: Session, wanted: ShopOrderDetailWanted) -> OrderSnapshot | None:
@@ -133,50 +160,49 @@ def prepare_fetch(session: Session, delivery: Delivery) -> OrderSnapshot | None:
     return _fetch(session, delivery.load(ShopOrderDetailWanted))
 
 
-def fetch_order_detail(session: Session, delivery: Delivery) -> None:
-    """Publish the complete snapshot of a named order, fetched by `prepare_fetch`. Retryable platform
+def fetch_order_details(session: Session, deliveries: list[Delivery]) -> None:
+    """Publish the complete snapshots of named orders, fetched by `prepare_fetch`. Retryable platform
     errors are retried by the outbox up to `FETCH_ATTEMPTS`; after that, or for a permanent error,
     the fetch is logged and dropped: the shop's next incremental pull brings the order anyway."""
-    wanted = delivery.load(ShopOrderDetailWanted)
-    try:
-        snapshot = prepared_or(delivery.prepared, lambda: _fetch(session, wanted))
-    except PlatformError as error:
-        if delivery.retries(error, give_up_after=FETCH_ATTEMPTS):
-            raise
-        log.warning(
-            "order %s on connection %s: detail not fetched (%s); the next pull brings it",
-            wanted.external_id,
-            wanted.connection_id,
-            error,
-        )
-        return
-    if snapshot is None:
-        return
-    publish_many(
-        session,
-        [
-            ShopOrderObserved(
-                tenant_id=wanted.tenant_id,
-                connection_id=wanted.connection_id,
-                source=ObservationSource.PULL,
-                inbound_message_id=wanted.inbound_message_id,
-                order=snapshot,
+    observed: list[Event] = []
+    for delivery in deliveries:
+        wanted = delivery.load(ShopOrderDetailWanted)
+        try:
+            snapshot = prepared_or(delivery.prepared, partial(_fetch, session, wanted))
+        except PlatformError as error:
+            if delivery.retries(error, give_up_after=FETCH_ATTEMPTS):
+                raise
+            log.warning(
+                "order %s on connection %s: detail not fetched (%s); the next pull brings it",
+                wanted.external_id,
+                wanted.connection_id,
+                error,
             )
-        ],
-    )
+            continue
+        if snapshot is not None:
+            observed.append(
+                ShopOrderObserved(
+                    tenant_id=wanted.tenant_id,
+                    connection_id=wanted.connection_id,
+                    source=ObservationSource.PULL,
+                    inbound_message_id=wanted.inbound_message_id,
+                    order=snapshot,
+                )
+            )
+    publish_many(session, observed)
 
 
 HANDLERS = [
-    EventHandler(
+    EventHandler.batched(
         InboxReceived.event_type,
         "platforms.shops.process_inbound",
         process_inbound,
         accepts=lambda event: is_shop_platform(event.platform),
     ),
-    EventHandler(
+    EventHandler.batched(
         ShopOrderDetailWanted.event_type,
         "platforms.shops.fetch_order_detail",
-        fetch_order_detail,
+        fetch_order_details,
         prepare=prepare_fetch,
     ),
 ]
