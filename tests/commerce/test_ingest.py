@@ -5,18 +5,28 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scrm.commerce.handlers import on_customer_merged
-from scrm.commerce.ingest import ingest_order, ingest_refund
-from scrm.commerce.models import CommerceSettings, Order, OrderAlert, OrderLine, OrderTimelineEntry, Refund
+from scrm.commerce.ingest import OrderObservation, ensure_shop, ingest_order, ingest_orders, ingest_refund
+from scrm.commerce.models import (
+    CommerceSettings,
+    Order,
+    OrderAlert,
+    OrderLine,
+    OrderTimelineEntry,
+    Refund,
+    Shop,
+)
 from scrm.core.actors import Actor
 from scrm.core.events import Delivery
 from scrm.core.outbox_models import OutboxEvent
 from scrm.customers.merging import merge_customers
 from scrm.customers.models import Customer, CustomerIdentity
+from scrm.identity.models import Tenant
 from scrm.platforms.shops.canonical import (
     ObservationSource,
     OrderStatus,
@@ -272,3 +282,120 @@ def test_an_order_the_platform_reports_fully_refunded_counts_for_nothing(db: Ses
     assert customer is not None
     db.refresh(customer)
     assert (customer.order_count, customer.total_spent_fen) == (1, 3000)
+
+
+def _tenant_shops(db: Session) -> Shops:
+    """A second tenant with the same three shops (connection ids of its own)."""
+    tenant = Tenant(name="Brand B")
+    db.add(tenant)
+    db.flush()
+
+    def shop(connection_id: int, platform: str, external_id: str) -> Shop:
+        return ensure_shop(
+            db,
+            tenant_id=tenant.id,
+            connection_id=connection_id,
+            platform=platform,
+            external_id=external_id,
+            name=f"{platform} 旗舰店",
+        )
+
+    return Shops(
+        tenant.id, shop(201, "taobao", "s-tb"), shop(202, "jd", "v-jd"), shop(203, "youzan", "63077")
+    )
+
+
+def _tenant_state(db: Session, tenant_id: int) -> dict[str, Any]:
+    """What ingest left in a tenant, with database ids replaced by what they stand for."""
+    db.flush()
+    accounts: dict[int | None, tuple[str, ...]] = {None: ()}
+    for customer_id, value in db.execute(
+        select(CustomerIdentity.customer_id, CustomerIdentity.value)
+        .where(CustomerIdentity.tenant_id == tenant_id, CustomerIdentity.kind == "platform_buyer")
+        .order_by(CustomerIdentity.value)
+    ):
+        accounts[customer_id] = (*accounts.get(customer_id, ()), value)
+    orders = db.scalars(select(Order).where(Order.tenant_id == tenant_id).order_by(Order.external_id)).all()
+    return {
+        "orders": [
+            (o.external_id, o.status, o.platform_status, o.payment_fen, o.labels, accounts[o.customer_id])
+            for o in orders
+        ],
+        "lines": sorted(
+            db.execute(
+                select(Order.external_id, OrderLine.external_id)
+                .join(Order, Order.id == OrderLine.order_id)
+                .where(Order.tenant_id == tenant_id)
+            ).all()
+        ),
+        "timeline": Counter(
+            db.scalars(select(OrderTimelineEntry.kind).where(OrderTimelineEntry.tenant_id == tenant_id))
+        ),
+        "events": Counter(
+            db.scalars(
+                select(OutboxEvent.event_type).where(
+                    OutboxEvent.tenant_id == tenant_id, OutboxEvent.event_type.like("order.%")
+                )
+            )
+        ),
+        "customers": sorted(
+            (accounts[c.id], c.order_count, c.total_spent_fen, c.platform_count, c.rfm_f, c.rfm_m)
+            for c in db.scalars(
+                select(Customer).where(Customer.tenant_id == tenant_id, Customer.merged_into_id.is_(None))
+            )
+        ),
+        "alerts": sorted(db.scalars(select(OrderAlert.kind).where(OrderAlert.tenant_id == tenant_id))),
+    }
+
+
+def test_a_batch_has_the_effects_of_its_observations_one_by_one(db: Session, shops: Shops) -> None:
+    """`ingest_orders` over a mixed sequence (repeats, out of order, a phone that links two platforms,
+    refund states, a product sales rule that counts lines mid-batch) leaves exactly what ingesting the
+    same sequence one observation at a time leaves."""
+    other = _tenant_shops(db)
+    for tenant in (shops, other):
+        db.add(
+            CommerceSettings(
+                tenant_id=tenant.tenant_id,
+                big_order_threshold_fen=50000,
+                gift_rules=[{"name": "小样", "min_total_spent_fen": 0}],
+                product_alerts=[{"sku_id": "SKU-LIP-01", "monthly_units": 4, "user_ids": [8]}],
+            )
+        )
+
+    def sequence(t: Shops) -> list[OrderObservation]:
+        def seen(shop: Shop, *args: Any, **kwargs: Any) -> OrderObservation:
+            return OrderObservation(shop, snapshot(shop, *args, **kwargs), PUSH)
+
+        return [
+            seen(t.taobao, "T1", OrderStatus.PAID, version=20, lines=2),
+            seen(t.taobao, "T1", OrderStatus.CREATED, version=10),
+            seen(t.jd, "J1", OrderStatus.CREATED, version=10, complete=False, buyer="jd-7"),
+            seen(
+                t.jd, "J1", OrderStatus.PAID, version=20, buyer="jd-7", phone="13800002222", payment_fen=60000
+            ),
+            seen(t.taobao, "T2", OrderStatus.PAID, version=30, phone="13800002222", buyer="buyer-2"),
+            seen(t.taobao, "T1", OrderStatus.SHIPPED, version=40, lines=2),
+            seen(t.taobao, "T1", OrderStatus.PAID, version=20, lines=2),
+            seen(t.youzan, "Y1", OrderStatus.PAID, version=5, buyer="yz-1"),
+            seen(
+                t.youzan,
+                "Y1",
+                OrderStatus.COMPLETED,
+                version=9,
+                buyer="yz-1",
+                refund_state=RefundState.PARTIAL_REFUNDED,
+            ),
+            seen(t.jd, "J2", OrderStatus.PAID, version=50, buyer="jd-7"),
+            seen(t.taobao, "T1", OrderStatus.SHIPPED, version=40, lines=2),
+        ]
+
+    ingest_orders(db, sequence(shops))
+    for observation in sequence(other):
+        ingest_orders(db, [observation])
+    batched, one_by_one = _tenant_state(db, shops.tenant_id), _tenant_state(db, other.tenant_id)
+    assert batched == one_by_one
+    # And the state is the expected one, not merely the same twice.
+    assert batched["events"]["order.alert_raised"] == 2  # the big order, then the product's 4th unit
+    assert batched["orders"][2][:3] == ("T1", "shipped", "SHIPPED@40")
+    assert any(accounts == ("buyer-2", "jd-7") for accounts, *_ in batched["customers"])

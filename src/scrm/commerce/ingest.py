@@ -34,7 +34,13 @@ from scrm.core.clock import utcnow
 from scrm.core.db import is_postgresql
 from scrm.core.events import Event, publish_many
 from scrm.core.leases import dialect_insert
-from scrm.customers.identity_resolution import Claim, IdentityKind, resolve_customer
+from scrm.customers.identity_resolution import (
+    Claim,
+    IdentityKind,
+    KnownHolders,
+    load_known_holders,
+    resolve_customer,
+)
 from scrm.customers.order_stats import OrderStats, ShopOrderStats, record_orders_stats
 from scrm.platforms.shops.canonical import (
     REFUND_STATUS_RANK,
@@ -222,9 +228,15 @@ def _beyond_the_account(shop: Shop, snapshot: OrderSnapshot) -> bool:
     return any(claim.kind != IdentityKind.PLATFORM_BUYER for claim in buyer_claims(shop, snapshot))
 
 
-def _resolve_buyer(session: Session, shop: Shop, order: Order, snapshot: OrderSnapshot) -> None:
+def _resolve_buyer(
+    session: Session, shop: Shop, order: Order, snapshot: OrderSnapshot, known: KnownHolders
+) -> None:
     claims = buyer_claims(shop, snapshot)
     if not claims:
+        return
+    settled = known.settled_customer(claims)
+    if settled is not None:
+        order.customer_id = settled
         return
     buyer = snapshot.buyer
     name = (buyer.nick or buyer.name_masked or "") if buyer else ""
@@ -235,6 +247,8 @@ def _resolve_buyer(session: Session, shop: Shop, order: Order, snapshot: OrderSn
         source=f"order:{shop.platform}",
         name=name[:200] or None,
     )
+    if resolved.merged:
+        known.forget()  # who holds what changed beyond the claims just resolved
     if resolved.customer_id is not None:
         order.customer_id = resolved.customer_id
 
@@ -288,6 +302,18 @@ def ingest_orders(session: Session, observations: Sequence[OrderObservation]) ->
         [(observation.shop, observation.snapshot.external_id) for observation in observations],
     )
     settings = special_orders.settings_of(session, tenant_id)
+    # The buyers' current profiles, looked up together: most resolve to what they already are.
+    known = load_known_holders(
+        session,
+        tenant_id,
+        (
+            claim
+            for observation in observations
+            if orders[(observation.shop.id, observation.snapshot.external_id)].customer_id is None
+            or _beyond_the_account(observation.shop, observation.snapshot)
+            for claim in buyer_claims(observation.shop, observation.snapshot)
+        ),
+    )
     events: list[Event] = []
     stale_stats: set[int] = set()
     # Lines are written together at the end, unless a product sales rule must count them first.
@@ -297,7 +323,14 @@ def ingest_orders(session: Session, observations: Sequence[OrderObservation]) ->
         key = (observation.shop.id, observation.snapshot.external_id)
         order = orders[key]
         applied = _apply(
-            session, observation, order, is_new=key in created, settings=settings, events=events, lines=lines
+            session,
+            observation,
+            order,
+            is_new=key in created,
+            settings=settings,
+            events=events,
+            lines=lines,
+            known=known,
         )
         created.discard(key)
         if applied.stats_changed and order.customer_id is not None:
@@ -335,6 +368,7 @@ def _apply(
     settings: CommerceSettings | None,
     events: list[Event],
     lines: dict[int, tuple[Order, OrderSnapshot]],
+    known: KnownHolders,
 ) -> _Change:
     """One snapshot onto its (locked) order: body, buyer, timeline, rules; its events to `events`."""
     shop, snapshot, source = observation.shop, observation.snapshot, observation.source
@@ -345,7 +379,7 @@ def _apply(
         lines[order.id] = (order, snapshot)
     if order.customer_id is None or (applied.body_replaced and _beyond_the_account(shop, snapshot)):
         # A complete snapshot may carry identifiers the first (partial) one lacked, e.g. the phone.
-        _resolve_buyer(session, shop, order, snapshot)
+        _resolve_buyer(session, shop, order, snapshot, known)
     if applied.status_changed:
         status = OrderStatus(order.status)
         timeline.record(

@@ -267,6 +267,10 @@ def prepare_claims(tenant_id: int, claims: Sequence[Claim]) -> list[PreparedClai
     return prepared
 
 
+#: SQLite refuses a compound SELECT of more than 500 parts.
+_LOOKUPS_PER_STATEMENT = 200
+
+
 def load_holders(
     session: Session, tenant_id: int, keys: Sequence[IdentityKey]
 ) -> tuple[dict[IdentityKey, int], dict[int, list[IdentityKey]]]:
@@ -289,7 +293,12 @@ def load_holders(
         )
         for key in dict.fromkeys(keys)
     ]
-    rows = session.execute(lookups[0] if len(lookups) == 1 else union_all(*lookups)).all()
+    rows = [
+        found
+        for start in range(0, len(lookups), _LOOKUPS_PER_STATEMENT)
+        for chunk in [lookups[start : start + _LOOKUPS_PER_STATEMENT]]
+        for found in session.execute(chunk[0] if len(chunk) == 1 else union_all(*chunk)).all()
+    ]
     holders = {
         IdentityKey(kind, namespace, value): (
             customer_id if pointer is None else live_customer_id(session, tenant_id, customer_id)
@@ -303,6 +312,42 @@ def load_holders(
         ):
             profiles[customer_id].append(IdentityKey(kind, namespace, value))
     return holders, profiles
+
+
+@dataclass
+class KnownHolders:
+    """Who held which identifiers when loaded: lets a batch skip `resolve_customer` for claims that
+    resolving would leave as they are (the returning buyer). Stale entries can only send a claim
+    back to `resolve_customer`, except after a merge: call `forget` when one happens."""
+
+    tenant_id: int
+    holders: dict[IdentityKey, int]
+    profiles: dict[int, list[IdentityKey]]
+
+    def settled_customer(self, claims: Sequence[Claim]) -> int | None:
+        """The profile `claims` belong to when every one is already held by it and none conflicts
+        (resolving them would change nothing); None when `resolve_customer` has work to do."""
+        keys = [claim.key for claim in prepare_claims(self.tenant_id, claims)]
+        resolution = resolve(keys, self.holders, self.profiles)
+        if resolution.outcome != Outcome.MATCHED or resolution.attach or resolution.refused:
+            return None
+        return resolution.customer_id
+
+    def forget(self) -> None:
+        self.holders.clear()
+        self.profiles.clear()
+
+
+def load_known_holders(session: Session, tenant_id: int, claims: Iterable[Claim]) -> KnownHolders:
+    """The holders of `claims` (invalid claims are left out: `resolve_customer` reports them)."""
+    keys: list[IdentityKey] = []
+    for claim in claims:
+        try:
+            keys.extend(prepared.key for prepared in prepare_claims(tenant_id, [claim]))
+        except ValidationFailed:
+            continue
+    holders, profiles = load_holders(session, tenant_id, keys)
+    return KnownHolders(tenant_id, holders, profiles)
 
 
 def live_customer_id(session: Session, tenant_id: int, customer_id: int) -> int:
