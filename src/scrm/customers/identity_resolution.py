@@ -267,10 +267,6 @@ def prepare_claims(tenant_id: int, claims: Sequence[Claim]) -> list[PreparedClai
     return prepared
 
 
-#: SQLite refuses a compound SELECT of more than 500 parts.
-_LOOKUPS_PER_STATEMENT = 200
-
-
 def load_holders(
     session: Session, tenant_id: int, keys: Sequence[IdentityKey]
 ) -> tuple[dict[IdentityKey, int], dict[int, list[IdentityKey]]]:
@@ -280,25 +276,25 @@ def load_holders(
         return {}, {}
     row = CustomerIdentity
     columns = (row.kind, row.namespace, row.value, row.customer_id)
-    # One point lookup of the unique index per key, in one statement: an OR of the keys lets a
-    # planner without statistics (SQLite) scan the whole tenant instead.
+    # Keys grouped by (kind, namespace): each group is one range of the unique index probed with an
+    # IN list of values, so a planner without statistics (SQLite) still walks the index, where an OR
+    # of whole keys could make it scan the tenant. Few groups: a platform account per shop, phone,
+    # unionid.
+    groups: dict[tuple[str, str], list[str]] = {}
+    for key in dict.fromkeys(keys):
+        groups.setdefault((key.kind, key.namespace), []).append(key.value)
     lookups = [
         select(*columns, Customer.merged_into_id)
         .join(Customer, Customer.id == row.customer_id)
         .where(
             row.tenant_id == tenant_id,
-            row.kind == key.kind,
-            row.namespace == key.namespace,
-            row.value == key.value,
+            row.kind == kind,
+            row.namespace == namespace,
+            row.value.in_(values),
         )
-        for key in dict.fromkeys(keys)
+        for (kind, namespace), values in groups.items()
     ]
-    rows = [
-        found
-        for start in range(0, len(lookups), _LOOKUPS_PER_STATEMENT)
-        for chunk in [lookups[start : start + _LOOKUPS_PER_STATEMENT]]
-        for found in session.execute(chunk[0] if len(chunk) == 1 else union_all(*chunk)).all()
-    ]
+    rows = session.execute(lookups[0] if len(lookups) == 1 else union_all(*lookups)).all()
     holders = {
         IdentityKey(kind, namespace, value): (
             customer_id if pointer is None else live_customer_id(session, tenant_id, customer_id)
