@@ -45,7 +45,7 @@ def build(registry: HandlerRegistry, calls: list[list[int]]) -> None:
             insert(fixture_handlers.effects),
             [
                 {"event_id": d.event_id, "handler": f"item{e.number}", "pid": 0}
-                for d, e in zip(deliveries, events)
+                for d, e in zip(deliveries, events, strict=True)
             ],
         )
         if any(event.poison for event in events):
