@@ -117,9 +117,9 @@ def _locked_orders(
     session: Session, tenant_id: int, wanted: Sequence[tuple[Shop, str]]
 ) -> tuple[dict[tuple[int, str], Order], set[tuple[int, str]]]:
     """The order rows of `wanted` (shop, external id) pairs by (shop id, external id), those absent
-    created, all locked for this transaction (in id order, so concurrent batches queue rather than
-    deadlock); and the keys created now. Most observations are of known orders: look first (one
-    query), insert only the absent (one statement)."""
+    created, all locked for this transaction (shop by shop, each in id order, so concurrent batches
+    queue rather than deadlock); and the keys created now. Most observations are of known orders:
+    look first (a query per shop), insert only the absent (one statement)."""
     keys = {(shop.id, external_id): shop for shop, external_id in wanted}
 
     def load() -> dict[tuple[int, str], Order]:
@@ -127,7 +127,7 @@ def _locked_orders(
         by_shop: dict[int, list[str]] = {}
         for shop_id, external_id in keys:
             by_shop.setdefault(shop_id, []).append(external_id)
-        for shop_id, external_ids in by_shop.items():
+        for shop_id, external_ids in sorted(by_shop.items()):
             query = (
                 select(Order)
                 .where(
