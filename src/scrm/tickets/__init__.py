@@ -1,0 +1,1 @@
+"""Service desk: tickets, forms, classification, routing and SLA (工单)."""

@@ -1,0 +1,1 @@
+"""SLA: business calendars, deadline maths, policies and their timers."""
