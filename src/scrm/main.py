@@ -255,6 +255,7 @@ def create_app(
     from scrm.staff.api import router as staff_router
     from scrm.system.api import router as system_router
     from scrm.system.jobs_api import router as jobs_router
+    from scrm.tickets.api import router as tickets_router
 
     # Platform callbacks first: routes match in order, and callbacks are the hottest path we serve.
     app.include_router(wecom_callbacks_router)
@@ -268,6 +269,7 @@ def create_app(
     app.include_router(segments_router)
     app.include_router(channels_router)
     app.include_router(commerce_router)
+    app.include_router(tickets_router)
     app.include_router(sync_router)
     app.include_router(connection_names_router)
     app.include_router(wecom_login_router)

@@ -13,5 +13,6 @@ from scrm.customers import models as _customers  # noqa: F401
 from scrm.identity import models as _identity  # noqa: F401
 from scrm.platforms import models as _platforms  # noqa: F401
 from scrm.staff import models as _staff  # noqa: F401
+from scrm.tickets import models as _tickets  # noqa: F401
 
 metadata = Base.metadata

@@ -358,6 +358,86 @@ export type BulkTagRequest = {
 };
 
 /**
+ * CalendarIn
+ *
+ * `weekly`: working intervals per weekday, e.g. {"mon": [["09:00","12:00"],["13:30","18:00"]]};
+ * `holidays` and `extra_workdays` (调休上班) as YYYY-MM-DD; an extra working day has
+ * `makeup_intervals`, or Monday's.
+ */
+export type CalendarIn = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Timezone
+     */
+    timezone?: string;
+    /**
+     * Weekly
+     */
+    weekly: {
+        [key: string]: Array<Array<string>>;
+    };
+    /**
+     * Holidays
+     */
+    holidays?: Array<string>;
+    /**
+     * Extra Workdays
+     */
+    extra_workdays?: Array<string>;
+    /**
+     * Makeup Intervals
+     */
+    makeup_intervals?: Array<Array<string>> | null;
+};
+
+/**
+ * CalendarOut
+ */
+export type CalendarOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Timezone
+     */
+    timezone: string;
+    /**
+     * Weekly
+     */
+    weekly: {
+        [key: string]: Array<Array<string>>;
+    };
+    /**
+     * Holidays
+     */
+    holidays: Array<string>;
+    /**
+     * Extra Workdays
+     */
+    extra_workdays: Array<string>;
+    /**
+     * Makeup Intervals
+     */
+    makeup_intervals: Array<Array<string>> | null;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+};
+
+/**
  * ChannelCreate
  */
 export type ChannelCreate = {
@@ -1152,6 +1232,38 @@ export type DeadLetterOut = {
     payload: {
         [key: string]: unknown;
     };
+};
+
+/**
+ * DeadlinePreviewIn
+ */
+export type DeadlinePreviewIn = {
+    /**
+     * Start
+     */
+    start: string;
+    /**
+     * Minutes
+     */
+    minutes: number;
+};
+
+/**
+ * DeadlinePreviewOut
+ */
+export type DeadlinePreviewOut = {
+    /**
+     * Due At
+     */
+    due_at: string;
+    /**
+     * Due At Local
+     */
+    due_at_local: string;
+    /**
+     * Timezone
+     */
+    timezone: string;
 };
 
 /**
@@ -2663,6 +2775,11 @@ export type PreviewOut = {
 };
 
 /**
+ * Priority
+ */
+export type Priority = 'urgent' | 'high' | 'normal' | 'low';
+
+/**
  * ProblemOut
  */
 export type ProblemOut = {
@@ -3226,6 +3343,74 @@ export type ShopOrderStatsOut = {
 };
 
 /**
+ * SlaPolicyIn
+ */
+export type SlaPolicyIn = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Calendar Id
+     */
+    calendar_id: number;
+    /**
+     * Ticket Type
+     */
+    ticket_type?: string | null;
+    /**
+     * Targets
+     */
+    targets: {
+        [key in Priority]?: Targets;
+    };
+    /**
+     * Warning Percent
+     */
+    warning_percent?: number;
+};
+
+/**
+ * SlaPolicyOut
+ */
+export type SlaPolicyOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Calendar Id
+     */
+    calendar_id: number;
+    /**
+     * Ticket Type
+     */
+    ticket_type: string | null;
+    /**
+     * Targets
+     */
+    targets: {
+        [key in Priority]?: Targets;
+    };
+    /**
+     * Warning Percent
+     */
+    warning_percent: number;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+};
+
+/**
  * SpecialDateIn
  *
  * A date with its own hours (no hours: closed), for everyone or the listed members.
@@ -3690,6 +3875,26 @@ export type TagRename = {
      * Name
      */
     name: string;
+};
+
+/**
+ * Targets
+ *
+ * Business minutes until each clock is due; None: no target.
+ */
+export type Targets = {
+    /**
+     * First Response Minutes
+     */
+    first_response_minutes?: number | null;
+    /**
+     * Next Response Minutes
+     */
+    next_response_minutes?: number | null;
+    /**
+     * Resolution Minutes
+     */
+    resolution_minutes?: number | null;
 };
 
 /**
@@ -7442,6 +7647,272 @@ export type CommerceAcknowledgeResponses = {
 };
 
 export type CommerceAcknowledgeResponse = CommerceAcknowledgeResponses[keyof CommerceAcknowledgeResponses];
+
+export type TicketsListCalendarsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/tickets/calendars';
+};
+
+export type TicketsListCalendarsResponses = {
+    /**
+     * Response Tickets List Calendars
+     *
+     * Successful Response
+     */
+    200: Array<CalendarOut>;
+};
+
+export type TicketsListCalendarsResponse = TicketsListCalendarsResponses[keyof TicketsListCalendarsResponses];
+
+export type TicketsCreateCalendarData = {
+    body: CalendarIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/tickets/calendars';
+};
+
+export type TicketsCreateCalendarErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsCreateCalendarError = TicketsCreateCalendarErrors[keyof TicketsCreateCalendarErrors];
+
+export type TicketsCreateCalendarResponses = {
+    /**
+     * Successful Response
+     */
+    201: CalendarOut;
+};
+
+export type TicketsCreateCalendarResponse = TicketsCreateCalendarResponses[keyof TicketsCreateCalendarResponses];
+
+export type TicketsDeleteCalendarData = {
+    body?: never;
+    path: {
+        /**
+         * Calendar Id
+         */
+        calendar_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/calendars/{calendar_id}';
+};
+
+export type TicketsDeleteCalendarErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsDeleteCalendarError = TicketsDeleteCalendarErrors[keyof TicketsDeleteCalendarErrors];
+
+export type TicketsDeleteCalendarResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type TicketsDeleteCalendarResponse = TicketsDeleteCalendarResponses[keyof TicketsDeleteCalendarResponses];
+
+export type TicketsGetCalendarData = {
+    body?: never;
+    path: {
+        /**
+         * Calendar Id
+         */
+        calendar_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/calendars/{calendar_id}';
+};
+
+export type TicketsGetCalendarErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsGetCalendarError = TicketsGetCalendarErrors[keyof TicketsGetCalendarErrors];
+
+export type TicketsGetCalendarResponses = {
+    /**
+     * Successful Response
+     */
+    200: CalendarOut;
+};
+
+export type TicketsGetCalendarResponse = TicketsGetCalendarResponses[keyof TicketsGetCalendarResponses];
+
+export type TicketsReplaceCalendarData = {
+    body: CalendarIn;
+    path: {
+        /**
+         * Calendar Id
+         */
+        calendar_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/calendars/{calendar_id}';
+};
+
+export type TicketsReplaceCalendarErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsReplaceCalendarError = TicketsReplaceCalendarErrors[keyof TicketsReplaceCalendarErrors];
+
+export type TicketsReplaceCalendarResponses = {
+    /**
+     * Successful Response
+     */
+    200: CalendarOut;
+};
+
+export type TicketsReplaceCalendarResponse = TicketsReplaceCalendarResponses[keyof TicketsReplaceCalendarResponses];
+
+export type TicketsListPoliciesData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/tickets/sla-policies';
+};
+
+export type TicketsListPoliciesResponses = {
+    /**
+     * Response Tickets List Policies
+     *
+     * Successful Response
+     */
+    200: Array<SlaPolicyOut>;
+};
+
+export type TicketsListPoliciesResponse = TicketsListPoliciesResponses[keyof TicketsListPoliciesResponses];
+
+export type TicketsCreatePolicyData = {
+    body: SlaPolicyIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/tickets/sla-policies';
+};
+
+export type TicketsCreatePolicyErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsCreatePolicyError = TicketsCreatePolicyErrors[keyof TicketsCreatePolicyErrors];
+
+export type TicketsCreatePolicyResponses = {
+    /**
+     * Successful Response
+     */
+    201: SlaPolicyOut;
+};
+
+export type TicketsCreatePolicyResponse = TicketsCreatePolicyResponses[keyof TicketsCreatePolicyResponses];
+
+export type TicketsGetPolicyData = {
+    body?: never;
+    path: {
+        /**
+         * Policy Id
+         */
+        policy_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/sla-policies/{policy_id}';
+};
+
+export type TicketsGetPolicyErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsGetPolicyError = TicketsGetPolicyErrors[keyof TicketsGetPolicyErrors];
+
+export type TicketsGetPolicyResponses = {
+    /**
+     * Successful Response
+     */
+    200: SlaPolicyOut;
+};
+
+export type TicketsGetPolicyResponse = TicketsGetPolicyResponses[keyof TicketsGetPolicyResponses];
+
+export type TicketsReplacePolicyData = {
+    body: SlaPolicyIn;
+    path: {
+        /**
+         * Policy Id
+         */
+        policy_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/sla-policies/{policy_id}';
+};
+
+export type TicketsReplacePolicyErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsReplacePolicyError = TicketsReplacePolicyErrors[keyof TicketsReplacePolicyErrors];
+
+export type TicketsReplacePolicyResponses = {
+    /**
+     * Successful Response
+     */
+    200: SlaPolicyOut;
+};
+
+export type TicketsReplacePolicyResponse = TicketsReplacePolicyResponses[keyof TicketsReplacePolicyResponses];
+
+export type TicketsPreviewDeadlineData = {
+    body: DeadlinePreviewIn;
+    path: {
+        /**
+         * Policy Id
+         */
+        policy_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/sla-policies/{policy_id}/preview';
+};
+
+export type TicketsPreviewDeadlineErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsPreviewDeadlineError = TicketsPreviewDeadlineErrors[keyof TicketsPreviewDeadlineErrors];
+
+export type TicketsPreviewDeadlineResponses = {
+    /**
+     * Successful Response
+     */
+    200: DeadlinePreviewOut;
+};
+
+export type TicketsPreviewDeadlineResponse = TicketsPreviewDeadlineResponses[keyof TicketsPreviewDeadlineResponses];
 
 export type PlatformsStartConnectionSyncData = {
     body: SyncRequest;

@@ -52,6 +52,8 @@ BUILTIN_ROLES: dict[str, tuple[str, list[str], DataScope]] = {
             "customers.export",
             "commerce.orders.view",
             "commerce.shops.manage",
+            "tickets.view",
+            "tickets.settings.manage",
         ],
         DataScope.ALL,
     ),
@@ -68,12 +70,13 @@ BUILTIN_ROLES: dict[str, tuple[str, list[str], DataScope]] = {
             "customers.segments.manage",
             "customers.export",
             "commerce.orders.view",
+            "tickets.view",
         ],
         DataScope.DEPARTMENT,
     ),
     "agent": (
         "客服/导购",
-        ["customers.view", "channels.view", "customers.edit", "commerce.orders.view"],
+        ["customers.view", "channels.view", "customers.edit", "commerce.orders.view", "tickets.view"],
         DataScope.OWN,
     ),
     "finance": (

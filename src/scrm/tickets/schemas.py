@@ -1,0 +1,97 @@
+"""API shapes of the tickets domain (so far: business calendars, SLA policies, the deadline preview)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class Priority(StrEnum):
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+# A year of business minutes is far beyond any service target; larger values are typos.
+MAX_TARGET_MINUTES = 525_600
+
+Interval = list[str]
+
+
+class CalendarIn(BaseModel):
+    """`weekly`: working intervals per weekday, e.g. {"mon": [["09:00","12:00"],["13:30","18:00"]]};
+    `holidays` and `extra_workdays` (调休上班) as YYYY-MM-DD; an extra working day has
+    `makeup_intervals`, or Monday's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    timezone: str = Field(default="Asia/Shanghai", max_length=64)
+    weekly: dict[str, list[Interval]]
+    holidays: list[str] = Field(default_factory=list, max_length=1000)
+    extra_workdays: list[str] = Field(default_factory=list, max_length=1000)
+    makeup_intervals: list[Interval] | None = None
+
+
+class CalendarOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    timezone: str
+    weekly: dict[str, list[Interval]]
+    holidays: list[str]
+    extra_workdays: list[str]
+    makeup_intervals: list[Interval] | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class Targets(BaseModel):
+    """Business minutes until each clock is due; None: no target."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_response_minutes: int | None = Field(default=None, ge=1, le=MAX_TARGET_MINUTES)
+    next_response_minutes: int | None = Field(default=None, ge=1, le=MAX_TARGET_MINUTES)
+    resolution_minutes: int | None = Field(default=None, ge=1, le=MAX_TARGET_MINUTES)
+
+
+class SlaPolicyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    calendar_id: int
+    ticket_type: str | None = Field(default=None, max_length=64)
+    targets: dict[Priority, Targets]
+    warning_percent: int = Field(default=80, ge=1, le=99)
+
+
+class SlaPolicyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    calendar_id: int
+    ticket_type: str | None
+    targets: dict[Priority, Targets]
+    warning_percent: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class DeadlinePreviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: AwareDatetime
+    minutes: int = Field(ge=0, le=MAX_TARGET_MINUTES)
+
+
+class DeadlinePreviewOut(BaseModel):
+    due_at: datetime
+    # The same instant in the calendar's time zone, for people.
+    due_at_local: datetime
+    timezone: str
