@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { AuthAuthorizeData, AuthAuthorizeErrors, AuthCallbackData, AuthCallbackErrors, AuthProvidersData, AuthProvidersResponses, ChannelsAnalyticsLiveData, ChannelsAnalyticsLiveErrors, ChannelsAnalyticsLiveResponses, ChannelsAnalyticsSeriesData, ChannelsAnalyticsSeriesErrors, ChannelsAnalyticsSeriesResponses, ChannelsAnalyticsStaffData, ChannelsAnalyticsStaffErrors, ChannelsAnalyticsStaffResponses, ChannelsAnalyticsSummaryData, ChannelsAnalyticsSummaryErrors, ChannelsAnalyticsSummaryResponses, ChannelsCreateCodeData, ChannelsCreateCodeErrors, ChannelsCreateCodeResponses, ChannelsCreateGroupData, ChannelsCreateGroupErrors, ChannelsCreateGroupResponses, ChannelsDeleteCodeData, ChannelsDeleteCodeErrors, ChannelsDeleteCodeResponses, ChannelsDeleteGroupData, ChannelsDeleteGroupErrors, ChannelsDeleteGroupResponses, ChannelsGetCodeData, ChannelsGetCodeErrors, ChannelsGetCodeResponses, ChannelsListAddsData, ChannelsListAddsErrors, ChannelsListAddsResponses, ChannelsListCodesData, ChannelsListCodesErrors, ChannelsListCodesResponses, ChannelsListDecisionsData, ChannelsListDecisionsErrors, ChannelsListDecisionsResponses, ChannelsListGroupsData, ChannelsListGroupsResponses, ChannelsListPresenceData, ChannelsListPresenceErrors, ChannelsListPresenceResponses, ChannelsListProblemsData, ChannelsListProblemsErrors, ChannelsListProblemsResponses, ChannelsListWelcomesData, ChannelsListWelcomesErrors, ChannelsListWelcomesResponses, ChannelsQrPngData, ChannelsQrPngErrors, ChannelsQrPngResponses, ChannelsQrSvgData, ChannelsQrSvgErrors, ChannelsQrSvgResponses, ChannelsRecreateWayData, ChannelsRecreateWayErrors, ChannelsRecreateWayResponses, ChannelsRefreshCodeData, ChannelsRefreshCodeErrors, ChannelsRefreshCodeResponses, ChannelsSetPresenceData, ChannelsSetPresenceErrors, ChannelsSetPresenceResponses, ChannelsUnknownStatesData, ChannelsUnknownStatesErrors, ChannelsUnknownStatesResponses, ChannelsUpdateCodeData, ChannelsUpdateCodeErrors, ChannelsUpdateCodeResponses, ChannelsUpdateGroupData, ChannelsUpdateGroupErrors, ChannelsUpdateGroupResponses, CommerceAcknowledgeData, CommerceAcknowledgeErrors, CommerceAcknowledgeResponses, CommerceBackfillData, CommerceBackfillErrors, CommerceBackfillResponses, CommerceCrossPlatformData, CommerceCrossPlatformResponses, CommerceCustomerOrdersData, CommerceCustomerOrdersErrors, CommerceCustomerOrdersResponses, CommerceGetOrderData, CommerceGetOrderErrors, CommerceGetOrderResponses, CommerceGetSettingsData, CommerceGetSettingsResponses, CommerceListAlertsData, CommerceListAlertsErrors, CommerceListAlertsResponses, CommerceListOrdersData, CommerceListOrdersErrors, CommerceListOrdersResponses, CommerceListShopsData, CommerceListShopsResponses, CommercePutSettingsData, CommercePutSettingsErrors, CommercePutSettingsResponses, CommerceRecentPurchasesData, CommerceRecentPurchasesErrors, CommerceRecentPurchasesResponses, CommerceSyncNowData, CommerceSyncNowErrors, CommerceSyncNowResponses, CustomersAddTagData, CustomersAddTagErrors, CustomersAddTagResponses, CustomersBulkTagData, CustomersBulkTagErrors, CustomersBulkTagResponses, CustomersChangeTagsData, CustomersChangeTagsErrors, CustomersChangeTagsResponses, CustomersCreateAttributeData, CustomersCreateAttributeErrors, CustomersCreateAttributeResponses, CustomersCreateTagGroupData, CustomersCreateTagGroupErrors, CustomersCreateTagGroupResponses, CustomersDeleteTagData, CustomersDeleteTagErrors, CustomersDeleteTagResponses, CustomersDismissMergeSuggestionData, CustomersDismissMergeSuggestionErrors, CustomersDismissMergeSuggestionResponses, CustomersGetCustomerData, CustomersGetCustomerErrors, CustomersGetCustomerResponses, CustomersListAttributesData, CustomersListAttributesResponses, CustomersListCustomersData, CustomersListCustomersErrors, CustomersListCustomersResponses, CustomersListFieldsData, CustomersListFieldsResponses, CustomersListMergeSuggestionsData, CustomersListMergeSuggestionsErrors, CustomersListMergeSuggestionsResponses, CustomersListTagsData, CustomersListTagsErrors, CustomersListTagsResponses, CustomersMergeData, CustomersMergeErrors, CustomersMergeResponses, CustomersRenameTagData, CustomersRenameTagErrors, CustomersRenameTagResponses, CustomersResolveIdentitiesData, CustomersResolveIdentitiesErrors, CustomersResolveIdentitiesResponses, CustomersSetAttributesData, CustomersSetAttributesErrors, CustomersSetAttributesResponses, CustomersUnmergeData, CustomersUnmergeErrors, CustomersUnmergeResponses, IdentityCreateApiKeyData, IdentityCreateApiKeyErrors, IdentityCreateApiKeyResponses, IdentityCreateDepartmentData, IdentityCreateDepartmentErrors, IdentityCreateDepartmentResponses, IdentityCreateRoleData, IdentityCreateRoleErrors, IdentityCreateRoleResponses, IdentityCreateUserData, IdentityCreateUserErrors, IdentityCreateUserResponses, IdentityDeleteRoleData, IdentityDeleteRoleErrors, IdentityDeleteRoleResponses, IdentityGetRoleData, IdentityGetRoleErrors, IdentityGetRoleResponses, IdentityGetUserData, IdentityGetUserErrors, IdentityGetUserResponses, IdentityListApiKeysData, IdentityListApiKeysErrors, IdentityListApiKeysResponses, IdentityListAuditLogData, IdentityListAuditLogErrors, IdentityListAuditLogResponses, IdentityListDepartmentsData, IdentityListDepartmentsResponses, IdentityListPermissionsData, IdentityListPermissionsResponses, IdentityListRolesData, IdentityListRolesResponses, IdentityListUsersData, IdentityListUsersErrors, IdentityListUsersResponses, IdentityLoginData, IdentityLoginErrors, IdentityLoginResponses, IdentityMeData, IdentityMeResponses, IdentityRevokeApiKeyData, IdentityRevokeApiKeyErrors, IdentityRevokeApiKeyResponses, IdentitySwitchTenantData, IdentitySwitchTenantErrors, IdentitySwitchTenantResponses, IdentityUpdateRoleData, IdentityUpdateRoleErrors, IdentityUpdateRoleResponses, IdentityUpdateUserData, IdentityUpdateUserErrors, IdentityUpdateUserResponses, JobsCancelData, JobsCancelErrors, JobsCancelResponses, JobsGetJobData, JobsGetJobErrors, JobsGetJobResponses, JobsListJobsData, JobsListJobsErrors, JobsListJobsResponses, PlatformsConnectionNamesData, PlatformsConnectionNamesResponses, PlatformsCreateConnectionData, PlatformsCreateConnectionErrors, PlatformsCreateConnectionResponses, PlatformsDisableConnectionData, PlatformsDisableConnectionErrors, PlatformsDisableConnectionResponses, PlatformsGetConnectionData, PlatformsGetConnectionErrors, PlatformsGetConnectionResponses, PlatformsListConnectionsData, PlatformsListConnectionsErrors, PlatformsListConnectionsResponses, PlatformsListPlatformTypesData, PlatformsListPlatformTypesResponses, PlatformsStartConnectionSyncData, PlatformsStartConnectionSyncErrors, PlatformsStartConnectionSyncResponses, PlatformsTestConnectionData, PlatformsTestConnectionErrors, PlatformsTestConnectionResponses, PlatformsUpdateConnectionData, PlatformsUpdateConnectionErrors, PlatformsUpdateConnectionResponses, SegmentsCountSegmentData, SegmentsCountSegmentErrors, SegmentsCountSegmentResponses, SegmentsCreateSegmentData, SegmentsCreateSegmentErrors, SegmentsCreateSegmentResponses, SegmentsDeleteSegmentData, SegmentsDeleteSegmentErrors, SegmentsDeleteSegmentResponses, SegmentsExportSegmentData, SegmentsExportSegmentErrors, SegmentsExportSegmentResponses, SegmentsGetSegmentData, SegmentsGetSegmentErrors, SegmentsGetSegmentResponses, SegmentsListSegmentsData, SegmentsListSegmentsErrors, SegmentsListSegmentsResponses, SegmentsPreviewSegmentData, SegmentsPreviewSegmentErrors, SegmentsPreviewSegmentResponses, SegmentsRecountSegmentData, SegmentsRecountSegmentErrors, SegmentsRecountSegmentResponses, SegmentsSegmentMembersData, SegmentsSegmentMembersErrors, SegmentsSegmentMembersResponses, SegmentsUpdateSegmentData, SegmentsUpdateSegmentErrors, SegmentsUpdateSegmentResponses, StaffGetStaffData, StaffGetStaffErrors, StaffGetStaffResponses, StaffLinkUserData, StaffLinkUserErrors, StaffLinkUserResponses, StaffListDepartmentsData, StaffListDepartmentsErrors, StaffListDepartmentsResponses, StaffListStaffData, StaffListStaffErrors, StaffListStaffResponses, SystemGetOverviewData, SystemGetOverviewResponses, SystemListDeadLettersData, SystemListDeadLettersErrors, SystemListDeadLettersResponses, SystemListTimersData, SystemListTimersErrors, SystemListTimersResponses, SystemReplayDeadLetterData, SystemReplayDeadLetterErrors, SystemReplayDeadLetterResponses, TicketsCreateCalendarData, TicketsCreateCalendarErrors, TicketsCreateCalendarResponses, TicketsCreatePolicyData, TicketsCreatePolicyErrors, TicketsCreatePolicyResponses, TicketsDeleteCalendarData, TicketsDeleteCalendarErrors, TicketsDeleteCalendarResponses, TicketsGetCalendarData, TicketsGetCalendarErrors, TicketsGetCalendarResponses, TicketsGetPolicyData, TicketsGetPolicyErrors, TicketsGetPolicyResponses, TicketsListCalendarsData, TicketsListCalendarsResponses, TicketsListPoliciesData, TicketsListPoliciesResponses, TicketsPreviewDeadlineData, TicketsPreviewDeadlineErrors, TicketsPreviewDeadlineResponses, TicketsReplaceCalendarData, TicketsReplaceCalendarErrors, TicketsReplaceCalendarResponses, TicketsReplacePolicyData, TicketsReplacePolicyErrors, TicketsReplacePolicyResponses } from './types.gen';
+import type { AuthAuthorizeData, AuthAuthorizeErrors, AuthCallbackData, AuthCallbackErrors, AuthProvidersData, AuthProvidersResponses, ChannelsAnalyticsLiveData, ChannelsAnalyticsLiveErrors, ChannelsAnalyticsLiveResponses, ChannelsAnalyticsSeriesData, ChannelsAnalyticsSeriesErrors, ChannelsAnalyticsSeriesResponses, ChannelsAnalyticsStaffData, ChannelsAnalyticsStaffErrors, ChannelsAnalyticsStaffResponses, ChannelsAnalyticsSummaryData, ChannelsAnalyticsSummaryErrors, ChannelsAnalyticsSummaryResponses, ChannelsCreateCodeData, ChannelsCreateCodeErrors, ChannelsCreateCodeResponses, ChannelsCreateGroupData, ChannelsCreateGroupErrors, ChannelsCreateGroupResponses, ChannelsDeleteCodeData, ChannelsDeleteCodeErrors, ChannelsDeleteCodeResponses, ChannelsDeleteGroupData, ChannelsDeleteGroupErrors, ChannelsDeleteGroupResponses, ChannelsGetCodeData, ChannelsGetCodeErrors, ChannelsGetCodeResponses, ChannelsListAddsData, ChannelsListAddsErrors, ChannelsListAddsResponses, ChannelsListCodesData, ChannelsListCodesErrors, ChannelsListCodesResponses, ChannelsListDecisionsData, ChannelsListDecisionsErrors, ChannelsListDecisionsResponses, ChannelsListGroupsData, ChannelsListGroupsResponses, ChannelsListPresenceData, ChannelsListPresenceErrors, ChannelsListPresenceResponses, ChannelsListProblemsData, ChannelsListProblemsErrors, ChannelsListProblemsResponses, ChannelsListWelcomesData, ChannelsListWelcomesErrors, ChannelsListWelcomesResponses, ChannelsQrPngData, ChannelsQrPngErrors, ChannelsQrPngResponses, ChannelsQrSvgData, ChannelsQrSvgErrors, ChannelsQrSvgResponses, ChannelsRecreateWayData, ChannelsRecreateWayErrors, ChannelsRecreateWayResponses, ChannelsRefreshCodeData, ChannelsRefreshCodeErrors, ChannelsRefreshCodeResponses, ChannelsSetPresenceData, ChannelsSetPresenceErrors, ChannelsSetPresenceResponses, ChannelsUnknownStatesData, ChannelsUnknownStatesErrors, ChannelsUnknownStatesResponses, ChannelsUpdateCodeData, ChannelsUpdateCodeErrors, ChannelsUpdateCodeResponses, ChannelsUpdateGroupData, ChannelsUpdateGroupErrors, ChannelsUpdateGroupResponses, CommerceAcknowledgeData, CommerceAcknowledgeErrors, CommerceAcknowledgeResponses, CommerceBackfillData, CommerceBackfillErrors, CommerceBackfillResponses, CommerceCrossPlatformData, CommerceCrossPlatformResponses, CommerceCustomerOrdersData, CommerceCustomerOrdersErrors, CommerceCustomerOrdersResponses, CommerceGetOrderData, CommerceGetOrderErrors, CommerceGetOrderResponses, CommerceGetSettingsData, CommerceGetSettingsResponses, CommerceListAlertsData, CommerceListAlertsErrors, CommerceListAlertsResponses, CommerceListOrdersData, CommerceListOrdersErrors, CommerceListOrdersResponses, CommerceListShopsData, CommerceListShopsResponses, CommercePutSettingsData, CommercePutSettingsErrors, CommercePutSettingsResponses, CommerceRecentPurchasesData, CommerceRecentPurchasesErrors, CommerceRecentPurchasesResponses, CommerceSyncNowData, CommerceSyncNowErrors, CommerceSyncNowResponses, CustomersAddTagData, CustomersAddTagErrors, CustomersAddTagResponses, CustomersBulkTagData, CustomersBulkTagErrors, CustomersBulkTagResponses, CustomersChangeTagsData, CustomersChangeTagsErrors, CustomersChangeTagsResponses, CustomersCreateAttributeData, CustomersCreateAttributeErrors, CustomersCreateAttributeResponses, CustomersCreateTagGroupData, CustomersCreateTagGroupErrors, CustomersCreateTagGroupResponses, CustomersDeleteTagData, CustomersDeleteTagErrors, CustomersDeleteTagResponses, CustomersDismissMergeSuggestionData, CustomersDismissMergeSuggestionErrors, CustomersDismissMergeSuggestionResponses, CustomersGetCustomerData, CustomersGetCustomerErrors, CustomersGetCustomerResponses, CustomersListAttributesData, CustomersListAttributesResponses, CustomersListCustomersData, CustomersListCustomersErrors, CustomersListCustomersResponses, CustomersListFieldsData, CustomersListFieldsResponses, CustomersListMergeSuggestionsData, CustomersListMergeSuggestionsErrors, CustomersListMergeSuggestionsResponses, CustomersListTagsData, CustomersListTagsErrors, CustomersListTagsResponses, CustomersMergeData, CustomersMergeErrors, CustomersMergeResponses, CustomersRenameTagData, CustomersRenameTagErrors, CustomersRenameTagResponses, CustomersResolveIdentitiesData, CustomersResolveIdentitiesErrors, CustomersResolveIdentitiesResponses, CustomersSetAttributesData, CustomersSetAttributesErrors, CustomersSetAttributesResponses, CustomersUnmergeData, CustomersUnmergeErrors, CustomersUnmergeResponses, IdentityCreateApiKeyData, IdentityCreateApiKeyErrors, IdentityCreateApiKeyResponses, IdentityCreateDepartmentData, IdentityCreateDepartmentErrors, IdentityCreateDepartmentResponses, IdentityCreateRoleData, IdentityCreateRoleErrors, IdentityCreateRoleResponses, IdentityCreateUserData, IdentityCreateUserErrors, IdentityCreateUserResponses, IdentityDeleteRoleData, IdentityDeleteRoleErrors, IdentityDeleteRoleResponses, IdentityGetRoleData, IdentityGetRoleErrors, IdentityGetRoleResponses, IdentityGetUserData, IdentityGetUserErrors, IdentityGetUserResponses, IdentityListApiKeysData, IdentityListApiKeysErrors, IdentityListApiKeysResponses, IdentityListAuditLogData, IdentityListAuditLogErrors, IdentityListAuditLogResponses, IdentityListDepartmentsData, IdentityListDepartmentsResponses, IdentityListPermissionsData, IdentityListPermissionsResponses, IdentityListRolesData, IdentityListRolesResponses, IdentityListUsersData, IdentityListUsersErrors, IdentityListUsersResponses, IdentityLoginData, IdentityLoginErrors, IdentityLoginResponses, IdentityMeData, IdentityMeResponses, IdentityRevokeApiKeyData, IdentityRevokeApiKeyErrors, IdentityRevokeApiKeyResponses, IdentitySwitchTenantData, IdentitySwitchTenantErrors, IdentitySwitchTenantResponses, IdentityUpdateRoleData, IdentityUpdateRoleErrors, IdentityUpdateRoleResponses, IdentityUpdateUserData, IdentityUpdateUserErrors, IdentityUpdateUserResponses, JobsCancelData, JobsCancelErrors, JobsCancelResponses, JobsGetJobData, JobsGetJobErrors, JobsGetJobResponses, JobsListJobsData, JobsListJobsErrors, JobsListJobsResponses, PlatformsConnectionNamesData, PlatformsConnectionNamesResponses, PlatformsCreateConnectionData, PlatformsCreateConnectionErrors, PlatformsCreateConnectionResponses, PlatformsDisableConnectionData, PlatformsDisableConnectionErrors, PlatformsDisableConnectionResponses, PlatformsGetConnectionData, PlatformsGetConnectionErrors, PlatformsGetConnectionResponses, PlatformsListConnectionsData, PlatformsListConnectionsErrors, PlatformsListConnectionsResponses, PlatformsListPlatformTypesData, PlatformsListPlatformTypesResponses, PlatformsStartConnectionSyncData, PlatformsStartConnectionSyncErrors, PlatformsStartConnectionSyncResponses, PlatformsTestConnectionData, PlatformsTestConnectionErrors, PlatformsTestConnectionResponses, PlatformsUpdateConnectionData, PlatformsUpdateConnectionErrors, PlatformsUpdateConnectionResponses, SegmentsCountSegmentData, SegmentsCountSegmentErrors, SegmentsCountSegmentResponses, SegmentsCreateSegmentData, SegmentsCreateSegmentErrors, SegmentsCreateSegmentResponses, SegmentsDeleteSegmentData, SegmentsDeleteSegmentErrors, SegmentsDeleteSegmentResponses, SegmentsExportSegmentData, SegmentsExportSegmentErrors, SegmentsExportSegmentResponses, SegmentsGetSegmentData, SegmentsGetSegmentErrors, SegmentsGetSegmentResponses, SegmentsListSegmentsData, SegmentsListSegmentsErrors, SegmentsListSegmentsResponses, SegmentsPreviewSegmentData, SegmentsPreviewSegmentErrors, SegmentsPreviewSegmentResponses, SegmentsRecountSegmentData, SegmentsRecountSegmentErrors, SegmentsRecountSegmentResponses, SegmentsSegmentMembersData, SegmentsSegmentMembersErrors, SegmentsSegmentMembersResponses, SegmentsUpdateSegmentData, SegmentsUpdateSegmentErrors, SegmentsUpdateSegmentResponses, StaffGetStaffData, StaffGetStaffErrors, StaffGetStaffResponses, StaffLinkUserData, StaffLinkUserErrors, StaffLinkUserResponses, StaffListDepartmentsData, StaffListDepartmentsErrors, StaffListDepartmentsResponses, StaffListStaffData, StaffListStaffErrors, StaffListStaffResponses, SystemGetOverviewData, SystemGetOverviewResponses, SystemListDeadLettersData, SystemListDeadLettersErrors, SystemListDeadLettersResponses, SystemListTimersData, SystemListTimersErrors, SystemListTimersResponses, SystemReplayDeadLetterData, SystemReplayDeadLetterErrors, SystemReplayDeadLetterResponses, TicketsAddCommentData, TicketsAddCommentErrors, TicketsAddCommentResponses, TicketsCloseTicketData, TicketsCloseTicketErrors, TicketsCloseTicketResponses, TicketsCreateCalendarData, TicketsCreateCalendarErrors, TicketsCreateCalendarResponses, TicketsCreatePolicyData, TicketsCreatePolicyErrors, TicketsCreatePolicyResponses, TicketsCreateTicketData, TicketsCreateTicketErrors, TicketsCreateTicketResponses, TicketsDeleteCalendarData, TicketsDeleteCalendarErrors, TicketsDeleteCalendarResponses, TicketsGetCalendarData, TicketsGetCalendarErrors, TicketsGetCalendarResponses, TicketsGetPolicyData, TicketsGetPolicyErrors, TicketsGetPolicyResponses, TicketsGetTicketData, TicketsGetTicketErrors, TicketsGetTicketResponses, TicketsListCalendarsData, TicketsListCalendarsResponses, TicketsListPoliciesData, TicketsListPoliciesResponses, TicketsListTicketsData, TicketsListTicketsErrors, TicketsListTicketsResponses, TicketsOpenTicketData, TicketsOpenTicketErrors, TicketsOpenTicketResponses, TicketsPreviewDeadlineData, TicketsPreviewDeadlineErrors, TicketsPreviewDeadlineResponses, TicketsReopenTicketData, TicketsReopenTicketErrors, TicketsReopenTicketResponses, TicketsReplaceCalendarData, TicketsReplaceCalendarErrors, TicketsReplaceCalendarResponses, TicketsReplacePolicyData, TicketsReplacePolicyErrors, TicketsReplacePolicyResponses, TicketsResolveTicketData, TicketsResolveTicketErrors, TicketsResolveTicketResponses, TicketsResumeTicketData, TicketsResumeTicketErrors, TicketsResumeTicketResponses, TicketsWaitCustomerTicketData, TicketsWaitCustomerTicketErrors, TicketsWaitCustomerTicketResponses, TicketsWaitThirdPartyTicketData, TicketsWaitThirdPartyTicketErrors, TicketsWaitThirdPartyTicketResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -938,6 +938,142 @@ export const ticketsReplacePolicy = <ThrowOnError extends boolean = false>(optio
  */
 export const ticketsPreviewDeadline = <ThrowOnError extends boolean = false>(options: Options<TicketsPreviewDeadlineData, ThrowOnError>) => (options.client ?? client).post<TicketsPreviewDeadlineResponses, TicketsPreviewDeadlineErrors, ThrowOnError>({
     url: '/api/v1/tickets/sla-policies/{policy_id}/preview',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * List Tickets
+ */
+export const ticketsListTickets = <ThrowOnError extends boolean = false>(options?: Options<TicketsListTicketsData, ThrowOnError>) => (options?.client ?? client).get<TicketsListTicketsResponses, TicketsListTicketsErrors, ThrowOnError>({ url: '/api/v1/tickets', ...options });
+
+/**
+ * Create Ticket
+ *
+ * Open a ticket; its SLA clocks start on the policy for its type.
+ */
+export const ticketsCreateTicket = <ThrowOnError extends boolean = false>(options: Options<TicketsCreateTicketData, ThrowOnError>) => (options.client ?? client).post<TicketsCreateTicketResponses, TicketsCreateTicketErrors, ThrowOnError>({
+    url: '/api/v1/tickets',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Get Ticket
+ */
+export const ticketsGetTicket = <ThrowOnError extends boolean = false>(options: Options<TicketsGetTicketData, ThrowOnError>) => (options.client ?? client).get<TicketsGetTicketResponses, TicketsGetTicketErrors, ThrowOnError>({ url: '/api/v1/tickets/{ticket_id}', ...options });
+
+/**
+ * Add Comment
+ *
+ * A reply to the customer (stops the first-response clock), or an internal note.
+ */
+export const ticketsAddComment = <ThrowOnError extends boolean = false>(options: Options<TicketsAddCommentData, ThrowOnError>) => (options.client ?? client).post<TicketsAddCommentResponses, TicketsAddCommentErrors, ThrowOnError>({
+    url: '/api/v1/tickets/{ticket_id}/comments',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Transition: open
+ *
+ * 409 with the allowed actions when the ticket's status does not accept this one.
+ */
+export const ticketsOpenTicket = <ThrowOnError extends boolean = false>(options: Options<TicketsOpenTicketData, ThrowOnError>) => (options.client ?? client).post<TicketsOpenTicketResponses, TicketsOpenTicketErrors, ThrowOnError>({
+    url: '/api/v1/tickets/{ticket_id}/open',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Transition: wait_customer
+ *
+ * 409 with the allowed actions when the ticket's status does not accept this one.
+ */
+export const ticketsWaitCustomerTicket = <ThrowOnError extends boolean = false>(options: Options<TicketsWaitCustomerTicketData, ThrowOnError>) => (options.client ?? client).post<TicketsWaitCustomerTicketResponses, TicketsWaitCustomerTicketErrors, ThrowOnError>({
+    url: '/api/v1/tickets/{ticket_id}/wait-customer',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Transition: wait_third_party
+ *
+ * 409 with the allowed actions when the ticket's status does not accept this one.
+ */
+export const ticketsWaitThirdPartyTicket = <ThrowOnError extends boolean = false>(options: Options<TicketsWaitThirdPartyTicketData, ThrowOnError>) => (options.client ?? client).post<TicketsWaitThirdPartyTicketResponses, TicketsWaitThirdPartyTicketErrors, ThrowOnError>({
+    url: '/api/v1/tickets/{ticket_id}/wait-third-party',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Transition: resume
+ *
+ * 409 with the allowed actions when the ticket's status does not accept this one.
+ */
+export const ticketsResumeTicket = <ThrowOnError extends boolean = false>(options: Options<TicketsResumeTicketData, ThrowOnError>) => (options.client ?? client).post<TicketsResumeTicketResponses, TicketsResumeTicketErrors, ThrowOnError>({
+    url: '/api/v1/tickets/{ticket_id}/resume',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Transition: resolve
+ *
+ * 409 with the allowed actions when the ticket's status does not accept this one.
+ */
+export const ticketsResolveTicket = <ThrowOnError extends boolean = false>(options: Options<TicketsResolveTicketData, ThrowOnError>) => (options.client ?? client).post<TicketsResolveTicketResponses, TicketsResolveTicketErrors, ThrowOnError>({
+    url: '/api/v1/tickets/{ticket_id}/resolve',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Transition: close
+ *
+ * 409 with the allowed actions when the ticket's status does not accept this one.
+ */
+export const ticketsCloseTicket = <ThrowOnError extends boolean = false>(options: Options<TicketsCloseTicketData, ThrowOnError>) => (options.client ?? client).post<TicketsCloseTicketResponses, TicketsCloseTicketErrors, ThrowOnError>({
+    url: '/api/v1/tickets/{ticket_id}/close',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Transition: reopen
+ *
+ * 409 with the allowed actions when the ticket's status does not accept this one.
+ */
+export const ticketsReopenTicket = <ThrowOnError extends boolean = false>(options: Options<TicketsReopenTicketData, ThrowOnError>) => (options.client ?? client).post<TicketsReopenTicketResponses, TicketsReopenTicketErrors, ThrowOnError>({
+    url: '/api/v1/tickets/{ticket_id}/reopen',
     ...options,
     headers: {
         'Content-Type': 'application/json',

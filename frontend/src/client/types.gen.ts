@@ -702,6 +702,46 @@ export type CodeStats = {
 };
 
 /**
+ * CommentIn
+ */
+export type CommentIn = {
+    /**
+     * Body
+     */
+    body: string;
+    /**
+     * Internal
+     */
+    internal?: boolean;
+};
+
+/**
+ * CommentOut
+ */
+export type CommentOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Author
+     */
+    author: string;
+    /**
+     * Body
+     */
+    body: string;
+    /**
+     * Internal
+     */
+    internal: boolean;
+    /**
+     * Created At
+     */
+    created_at: string;
+};
+
+/**
  * CommerceSettingsIn
  */
 export type CommerceSettingsIn = {
@@ -2370,6 +2410,13 @@ export type OutboxCounts = {
 };
 
 /**
+ * Outcome
+ *
+ * What completing the ticket meant for the order (settlement reads it).
+ */
+export type Outcome = 'refund' | 'resend' | 'compensation' | 'none';
+
+/**
  * OverviewOut
  *
  * Queue counts are the caller's tenant's; workers are shared by all tenants.
@@ -2588,6 +2635,20 @@ export type PageStaffOut = {
      * Items
      */
     items: Array<StaffOut>;
+    /**
+     * Next Cursor
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * Page[TicketOut]
+ */
+export type PageTicketOut = {
+    /**
+     * Items
+     */
+    items: Array<TicketOut>;
     /**
      * Next Cursor
      */
@@ -3930,6 +3991,322 @@ export type TenantChoice = {
 };
 
 /**
+ * TicketDetailOut
+ */
+export type TicketDetailOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Title
+     */
+    title: string;
+    /**
+     * Description
+     */
+    description: string;
+    /**
+     * Customer Id
+     */
+    customer_id: number | null;
+    /**
+     * Order Id
+     */
+    order_id: number | null;
+    /**
+     * Source
+     */
+    source: string;
+    /**
+     * Ticket Type
+     */
+    ticket_type: string;
+    /**
+     * Category
+     */
+    category: string | null;
+    /**
+     * Priority
+     */
+    priority: string;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Team Id
+     */
+    team_id: number | null;
+    /**
+     * Assignee Id
+     */
+    assignee_id: number | null;
+    /**
+     * Region
+     */
+    region: string | null;
+    /**
+     * Custom
+     */
+    custom: {
+        [key: string]: unknown;
+    };
+    /**
+     * Sla Policy Id
+     */
+    sla_policy_id: number | null;
+    /**
+     * Due First Response At
+     */
+    due_first_response_at: string | null;
+    /**
+     * Due Resolution At
+     */
+    due_resolution_at: string | null;
+    /**
+     * First Responded At
+     */
+    first_responded_at: string | null;
+    /**
+     * Paused At
+     */
+    paused_at: string | null;
+    /**
+     * Sla Marks
+     */
+    sla_marks: {
+        [key: string]: string;
+    };
+    /**
+     * Resolved At
+     */
+    resolved_at: string | null;
+    /**
+     * Closed At
+     */
+    closed_at: string | null;
+    /**
+     * Outcome
+     */
+    outcome: string | null;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+    /**
+     * Actions
+     */
+    actions?: Array<string>;
+    /**
+     * Comments
+     */
+    comments: Array<CommentOut>;
+    /**
+     * Timeline
+     */
+    timeline: Array<TimelineEntryOut>;
+};
+
+/**
+ * TicketIn
+ */
+export type TicketIn = {
+    /**
+     * Title
+     */
+    title: string;
+    /**
+     * Description
+     */
+    description?: string;
+    /**
+     * Customer Id
+     */
+    customer_id?: number | null;
+    /**
+     * Order Id
+     */
+    order_id?: number | null;
+    source?: TicketSource;
+    /**
+     * Ticket Type
+     */
+    ticket_type?: string;
+    /**
+     * Category
+     */
+    category?: string | null;
+    priority?: Priority;
+    /**
+     * Region
+     */
+    region?: string | null;
+    /**
+     * Custom
+     */
+    custom?: {
+        [key: string]: unknown;
+    };
+};
+
+/**
+ * TicketOut
+ */
+export type TicketOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Title
+     */
+    title: string;
+    /**
+     * Description
+     */
+    description: string;
+    /**
+     * Customer Id
+     */
+    customer_id: number | null;
+    /**
+     * Order Id
+     */
+    order_id: number | null;
+    /**
+     * Source
+     */
+    source: string;
+    /**
+     * Ticket Type
+     */
+    ticket_type: string;
+    /**
+     * Category
+     */
+    category: string | null;
+    /**
+     * Priority
+     */
+    priority: string;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Team Id
+     */
+    team_id: number | null;
+    /**
+     * Assignee Id
+     */
+    assignee_id: number | null;
+    /**
+     * Region
+     */
+    region: string | null;
+    /**
+     * Custom
+     */
+    custom: {
+        [key: string]: unknown;
+    };
+    /**
+     * Sla Policy Id
+     */
+    sla_policy_id: number | null;
+    /**
+     * Due First Response At
+     */
+    due_first_response_at: string | null;
+    /**
+     * Due Resolution At
+     */
+    due_resolution_at: string | null;
+    /**
+     * First Responded At
+     */
+    first_responded_at: string | null;
+    /**
+     * Paused At
+     */
+    paused_at: string | null;
+    /**
+     * Sla Marks
+     */
+    sla_marks: {
+        [key: string]: string;
+    };
+    /**
+     * Resolved At
+     */
+    resolved_at: string | null;
+    /**
+     * Closed At
+     */
+    closed_at: string | null;
+    /**
+     * Outcome
+     */
+    outcome: string | null;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+    /**
+     * Actions
+     */
+    actions?: Array<string>;
+};
+
+/**
+ * TicketSource
+ */
+export type TicketSource = 'chat' | 'order_anomaly' | 'refund' | 'form' | 'api' | 'manual';
+
+/**
+ * TicketStatus
+ */
+export type TicketStatus = 'new' | 'open' | 'waiting_customer' | 'waiting_third_party' | 'resolved' | 'closed';
+
+/**
+ * TimelineEntryOut
+ */
+export type TimelineEntryOut = {
+    /**
+     * Kind
+     */
+    kind: string;
+    /**
+     * Summary
+     */
+    summary: string;
+    /**
+     * Detail
+     */
+    detail: {
+        [key: string]: unknown;
+    };
+    /**
+     * Actor
+     */
+    actor: string;
+    /**
+     * Occurred At
+     */
+    occurred_at: string;
+};
+
+/**
  * TimelineOut
  */
 export type TimelineOut = {
@@ -4023,6 +4400,17 @@ export type TokenOut = {
      * Token Type
      */
     token_type?: string;
+};
+
+/**
+ * TransitionIn
+ */
+export type TransitionIn = {
+    outcome?: Outcome | null;
+    /**
+     * Note
+     */
+    note?: string | null;
 };
 
 /**
@@ -7913,6 +8301,364 @@ export type TicketsPreviewDeadlineResponses = {
 };
 
 export type TicketsPreviewDeadlineResponse = TicketsPreviewDeadlineResponses[keyof TicketsPreviewDeadlineResponses];
+
+export type TicketsListTicketsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Limit
+         */
+        limit?: number;
+        /**
+         * Cursor
+         */
+        cursor?: string | null;
+        /**
+         * Status
+         */
+        status?: TicketStatus | null;
+        /**
+         * View
+         */
+        view?: string | null;
+    };
+    url: '/api/v1/tickets';
+};
+
+export type TicketsListTicketsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsListTicketsError = TicketsListTicketsErrors[keyof TicketsListTicketsErrors];
+
+export type TicketsListTicketsResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageTicketOut;
+};
+
+export type TicketsListTicketsResponse = TicketsListTicketsResponses[keyof TicketsListTicketsResponses];
+
+export type TicketsCreateTicketData = {
+    body: TicketIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/tickets';
+};
+
+export type TicketsCreateTicketErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsCreateTicketError = TicketsCreateTicketErrors[keyof TicketsCreateTicketErrors];
+
+export type TicketsCreateTicketResponses = {
+    /**
+     * Successful Response
+     */
+    201: TicketOut;
+};
+
+export type TicketsCreateTicketResponse = TicketsCreateTicketResponses[keyof TicketsCreateTicketResponses];
+
+export type TicketsGetTicketData = {
+    body?: never;
+    path: {
+        /**
+         * Ticket Id
+         */
+        ticket_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/{ticket_id}';
+};
+
+export type TicketsGetTicketErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsGetTicketError = TicketsGetTicketErrors[keyof TicketsGetTicketErrors];
+
+export type TicketsGetTicketResponses = {
+    /**
+     * Successful Response
+     */
+    200: TicketDetailOut;
+};
+
+export type TicketsGetTicketResponse = TicketsGetTicketResponses[keyof TicketsGetTicketResponses];
+
+export type TicketsAddCommentData = {
+    body: CommentIn;
+    path: {
+        /**
+         * Ticket Id
+         */
+        ticket_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/{ticket_id}/comments';
+};
+
+export type TicketsAddCommentErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsAddCommentError = TicketsAddCommentErrors[keyof TicketsAddCommentErrors];
+
+export type TicketsAddCommentResponses = {
+    /**
+     * Successful Response
+     */
+    201: CommentOut;
+};
+
+export type TicketsAddCommentResponse = TicketsAddCommentResponses[keyof TicketsAddCommentResponses];
+
+export type TicketsOpenTicketData = {
+    /**
+     * Data
+     */
+    body?: TransitionIn | null;
+    path: {
+        /**
+         * Ticket Id
+         */
+        ticket_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/{ticket_id}/open';
+};
+
+export type TicketsOpenTicketErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsOpenTicketError = TicketsOpenTicketErrors[keyof TicketsOpenTicketErrors];
+
+export type TicketsOpenTicketResponses = {
+    /**
+     * Successful Response
+     */
+    200: TicketOut;
+};
+
+export type TicketsOpenTicketResponse = TicketsOpenTicketResponses[keyof TicketsOpenTicketResponses];
+
+export type TicketsWaitCustomerTicketData = {
+    /**
+     * Data
+     */
+    body?: TransitionIn | null;
+    path: {
+        /**
+         * Ticket Id
+         */
+        ticket_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/{ticket_id}/wait-customer';
+};
+
+export type TicketsWaitCustomerTicketErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsWaitCustomerTicketError = TicketsWaitCustomerTicketErrors[keyof TicketsWaitCustomerTicketErrors];
+
+export type TicketsWaitCustomerTicketResponses = {
+    /**
+     * Successful Response
+     */
+    200: TicketOut;
+};
+
+export type TicketsWaitCustomerTicketResponse = TicketsWaitCustomerTicketResponses[keyof TicketsWaitCustomerTicketResponses];
+
+export type TicketsWaitThirdPartyTicketData = {
+    /**
+     * Data
+     */
+    body?: TransitionIn | null;
+    path: {
+        /**
+         * Ticket Id
+         */
+        ticket_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/{ticket_id}/wait-third-party';
+};
+
+export type TicketsWaitThirdPartyTicketErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsWaitThirdPartyTicketError = TicketsWaitThirdPartyTicketErrors[keyof TicketsWaitThirdPartyTicketErrors];
+
+export type TicketsWaitThirdPartyTicketResponses = {
+    /**
+     * Successful Response
+     */
+    200: TicketOut;
+};
+
+export type TicketsWaitThirdPartyTicketResponse = TicketsWaitThirdPartyTicketResponses[keyof TicketsWaitThirdPartyTicketResponses];
+
+export type TicketsResumeTicketData = {
+    /**
+     * Data
+     */
+    body?: TransitionIn | null;
+    path: {
+        /**
+         * Ticket Id
+         */
+        ticket_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/{ticket_id}/resume';
+};
+
+export type TicketsResumeTicketErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsResumeTicketError = TicketsResumeTicketErrors[keyof TicketsResumeTicketErrors];
+
+export type TicketsResumeTicketResponses = {
+    /**
+     * Successful Response
+     */
+    200: TicketOut;
+};
+
+export type TicketsResumeTicketResponse = TicketsResumeTicketResponses[keyof TicketsResumeTicketResponses];
+
+export type TicketsResolveTicketData = {
+    /**
+     * Data
+     */
+    body?: TransitionIn | null;
+    path: {
+        /**
+         * Ticket Id
+         */
+        ticket_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/{ticket_id}/resolve';
+};
+
+export type TicketsResolveTicketErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsResolveTicketError = TicketsResolveTicketErrors[keyof TicketsResolveTicketErrors];
+
+export type TicketsResolveTicketResponses = {
+    /**
+     * Successful Response
+     */
+    200: TicketOut;
+};
+
+export type TicketsResolveTicketResponse = TicketsResolveTicketResponses[keyof TicketsResolveTicketResponses];
+
+export type TicketsCloseTicketData = {
+    /**
+     * Data
+     */
+    body?: TransitionIn | null;
+    path: {
+        /**
+         * Ticket Id
+         */
+        ticket_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/{ticket_id}/close';
+};
+
+export type TicketsCloseTicketErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsCloseTicketError = TicketsCloseTicketErrors[keyof TicketsCloseTicketErrors];
+
+export type TicketsCloseTicketResponses = {
+    /**
+     * Successful Response
+     */
+    200: TicketOut;
+};
+
+export type TicketsCloseTicketResponse = TicketsCloseTicketResponses[keyof TicketsCloseTicketResponses];
+
+export type TicketsReopenTicketData = {
+    /**
+     * Data
+     */
+    body?: TransitionIn | null;
+    path: {
+        /**
+         * Ticket Id
+         */
+        ticket_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/{ticket_id}/reopen';
+};
+
+export type TicketsReopenTicketErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsReopenTicketError = TicketsReopenTicketErrors[keyof TicketsReopenTicketErrors];
+
+export type TicketsReopenTicketResponses = {
+    /**
+     * Successful Response
+     */
+    200: TicketOut;
+};
+
+export type TicketsReopenTicketResponse = TicketsReopenTicketResponses[keyof TicketsReopenTicketResponses];
 
 export type PlatformsStartConnectionSyncData = {
     body: SyncRequest;

@@ -1,17 +1,29 @@
-"""HTTP endpoints of the tickets domain (so far: calendars, SLA policies, the deadline preview)."""
+"""HTTP endpoints of the tickets domain: tickets, their transitions (one endpoint per action) and
+comments; calendars, SLA policies and the deadline preview."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
 
+from fastapi import APIRouter, Query, status
+
+from scrm.core.pagination import Page, PageRequest
 from scrm.identity.deps import CurrentActor, DbSession
+from scrm.tickets import service as ticket_service
+from scrm.tickets.lifecycle import Action, TicketStatus
 from scrm.tickets.schemas import (
     CalendarIn,
     CalendarOut,
+    CommentIn,
+    CommentOut,
     DeadlinePreviewIn,
     DeadlinePreviewOut,
     SlaPolicyIn,
     SlaPolicyOut,
+    TicketDetailOut,
+    TicketIn,
+    TicketOut,
+    TransitionIn,
 )
 from scrm.tickets.sla import service
 
@@ -73,3 +85,58 @@ def preview_deadline(
 ) -> DeadlinePreviewOut:
     """When `minutes` business minutes from `start` fall due on the policy's calendar."""
     return service.preview_deadline(session, actor=actor, policy_id=policy_id, data=data)
+
+
+@router.post("", response_model=TicketOut, status_code=status.HTTP_201_CREATED)
+def create_ticket(data: TicketIn, actor: CurrentActor, session: DbSession) -> TicketOut:
+    """Open a ticket; its SLA clocks start on the policy for its type."""
+    return ticket_service.create_ticket(session, actor=actor, data=data)
+
+
+@router.get("", response_model=Page[TicketOut])
+def list_tickets(
+    actor: CurrentActor,
+    session: DbSession,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+    status_: Annotated[TicketStatus | None, Query(alias="status")] = None,
+    view: Annotated[str | None, Query(pattern="^(mine|unassigned|breaching)$")] = None,
+) -> Page[TicketOut]:
+    items, next_cursor = ticket_service.list_tickets(
+        session, actor=actor, page=PageRequest(limit, cursor), status=status_, view=view
+    )
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.get("/{ticket_id}", response_model=TicketDetailOut)
+def get_ticket(ticket_id: int, actor: CurrentActor, session: DbSession) -> TicketDetailOut:
+    return ticket_service.get_ticket(session, actor=actor, ticket_id=ticket_id)
+
+
+@router.post("/{ticket_id}/comments", response_model=CommentOut, status_code=status.HTTP_201_CREATED)
+def add_comment(ticket_id: int, data: CommentIn, actor: CurrentActor, session: DbSession) -> CommentOut:
+    """A reply to the customer (stops the first-response clock), or an internal note."""
+    return ticket_service.add_comment(session, actor=actor, ticket_id=ticket_id, data=data)
+
+
+def _transition_route(action: Action) -> None:
+    def transition(
+        ticket_id: int, actor: CurrentActor, session: DbSession, data: TransitionIn | None = None
+    ) -> TicketOut:
+        return ticket_service.transition(
+            session, actor=actor, ticket_id=ticket_id, action=action, data=data or TransitionIn()
+        )
+
+    transition.__name__ = f"{action.value}_ticket"
+    router.add_api_route(
+        f"/{{ticket_id}}/{action.value.replace('_', '-')}",
+        transition,
+        methods=["POST"],
+        response_model=TicketOut,
+        summary=f"Transition: {action.value}",
+        description="409 with the allowed actions when the ticket's status does not accept this one.",
+    )
+
+
+for _action in Action:
+    _transition_route(_action)

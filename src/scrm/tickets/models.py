@@ -1,13 +1,15 @@
-"""Tables of the tickets domain (so far: business calendars and SLA policies)."""
+"""Tables of the tickets domain: business calendars, SLA policies, tickets, their comments and timeline."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from scrm.core.db import Base, BigId, IdMixin, TenantMixin, TimestampMixin
+from scrm.core.clock import utcnow
+from scrm.core.db import Base, BigId, IdMixin, TenantMixin, TimestampMixin, UtcDateTime
 
 
 class CalendarRow(IdMixin, TenantMixin, TimestampMixin, Base):
@@ -41,3 +43,71 @@ class SlaPolicy(IdMixin, TenantMixin, TimestampMixin, Base):
     targets: Mapped[dict[str, dict[str, Any]]] = mapped_column(JSON, nullable=False)
     # Warn when this share of a target has elapsed.
     warning_percent: Mapped[int] = mapped_column(Integer, default=80, nullable=False)
+
+
+class Ticket(IdMixin, TenantMixin, TimestampMixin, Base):
+    """A service request (工单). Status moves only by the transitions in `lifecycle.py`; the SLA
+    clocks' due times are stored here (and armed as timers) whenever they change."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index(None, "tenant_id", "status", "id"),
+        Index(None, "tenant_id", "assignee_id", "status"),
+        Index(None, "tenant_id", "customer_id"),
+    )
+
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    # Other domains' ids, kept as plain ids (no cross-domain foreign keys).
+    customer_id: Mapped[int | None] = mapped_column(BigId)
+    order_id: Mapped[int | None] = mapped_column(BigId)
+    source: Mapped[str] = mapped_column(String(20), nullable=False)
+    ticket_type: Mapped[str] = mapped_column(String(64), default="general", nullable=False)
+    category: Mapped[str | None] = mapped_column(String(64))
+    priority: Mapped[str] = mapped_column(String(10), nullable=False)
+    status: Mapped[str] = mapped_column(String(24), nullable=False)
+    team_id: Mapped[int | None] = mapped_column(BigId)
+    assignee_id: Mapped[int | None] = mapped_column(BigId)
+    region: Mapped[str | None] = mapped_column(String(50))
+    custom: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    sla_policy_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ticket_sla_policies.id"))
+    due_first_response_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    due_resolution_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # When each clock's warning falls (the policy's share of its target elapsed).
+    warn_first_response_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    warn_resolution_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    first_responded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Set while waiting on the customer or a third party: the clocks stand still.
+    paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Each SLA warning and breach fires once: these record that it did.
+    sla_marks: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, nullable=False)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    rating: Mapped[int | None] = mapped_column(Integer)
+
+
+class TicketComment(IdMixin, TenantMixin, Base):
+    __tablename__ = "ticket_comments"
+    __table_args__ = (Index(None, "tenant_id", "ticket_id", "id"),)
+
+    ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("tickets.id"), nullable=False)
+    author: Mapped[str] = mapped_column(String(100), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    # Internal notes are for staff; the others are replies to the customer (they stop the response clock).
+    internal: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, nullable=False)
+
+
+class TicketTimelineEntry(IdMixin, TenantMixin, Base):
+    """What happened to a ticket, written beside the change."""
+
+    __tablename__ = "ticket_timeline"
+    __table_args__ = (Index(None, "tenant_id", "ticket_id", "id"),)
+
+    ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("tickets.id"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(50), nullable=False)
+    summary: Mapped[str] = mapped_column(String(300), nullable=False)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    actor: Mapped[str] = mapped_column(String(100), nullable=False)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, nullable=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -95,3 +96,107 @@ class DeadlinePreviewOut(BaseModel):
     # The same instant in the calendar's time zone, for people.
     due_at_local: datetime
     timezone: str
+
+
+class TicketSource(StrEnum):
+    CHAT = "chat"
+    ORDER_ANOMALY = "order_anomaly"
+    REFUND = "refund"
+    FORM = "form"
+    API = "api"
+    MANUAL = "manual"
+
+
+class Outcome(StrEnum):
+    """What completing the ticket meant for the order (settlement reads it)."""
+
+    REFUND = "refund"
+    RESEND = "resend"
+    COMPENSATION = "compensation"
+    NONE = "none"
+
+
+class TicketIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=20_000)
+    customer_id: int | None = None
+    order_id: int | None = None
+    source: TicketSource = TicketSource.MANUAL
+    ticket_type: str = Field(default="general", min_length=1, max_length=64)
+    category: str | None = Field(default=None, max_length=64)
+    priority: Priority = Priority.NORMAL
+    region: str | None = Field(default=None, max_length=50)
+    custom: dict[str, Any] = Field(default_factory=dict)
+
+
+class TransitionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Outcome | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class CommentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: str = Field(min_length=1, max_length=20_000)
+    internal: bool = False
+
+
+class TimelineEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: str
+    summary: str
+    detail: dict[str, Any]
+    actor: str
+    occurred_at: datetime
+
+
+class CommentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    author: str
+    body: str
+    internal: bool
+    created_at: datetime
+
+
+class TicketOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    description: str
+    customer_id: int | None
+    order_id: int | None
+    source: str
+    ticket_type: str
+    category: str | None
+    priority: str
+    status: str
+    team_id: int | None
+    assignee_id: int | None
+    region: str | None
+    custom: dict[str, Any]
+    sla_policy_id: int | None
+    due_first_response_at: datetime | None
+    due_resolution_at: datetime | None
+    first_responded_at: datetime | None
+    paused_at: datetime | None
+    sla_marks: dict[str, str]
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    outcome: str | None
+    created_at: datetime
+    updated_at: datetime
+    # The transitions the ticket accepts now.
+    actions: list[str] = Field(default_factory=list)
+
+
+class TicketDetailOut(TicketOut):
+    comments: list[CommentOut]
+    timeline: list[TimelineEntryOut]

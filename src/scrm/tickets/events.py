@@ -1,0 +1,53 @@
+"""Events of the tickets domain."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from scrm.core.events import Event
+
+
+class TicketCreated(Event):
+    event_type: ClassVar[str] = "ticket.created"
+    ticket_id: int
+    customer_id: int | None
+    order_id: int | None
+    source: str
+    priority: str
+
+
+class TicketStatusChanged(Event):
+    event_type: ClassVar[str] = "ticket.status_changed"
+    ticket_id: int
+    action: str
+    previous_status: str
+    status: str
+
+
+class TicketCompleted(Event):
+    """The ticket is closed for good: settlement may release or claw back what it held for the order."""
+
+    event_type: ClassVar[str] = "ticket.completed"
+    ticket_id: int
+    customer_id: int | None
+    order_id: int | None
+    outcome: str | None
+
+
+class TicketSlaWarned(Event):
+    event_type: ClassVar[str] = "ticket.sla_warned"
+    ticket_id: int
+    clock: str
+    due_at: str
+    assignee_id: int | None
+
+
+class TicketSlaBreached(Event):
+    """A clock ran out: the first escalation level (notify the assignee) acts on this."""
+
+    event_type: ClassVar[str] = "ticket.sla_breached"
+    ticket_id: int
+    clock: str
+    due_at: str
+    assignee_id: int | None
+    team_id: int | None

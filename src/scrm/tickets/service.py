@@ -1,0 +1,273 @@
+"""Tickets: create, list, read, transitions, comments. Keyword-only, typed, never commits.
+
+Transitions are explicit (see `lifecycle.py`): an action a ticket's status does not accept is a 409
+that names the actions it does accept. A resolved ticket can be reopened until it closes, by hand or
+by the auto-close timer `REOPEN_WINDOW` after it was resolved; closing publishes `ticket.completed`
+with the outcome, for settlement.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scrm.core.actors import Actor
+from scrm.core.clock import utcnow
+from scrm.core.errors import Conflict, ValidationFailed
+from scrm.core.events import TimerDelivery, TimerHandler, publish
+from scrm.core.pagination import PageRequest, paginate
+from scrm.core.tenancy import get_in_tenant, require_in_tenant, tenant_select
+from scrm.core.timers import cancel, reschedule, schedule
+from scrm.tickets.events import TicketCompleted, TicketCreated, TicketStatusChanged
+from scrm.tickets.lifecycle import PAUSED, Action, TicketStatus, allowed_actions, target_of
+from scrm.tickets.models import Ticket, TicketComment, TicketTimelineEntry
+from scrm.tickets.permissions import TicketPermission
+from scrm.tickets.schemas import (
+    CommentIn,
+    CommentOut,
+    TicketDetailOut,
+    TicketIn,
+    TicketOut,
+    TimelineEntryOut,
+    TransitionIn,
+)
+from scrm.tickets.sla import clocks
+from scrm.tickets.timeline import record
+
+#: A resolved ticket may be reopened this long; then it closes by itself.
+REOPEN_WINDOW = timedelta(days=7)
+AUTO_CLOSE_KIND = "tickets.auto_close"
+STATUS_ZH = {
+    TicketStatus.NEW: "新建",
+    TicketStatus.OPEN: "处理中",
+    TicketStatus.WAITING_CUSTOMER: "等待客户",
+    TicketStatus.WAITING_THIRD_PARTY: "等待第三方",
+    TicketStatus.RESOLVED: "已解决",
+    TicketStatus.CLOSED: "已关闭",
+}
+
+
+def render(ticket: Ticket) -> TicketOut:
+    out = TicketOut.model_validate(ticket)
+    out.actions = [action.value for action in allowed_actions(TicketStatus(ticket.status))]
+    return out
+
+
+def create_ticket(session: Session, *, actor: Actor, data: TicketIn) -> TicketOut:
+    """Open a ticket and start its SLA clocks (the policy for its type, on that policy's calendar)."""
+    actor.require(TicketPermission.EDIT)
+    now = utcnow()
+    ticket = Ticket(
+        tenant_id=actor.tenant_id, status=TicketStatus.NEW.value, sla_marks={}, **data.model_dump(mode="json")
+    )
+    session.add(ticket)
+    session.flush()
+    clocks.start(session, ticket, now=now)
+    record(
+        session, ticket, "created", f"创建工单（{data.source.value}）", actor.label, priority=ticket.priority
+    )
+    publish(
+        session,
+        TicketCreated(
+            tenant_id=ticket.tenant_id,
+            ticket_id=ticket.id,
+            customer_id=ticket.customer_id,
+            order_id=ticket.order_id,
+            source=ticket.source,
+            priority=ticket.priority,
+        ),
+    )
+    session.flush()
+    return render(ticket)
+
+
+def list_tickets(
+    session: Session,
+    *,
+    actor: Actor,
+    page: PageRequest,
+    status: TicketStatus | None = None,
+    view: str | None = None,
+) -> tuple[list[TicketOut], str | None]:
+    """Tickets, newest first. `view`: `mine` (assigned to the actor), `unassigned`, or `breaching`
+    (open tickets whose resolution is due within the hour, or overdue)."""
+    actor.require(TicketPermission.VIEW)
+    query = tenant_select(Ticket, actor.tenant_id)
+    if status is not None:
+        query = query.where(Ticket.status == status.value)
+    if view == "mine":
+        query = query.where(Ticket.assignee_id == actor.user_id)
+    elif view == "unassigned":
+        query = query.where(Ticket.assignee_id.is_(None), Ticket.status.notin_(["resolved", "closed"]))
+    elif view == "breaching":
+        query = query.where(
+            Ticket.status.notin_(["resolved", "closed"]),
+            Ticket.due_resolution_at.is_not(None),
+            Ticket.due_resolution_at <= utcnow() + timedelta(hours=1),
+        )
+    elif view is not None:
+        raise ValidationFailed(
+            "unknown view", field_errors=[{"field": "view", "message": "mine, unassigned or breaching"}]
+        )
+    tickets, next_cursor = paginate(session, query, Ticket.id, page)
+    return [render(ticket) for ticket in tickets], next_cursor
+
+
+def get_ticket(session: Session, *, actor: Actor, ticket_id: int) -> TicketDetailOut:
+    actor.require(TicketPermission.VIEW)
+    ticket = require_in_tenant(session, Ticket, actor.tenant_id, ticket_id)
+    comments = session.scalars(
+        select(TicketComment)
+        .where(TicketComment.tenant_id == actor.tenant_id, TicketComment.ticket_id == ticket.id)
+        .order_by(TicketComment.id)
+    )
+    timeline = session.scalars(
+        select(TicketTimelineEntry)
+        .where(TicketTimelineEntry.tenant_id == actor.tenant_id, TicketTimelineEntry.ticket_id == ticket.id)
+        .order_by(TicketTimelineEntry.id)
+    )
+    return TicketDetailOut(
+        **render(ticket).model_dump(),
+        comments=[CommentOut.model_validate(comment) for comment in comments],
+        timeline=[TimelineEntryOut.model_validate(entry) for entry in timeline],
+    )
+
+
+def transition(
+    session: Session, *, actor: Actor, ticket_id: int, action: Action, data: TransitionIn
+) -> TicketOut:
+    """Apply `action` (409 naming the allowed actions when the status does not accept it)."""
+    actor.require(TicketPermission.EDIT)
+    ticket = require_in_tenant(session, Ticket, actor.tenant_id, ticket_id)
+    _apply(
+        session,
+        ticket,
+        action,
+        actor=actor.label,
+        outcome=data.outcome.value if data.outcome else None,
+        note=data.note,
+    )
+    session.flush()
+    return render(ticket)
+
+
+def _apply(
+    session: Session,
+    ticket: Ticket,
+    action: Action,
+    *,
+    actor: str,
+    outcome: str | None = None,
+    note: str | None = None,
+) -> None:
+    previous = TicketStatus(ticket.status)
+    target = target_of(previous, action)
+    if target is None:
+        allowed = [item.value for item in allowed_actions(previous)]
+        raise Conflict(
+            f"a {previous.value} ticket cannot {action.value}; allowed: {', '.join(allowed) or 'none'}",
+            field_errors=[
+                {"field": "action", "message": f"allowed: {', '.join(allowed) or 'none'}", "allowed": allowed}
+            ],
+        )
+    now = utcnow()
+    ticket.status = target.value
+    if target in PAUSED:
+        clocks.pause(session, ticket, now=now)
+    elif previous in PAUSED:
+        clocks.resume(session, ticket, now=now)
+    if target == TicketStatus.RESOLVED:
+        ticket.resolved_at, ticket.outcome = now, outcome or ticket.outcome
+        clocks.stop(session, ticket)
+        _arm_auto_close(session, ticket, now + REOPEN_WINDOW)
+    elif action == Action.REOPEN:
+        ticket.resolved_at = None
+        cancel(session, AUTO_CLOSE_KIND, str(ticket.id))
+        clocks.restart(session, ticket)
+    elif target == TicketStatus.CLOSED:
+        ticket.closed_at, ticket.outcome = now, outcome or ticket.outcome
+        cancel(session, AUTO_CLOSE_KIND, str(ticket.id))
+    summary = f"{STATUS_ZH[previous]} → {STATUS_ZH[target]}" + (f"：{note}" if note else "")
+    record(
+        session,
+        ticket,
+        f"status.{action.value}",
+        summary,
+        actor,
+        previous=previous.value,
+        status=target.value,
+        outcome=ticket.outcome,
+    )
+    publish(
+        session,
+        TicketStatusChanged(
+            tenant_id=ticket.tenant_id,
+            ticket_id=ticket.id,
+            action=action.value,
+            previous_status=previous.value,
+            status=target.value,
+        ),
+    )
+    if target == TicketStatus.CLOSED:
+        publish(
+            session,
+            TicketCompleted(
+                tenant_id=ticket.tenant_id,
+                ticket_id=ticket.id,
+                customer_id=ticket.customer_id,
+                order_id=ticket.order_id,
+                outcome=ticket.outcome,
+            ),
+        )
+
+
+def _arm_auto_close(session: Session, ticket: Ticket, due_at: Any) -> None:
+    if reschedule(session, AUTO_CLOSE_KIND, str(ticket.id), due_at) is None:
+        schedule(
+            session,
+            AUTO_CLOSE_KIND,
+            due_at,
+            {"ticket_id": ticket.id},
+            str(ticket.id),
+            tenant_id=ticket.tenant_id,
+        )
+
+
+def auto_close(session: Session, timer: TimerDelivery) -> None:
+    """The reopen window passed: a ticket still resolved closes (and completes)."""
+    ticket = get_in_tenant(session, Ticket, timer.tenant_id or 0, timer.payload["ticket_id"])
+    if ticket is not None and ticket.status == TicketStatus.RESOLVED:
+        _apply(session, ticket, Action.CLOSE, actor="system", note="超过重新打开期限，自动关闭")
+
+
+def add_comment(session: Session, *, actor: Actor, ticket_id: int, data: CommentIn) -> CommentOut:
+    """A comment; a reply to the customer (not internal) stops the first-response clock."""
+    actor.require(TicketPermission.EDIT)
+    ticket = require_in_tenant(session, Ticket, actor.tenant_id, ticket_id)
+    if TicketStatus(ticket.status) == TicketStatus.CLOSED:
+        raise Conflict("a closed ticket takes no comments")
+    comment = TicketComment(
+        tenant_id=ticket.tenant_id,
+        ticket_id=ticket.id,
+        author=actor.label,
+        body=data.body,
+        internal=data.internal,
+    )
+    session.add(comment)
+    if not data.internal:
+        clocks.responded(session, ticket, now=utcnow())
+    record(
+        session,
+        ticket,
+        "comment.internal" if data.internal else "comment.reply",
+        data.body[:100],
+        actor.label,
+    )
+    session.flush()
+    return CommentOut.model_validate(comment)
+
+
+TIMER_HANDLERS = [*clocks.TIMER_HANDLERS, TimerHandler(AUTO_CLOSE_KIND, auto_close)]

@@ -1,0 +1,219 @@
+"""A ticket's SLA clocks: first response and resolution, each with a warning and a breach.
+
+Due times are computed on the policy's business calendar when the ticket is created, stored on the
+ticket and armed as durable timers (`tickets.sla`, key `<ticket>:<clock>:<stage>`), so they fire
+within a worker's wake-up of the due instant, not on a polling round. Waiting on the customer or a
+third party pauses the clocks: their timers are cancelled, and on resuming the business time that was
+left is counted again from then. Each warning and breach fires once (`Ticket.sla_marks`), whatever
+restarts or retries happen. Never commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from scrm.core.clock import as_utc, utcnow
+from scrm.core.events import TimerDelivery, TimerHandler, publish
+from scrm.core.tenancy import get_in_tenant
+from scrm.core.timers import cancel, reschedule, schedule
+from scrm.tickets.events import TicketSlaBreached, TicketSlaWarned
+from scrm.tickets.lifecycle import DONE, TicketStatus
+from scrm.tickets.models import CalendarRow, SlaPolicy, Ticket
+from scrm.tickets.sla.calendar import BusinessCalendar, add_business_seconds, business_seconds_between
+from scrm.tickets.sla.service import business_calendar
+from scrm.tickets.timeline import record
+
+TIMER_KIND = "tickets.sla"
+CLOCKS = ("first_response", "resolution")
+STAGES = ("warning", "breach")
+_TARGET = {"first_response": "first_response_minutes", "resolution": "resolution_minutes"}
+CLOCK_ZH = {"first_response": "首次响应", "resolution": "解决"}
+
+
+def policy_for(session: Session, tenant_id: int, ticket_type: str) -> SlaPolicy | None:
+    """The policy for a ticket type: the one naming the type, else the oldest without one."""
+    candidates = session.scalars(
+        select(SlaPolicy)
+        .where(
+            SlaPolicy.tenant_id == tenant_id,
+            or_(SlaPolicy.ticket_type == ticket_type, SlaPolicy.ticket_type.is_(None)),
+        )
+        .order_by(SlaPolicy.ticket_type.is_(None), SlaPolicy.id)
+    ).all()
+    return candidates[0] if candidates else None
+
+
+def _calendar(session: Session, ticket: Ticket) -> tuple[SlaPolicy, BusinessCalendar] | None:
+    if ticket.sla_policy_id is None:
+        return None
+    policy = session.get(SlaPolicy, ticket.sla_policy_id)
+    row = (
+        None if policy is None else get_in_tenant(session, CalendarRow, ticket.tenant_id, policy.calendar_id)
+    )
+    if policy is None or row is None:
+        return None
+    return policy, business_calendar(row)
+
+
+def _key(ticket: Ticket, clock: str, stage: str) -> str:
+    return f"{ticket.id}:{clock}:{stage}"
+
+
+def _arm(session: Session, ticket: Ticket, clock: str, stage: str, due_at: datetime) -> None:
+    payload = {"ticket_id": ticket.id, "clock": clock, "stage": stage}
+    if reschedule(session, TIMER_KIND, _key(ticket, clock, stage), due_at) is None:
+        schedule(session, TIMER_KIND, due_at, payload, _key(ticket, clock, stage), tenant_id=ticket.tenant_id)
+
+
+def _disarm(session: Session, ticket: Ticket, clocks: tuple[str, ...] = CLOCKS) -> None:
+    for clock in clocks:
+        for stage in STAGES:
+            cancel(session, TIMER_KIND, _key(ticket, clock, stage))
+
+
+def _set(ticket: Ticket, clock: str, due: datetime | None, warn: datetime | None) -> None:
+    setattr(ticket, f"due_{clock}_at", due)
+    setattr(ticket, f"warn_{clock}_at", warn)
+
+
+def _running(ticket: Ticket, clock: str) -> bool:
+    if TicketStatus(ticket.status) in DONE or ticket.paused_at is not None:
+        return False
+    return not (clock == "first_response" and ticket.first_responded_at is not None)
+
+
+def _arm_running(session: Session, ticket: Ticket) -> None:
+    for clock in CLOCKS:
+        if not _running(ticket, clock):
+            continue
+        for stage, column in (("warning", f"warn_{clock}_at"), ("breach", f"due_{clock}_at")):
+            due = getattr(ticket, column)
+            if due is not None and f"{clock}.{stage}" not in ticket.sla_marks:
+                _arm(session, ticket, clock, stage, as_utc(due))
+
+
+def start(session: Session, ticket: Ticket, *, now: datetime) -> None:
+    """Choose the ticket's policy and start its clocks from `now` (a ticket without a policy has none)."""
+    policy = policy_for(session, ticket.tenant_id, ticket.ticket_type)
+    ticket.sla_policy_id = policy.id if policy else None
+    found = _calendar(session, ticket)
+    if found is None:
+        return
+    policy, calendar = found
+    targets = policy.targets.get(ticket.priority, {})
+    for clock in CLOCKS:
+        minutes = targets.get(_TARGET[clock])
+        if not minutes:
+            _set(ticket, clock, None, None)
+            continue
+        budget = minutes * 60
+        _set(
+            ticket,
+            clock,
+            add_business_seconds(calendar, now, budget),
+            add_business_seconds(calendar, now, budget * policy.warning_percent / 100),
+        )
+    _arm_running(session, ticket)
+
+
+def pause(session: Session, ticket: Ticket, *, now: datetime) -> None:
+    """The ticket waits on someone else: its clocks stand still."""
+    if ticket.paused_at is None:
+        ticket.paused_at = now
+        _disarm(session, ticket)
+
+
+def resume(session: Session, ticket: Ticket, *, now: datetime) -> None:
+    """The clocks run again, with the business time that was left when they paused."""
+    paused_at = ticket.paused_at
+    if paused_at is None:
+        return
+    ticket.paused_at = None
+    found = _calendar(session, ticket)
+    if found is not None:
+        _, calendar = found
+        for clock in CLOCKS:
+            due, warn = getattr(ticket, f"due_{clock}_at"), getattr(ticket, f"warn_{clock}_at")
+            _set(
+                ticket,
+                clock,
+                _shifted(calendar, due, paused_at, now),
+                _shifted(calendar, warn, paused_at, now),
+            )
+    _arm_running(session, ticket)
+
+
+def _shifted(
+    calendar: BusinessCalendar, due: datetime | None, paused_at: datetime, now: datetime
+) -> datetime | None:
+    if due is None:
+        return None
+    due, paused_at = as_utc(due), as_utc(paused_at)
+    if due <= paused_at:
+        return due  # already past when the pause began
+    return add_business_seconds(calendar, now, business_seconds_between(calendar, paused_at, due))
+
+
+def responded(session: Session, ticket: Ticket, *, now: datetime) -> None:
+    """A reply reached the customer: the first-response clock stops (if it was running)."""
+    if ticket.first_responded_at is None:
+        ticket.first_responded_at = now
+        _disarm(session, ticket, ("first_response",))
+
+
+def stop(session: Session, ticket: Ticket) -> None:
+    """Resolved: every clock stops."""
+    _disarm(session, ticket)
+
+
+def restart(session: Session, ticket: Ticket) -> None:
+    """Reopened: the clocks not yet breached run again towards their stored due times."""
+    _arm_running(session, ticket)
+
+
+def fire(session: Session, timer: TimerDelivery) -> None:
+    """A warning or breach fell due: mark it, once, on the timeline, and publish it."""
+    payload: dict[str, Any] = timer.payload
+    ticket = get_in_tenant(session, Ticket, timer.tenant_id or 0, payload["ticket_id"])
+    clock, stage = payload["clock"], payload["stage"]
+    if ticket is None or not _running(ticket, clock):
+        return
+    column = f"due_{clock}_at" if stage == "breach" else f"warn_{clock}_at"
+    due = getattr(ticket, column)
+    mark = f"{clock}.{stage}"
+    if due is None or as_utc(due) > as_utc(timer.due_at) or mark in ticket.sla_marks:
+        return  # moved later (the rescheduled timer fires then) or already fired
+    ticket.sla_marks = {**ticket.sla_marks, mark: utcnow().isoformat()}
+    due_text = as_utc(getattr(ticket, f"due_{clock}_at")).isoformat()
+    if stage == "warning":
+        record(session, ticket, f"sla.{clock}.warning", f"{CLOCK_ZH[clock]}即将超时（{due_text}）", "system")
+        publish(
+            session,
+            TicketSlaWarned(
+                tenant_id=ticket.tenant_id,
+                ticket_id=ticket.id,
+                clock=clock,
+                due_at=due_text,
+                assignee_id=ticket.assignee_id,
+            ),
+        )
+        return
+    record(session, ticket, f"sla.{clock}.breach", f"{CLOCK_ZH[clock]}已超时，通知处理人", "system", level=1)
+    publish(
+        session,
+        TicketSlaBreached(
+            tenant_id=ticket.tenant_id,
+            ticket_id=ticket.id,
+            clock=clock,
+            due_at=due_text,
+            assignee_id=ticket.assignee_id,
+            team_id=ticket.team_id,
+        ),
+    )
+
+
+TIMER_HANDLERS = [TimerHandler(TIMER_KIND, fire)]
