@@ -23,7 +23,7 @@ from scrm.platforms.wecom import handlers as wecom_handlers
 from scrm.platforms.wecom import reactions as wecom_reactions
 from scrm.platforms.wecom import sync as wecom_sync
 from scrm.staff import handlers as staff_handlers
-from scrm.tickets import service as ticket_handlers
+from scrm.tickets import handlers as ticket_handlers
 
 HANDLER_MODULES: tuple[ModuleType, ...] = (
     demo_handlers,

@@ -42,7 +42,12 @@ PUSH = ObservationSource.PUSH
 def event_counts(db: Session) -> Counter[str]:
     db.flush()
     return Counter(
-        db.scalars(select(OutboxEvent.event_type).where(OutboxEvent.event_type.like("order.%"))).all()
+        # One per event, however many handlers it has rows for.
+        db.scalars(
+            select(OutboxEvent.event_type)
+            .where(OutboxEvent.event_type.like("order.%"))
+            .group_by(OutboxEvent.event_id, OutboxEvent.event_type)
+        ).all()
     )
 
 
@@ -333,9 +338,9 @@ def _tenant_state(db: Session, tenant_id: int) -> dict[str, Any]:
         ),
         "events": Counter(
             db.scalars(
-                select(OutboxEvent.event_type).where(
-                    OutboxEvent.tenant_id == tenant_id, OutboxEvent.event_type.like("order.%")
-                )
+                select(OutboxEvent.event_type)
+                .where(OutboxEvent.tenant_id == tenant_id, OutboxEvent.event_type.like("order.%"))
+                .group_by(OutboxEvent.event_id, OutboxEvent.event_type)
             )
         ),
         "customers": sorted(

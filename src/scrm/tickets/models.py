@@ -54,6 +54,8 @@ class Ticket(IdMixin, TenantMixin, TimestampMixin, Base):
         Index(None, "tenant_id", "status", "id"),
         Index(None, "tenant_id", "assignee_id", "status"),
         Index(None, "tenant_id", "customer_id"),
+        # What a ticket raised by another domain's event was raised for (`refund:<id>`), once.
+        UniqueConstraint("tenant_id", "source_ref"),
     )
 
     title: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -62,6 +64,7 @@ class Ticket(IdMixin, TenantMixin, TimestampMixin, Base):
     customer_id: Mapped[int | None] = mapped_column(BigId)
     order_id: Mapped[int | None] = mapped_column(BigId)
     source: Mapped[str] = mapped_column(String(20), nullable=False)
+    source_ref: Mapped[str | None] = mapped_column(String(100))
     ticket_type: Mapped[str] = mapped_column(String(64), default="general", nullable=False)
     category: Mapped[str | None] = mapped_column(String(64))
     priority: Mapped[str] = mapped_column(String(10), nullable=False)

@@ -56,12 +56,25 @@ def render(ticket: Ticket) -> TicketOut:
     return out
 
 
-def create_ticket(session: Session, *, actor: Actor, data: TicketIn) -> TicketOut:
-    """Open a ticket and start its SLA clocks (the policy for its type, on that policy's calendar)."""
+def create_ticket(
+    session: Session, *, actor: Actor, data: TicketIn, source_ref: str | None = None
+) -> TicketOut:
+    """Open a ticket and start its SLA clocks (the policy for its type, on that policy's calendar).
+    With `source_ref` (what another domain's event raised it for), a second call returns the first
+    ticket instead of opening another."""
     actor.require(TicketPermission.EDIT)
+    if (
+        source_ref is not None
+        and (existing := find_by_source(session, actor.tenant_id, source_ref)) is not None
+    ):
+        return render(existing)
     now = utcnow()
     ticket = Ticket(
-        tenant_id=actor.tenant_id, status=TicketStatus.NEW.value, sla_marks={}, **data.model_dump(mode="json")
+        tenant_id=actor.tenant_id,
+        status=TicketStatus.NEW.value,
+        sla_marks={},
+        source_ref=source_ref,
+        **data.model_dump(mode="json"),
     )
     session.add(ticket)
     session.flush()
@@ -82,6 +95,12 @@ def create_ticket(session: Session, *, actor: Actor, data: TicketIn) -> TicketOu
     )
     session.flush()
     return render(ticket)
+
+
+def find_by_source(session: Session, tenant_id: int, source_ref: str) -> Ticket | None:
+    return session.scalars(
+        tenant_select(Ticket, tenant_id).where(Ticket.source_ref == source_ref)
+    ).one_or_none()
 
 
 def list_tickets(
@@ -152,6 +171,17 @@ def transition(
     )
     session.flush()
     return render(ticket)
+
+
+def apply_system_action(
+    session: Session, ticket: Ticket, action: Action, *, outcome: str | None = None, note: str | None = None
+) -> bool:
+    """Apply `action` for the system (an event's reaction) if the ticket's status accepts it; whether
+    it did."""
+    if target_of(TicketStatus(ticket.status), action) is None:
+        return False
+    _apply(session, ticket, action, actor="system", outcome=outcome, note=note)
+    return True
 
 
 def _apply(

@@ -1,8 +1,8 @@
 """tickets, calendars, sla policies; the built-in roles of existing tenants get the ticket permissions
 
-Revision ID: 96e9d193a4f2
+Revision ID: 6b1157fbc1a1
 Revises: 0e97597b9223
-Create Date: 2026-12-06 12:43:31.694608
+Create Date: 2026-12-06 12:46:13.021604
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from alembic import op
 import scrm.core.db
 
 
-revision = '96e9d193a4f2'
+revision = '6b1157fbc1a1'
 down_revision = '0e97597b9223'
 branch_labels = None
 depends_on = None
@@ -62,6 +62,7 @@ def upgrade() -> None:
     sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('source', sa.String(length=20), nullable=False),
+    sa.Column('source_ref', sa.String(length=100), nullable=True),
     sa.Column('ticket_type', sa.String(length=64), nullable=False),
     sa.Column('category', sa.String(length=64), nullable=True),
     sa.Column('priority', sa.String(length=10), nullable=False),
@@ -88,7 +89,8 @@ def upgrade() -> None:
     sa.Column('updated_at', scrm.core.db.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['sla_policy_id'], ['ticket_sla_policies.id'], name=op.f('fk_tickets_sla_policy_id_ticket_sla_policies')),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_tickets_tenant_id_tenants'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_tickets'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tickets')),
+    sa.UniqueConstraint('tenant_id', 'source_ref', name=op.f('uq_tickets_tenant_id_source_ref'))
     )
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tickets_tenant_id'), ['tenant_id'], unique=False)
