@@ -17,6 +17,7 @@ def run_demo(*, host: str, port: int, console: Console, traffic: bool = True) ->
     from scrm.demo.handlers import TICK_INTERVAL, schedule_tick, tick_chain_alive
     from scrm.demo.seed import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
     from scrm.demo.shops import ShopTraffic, start_demo_shops
+    from scrm.demo.tickets import seed_service_desk
     from scrm.demo.wecom import DemoTraffic, start_demo_wecom
     from scrm.identity.models import User
     from scrm.main import create_app
@@ -37,6 +38,7 @@ def run_demo(*, host: str, port: int, console: Console, traffic: bool = True) ->
         session_scope(factory) as session,
     ):
         seed = seed_demo(session)
+        seed_service_desk(session, tenant_id=seed.tenant_id)
         if not tick_chain_alive(session, tenant_id=seed.tenant_id):
             schedule_tick(session, tenant_id=seed.tenant_id, sequence=1, due_at=utcnow() + TICK_INTERVAL)
         owner_id = session.scalars(select(User.id).where(User.email == DEMO_EMAIL)).one()
