@@ -44,6 +44,7 @@ from bench.support import (
 )
 from scrm.core.actors import Actor
 from scrm.core.clock import as_utc, utcnow
+from scrm.core.db import mark_read_only
 from scrm.core.outbox_models import Timer, TimerStatus
 from scrm.core.worker import Worker, WorkerConfig
 from scrm.registry import build_registry
@@ -137,6 +138,7 @@ def _insert_tickets(
 
 def _lateness(factory: sessionmaker[Session], first_id: int, count: int) -> list[float]:
     with factory() as session:
+        mark_read_only(session)
         rows = session.execute(
             select(TicketTimelineEntry.occurred_at, Ticket.due_resolution_at)
             .join(Ticket, Ticket.id == TicketTimelineEntry.ticket_id)
@@ -180,6 +182,7 @@ def run_timers(
 
             def all_fired() -> bool:
                 with factory() as session:
+                    mark_read_only(session)
                     fired = select(func.count()).where(
                         Timer.kind == TIMER_KIND, Timer.status == TimerStatus.FIRED
                     )
