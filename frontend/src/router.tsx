@@ -31,6 +31,7 @@ const OrdersPage = lazy(() => import('./pages/OrdersPage'))
 const OrderDetailPage = lazy(() => import('./pages/OrderDetailPage'))
 const CrossPlatformReportPage = lazy(() => import('./pages/CrossPlatformReportPage'))
 const CommerceSettingsPage = lazy(() => import('./pages/CommerceSettingsPage'))
+const TicketSlaPage = lazy(() => import('./pages/TicketSlaPage'))
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { token } = useAuth()
@@ -82,6 +83,7 @@ export const router = createBrowserRouter([
       { path: 'commerce/orders/:id', element: page(<OrderDetailPage />, PERM.ordersView) },
       { path: 'commerce/reports/cross-platform', element: page(<CrossPlatformReportPage />, PERM.ordersView) },
       { path: 'commerce/settings', element: page(<CommerceSettingsPage />, PERM.ordersView) },
+      { path: 'tickets/sla', element: page(<TicketSlaPage />, PERM.ticketsView) },
       { path: 'settings', element: <Navigate to="/settings/connections" replace /> },
       { path: 'settings/connections', element: page(<ConnectionsPage />, PERM.connectionsView) },
       { path: 'settings/connections/:id', element: page(<ConnectionDetailPage />, PERM.connectionsView) },

@@ -20,6 +20,8 @@ export const PERM = {
   channelsAnalytics: 'channels.analytics.view',
   ordersView: 'commerce.orders.view',
   shopsManage: 'commerce.shops.manage',
+  ticketsView: 'tickets.view',
+  ticketsSettingsManage: 'tickets.settings.manage',
 } as const
 
 /** `*` grants everything; `domain.*` grants every code under that prefix. */

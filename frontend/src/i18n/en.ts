@@ -1,6 +1,7 @@
 import { channelsEn } from './channels'
 import { commerceEn } from './commerce'
 import { segmentsEn } from './segments'
+import { ticketsEn } from './tickets'
 import type { Messages } from './zh-CN'
 
 const en: Messages = {
@@ -139,6 +140,8 @@ const en: Messages = {
     orders: 'Orders',
     crossPlatform: 'Cross-platform',
     orderRules: 'Order rules',
+    ticketsGroup: 'Tickets',
+    ticketSla: 'Service hours & SLA',
     settingsGroup: 'Integrations',
     connections: 'Connections',
     roles: 'Roles',
@@ -261,6 +264,7 @@ const en: Messages = {
     integration: 'Integrations',
     webhooks: 'Webhooks',
     commerce: 'Commerce',
+    tickets: 'Tickets',
     other: 'Other',
   },
   apiKeys: {
@@ -746,6 +750,7 @@ const en: Messages = {
   segments: segmentsEn,
   channels: channelsEn,
   commerce: commerceEn,
+  tickets: ticketsEn,
   tags: {
     title: 'Customer tags',
     subtitle: 'Corp customer tags; changes reach WeCom within seconds',

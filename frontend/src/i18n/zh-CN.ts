@@ -1,6 +1,7 @@
 import { channelsZh } from './channels'
 import { commerceZh } from './commerce'
 import { segmentsZh } from './segments'
+import { ticketsZh } from './tickets'
 
 const zhCN = {
   app: {
@@ -138,6 +139,8 @@ const zhCN = {
     orders: '订单',
     crossPlatform: '跨平台报表',
     orderRules: '订单规则',
+    ticketsGroup: '工单',
+    ticketSla: '服务时间与 SLA',
     settingsGroup: '设置 · 集成',
     connections: '平台连接',
     roles: '角色',
@@ -260,6 +263,7 @@ const zhCN = {
     integration: '集成',
     webhooks: 'Webhook',
     commerce: '电商',
+    tickets: '工单',
     other: '其他',
   },
   apiKeys: {
@@ -745,6 +749,7 @@ const zhCN = {
   segments: segmentsZh,
   channels: channelsZh,
   commerce: commerceZh,
+  tickets: ticketsZh,
   tags: {
     title: '客户标签',
     subtitle: '企业客户标签，在此修改后几秒内同步到企业微信',

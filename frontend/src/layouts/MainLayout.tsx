@@ -6,8 +6,10 @@ import {
   AlertOutlined,
   ClusterOutlined,
   ContactsOutlined,
+  CustomerServiceOutlined,
   DashboardOutlined,
   DownOutlined,
+  FieldTimeOutlined,
   FileTextOutlined,
   HomeOutlined,
   PieChartOutlined,
@@ -47,7 +49,7 @@ function group(key: string, icon: ReactNode, text: string, testId: string, child
 }
 
 /** Route keys of the menu, longest first, so /customers/12 selects /customers and /customers/tags itself. */
-const MENU_ROUTES = ['/commerce/shops', '/commerce/orders', '/commerce/reports/cross-platform', '/commerce/settings', '/customers/tags', '/customers/segments', '/customers', '/channels/dashboard', '/channels', '/org/users', '/org/wecom-members', '/org/roles', '/org/api-keys', '/settings/connections', '/audit', '/system']
+const MENU_ROUTES = ['/commerce/shops', '/commerce/orders', '/commerce/reports/cross-platform', '/commerce/settings', '/tickets/sla', '/customers/tags', '/customers/segments', '/customers', '/channels/dashboard', '/channels', '/org/users', '/org/wecom-members', '/org/roles', '/org/api-keys', '/settings/connections', '/audit', '/system']
 
 function selectedKey(pathname: string): string {
   if (pathname === '/') return '/'
@@ -114,6 +116,9 @@ export default function MainLayout() {
         label: label(t('layout.crossPlatform'), 'menu-cross-platform'),
       },
       can(PERM.ordersView) && { key: '/commerce/settings', icon: <AlertOutlined />, label: label(t('layout.orderRules'), 'menu-order-rules') },
+    ]),
+    group('tickets', <CustomerServiceOutlined />, t('layout.ticketsGroup'), 'menu-tickets-group', [
+      can(PERM.ticketsView) && { key: '/tickets/sla', icon: <FieldTimeOutlined />, label: label(t('layout.ticketSla'), 'menu-ticket-sla') },
     ]),
     group('org', <ApartmentOutlined />, t('layout.org'), 'menu-org', [
       can(PERM.usersView) && { key: '/org/users', icon: <UserOutlined />, label: label(t('layout.users'), 'menu-users') },
@@ -200,7 +205,7 @@ export default function MainLayout() {
             mode="inline"
             items={items}
             selectedKeys={[selected]}
-            defaultOpenKeys={['customers', 'channels', 'commerce', 'org', 'settings']}
+            defaultOpenKeys={['customers', 'channels', 'commerce', 'tickets', 'org', 'settings']}
             onClick={({ key }) => navigate(key)}
           />
         </div>
