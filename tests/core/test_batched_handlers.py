@@ -5,14 +5,25 @@ prepared rows run first."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import ClassVar
 
 import pytest
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from scrm.core.events import Delivery, Event, EventHandler, HandlerRegistry, publish, publish_many
-from scrm.core.outbox_models import OutboxEvent, OutboxStatus
+from scrm.core.events import (
+    Delivery,
+    Event,
+    EventHandler,
+    HandlerRegistry,
+    TimerDelivery,
+    TimerHandler,
+    publish,
+    publish_many,
+)
+from scrm.core.outbox_models import OutboxEvent, OutboxStatus, Timer, TimerStatus
+from scrm.core.timers import schedule
 from scrm.core.worker import Worker, WorkerConfig
 from tests.core import fixture_handlers
 from tests.core.helpers import FakeClock
@@ -154,3 +165,30 @@ def test_a_lost_lease_rolls_back_the_whole_group(
     worker(committing_factory, registry, FakeClock()).run_once()
     assert calls == [[0, 1, 2]]
     assert effects(committing_factory) == []
+
+
+def test_timers_of_a_batched_kind_fire_in_one_call(
+    committing_factory: sessionmaker[Session], registry: HandlerRegistry, tenant_id: int
+) -> None:
+    calls: list[list[str]] = []
+
+    def fire(session: Session, timers: list[TimerDelivery]) -> None:
+        calls.append(sorted(timer.key for timer in timers))
+        if any(timer.key == "poison" for timer in timers):
+            raise ValueError("a poisoned timer")
+
+    registry.add(TimerHandler.batched("fixture.batched", fire))
+    clock = FakeClock()
+    with committing_factory.begin() as session:
+        for key in ("a", "b", "poison"):
+            schedule(
+                session, "fixture.batched", clock.now - timedelta(seconds=1), {}, key, tenant_id=tenant_id
+            )
+    worker(committing_factory, registry, clock).run_once()
+    # The group failed on the poisoned timer, then each fired alone: two fired, one retries.
+    assert calls[0] == ["a", "b", "poison"] and sorted(calls[1:]) == [["a"], ["b"], ["poison"]]
+    with committing_factory() as session:
+        statuses = dict(
+            session.execute(select(Timer.key, Timer.status).where(Timer.kind == "fixture.batched")).all()
+        )
+    assert statuses == {"a": TimerStatus.FIRED, "b": TimerStatus.FIRED, "poison": TimerStatus.SCHEDULED}

@@ -107,6 +107,8 @@ EventHandlerFn = Callable[[Session, Delivery], None]
 #: A handler for many deliveries at once (see `EventHandler.batched`).
 EventBatchFn = Callable[[Session, list[Delivery]], None]
 TimerHandlerFn = Callable[[Session, TimerDelivery], None]
+#: A timer handler for many firings at once (see `TimerHandler.batched`).
+TimerBatchFn = Callable[[Session, list[TimerDelivery]], None]
 #: Work a handler does before its transaction: network calls (a platform API), which must not hold
 #: the batch's transaction (on SQLite, the one write lock every callback waits for). It gets a
 #: read-only session of its own, closed before the batch's transaction starts, and returns what the
@@ -165,6 +167,15 @@ class TimerHandler:
     kind: str
     fn: TimerHandlerFn
     prepare: TimerPrepareFn | None = None
+    batch: TimerBatchFn | None = None
+
+    @classmethod
+    def batched(
+        cls, kind: str, batch: TimerBatchFn, *, prepare: TimerPrepareFn | None = None
+    ) -> TimerHandler:
+        """A timer handler that takes many firings at once, with the contract of
+        `EventHandler.batched` (the effects of each in turn; a failing group runs one by one)."""
+        return cls(kind, lambda session, timer: batch(session, [timer]), prepare=prepare, batch=batch)
 
 
 class HandlerRegistry:
@@ -178,6 +189,7 @@ class HandlerRegistry:
         self._event_filters: dict[tuple[str, str], Callable[[Any], bool]] = {}
         self._event_batches: dict[tuple[str, str], EventBatchFn] = {}
         self._timer_prepares: dict[str, TimerPrepareFn] = {}
+        self._timer_batches: dict[str, TimerBatchFn] = {}
 
     def on(self, event_type: str | type[Event], name: str, fn: EventHandlerFn) -> None:
         key = event_type if isinstance(event_type, str) else event_type.event_type
@@ -204,12 +216,17 @@ class HandlerRegistry:
             self.on_timer(handler.kind, handler.fn)
             if handler.prepare is not None:
                 self._timer_prepares[handler.kind] = handler.prepare
+            if handler.batch is not None:
+                self._timer_batches[handler.kind] = handler.batch
 
     def event_prepare(self, event_type: str, name: str) -> EventPrepareFn | None:
         return self._event_prepares.get((event_type, name))
 
     def event_batch(self, event_type: str, name: str) -> EventBatchFn | None:
         return self._event_batches.get((event_type, name))
+
+    def timer_batch(self, kind: str) -> TimerBatchFn | None:
+        return self._timer_batches.get(kind)
 
     def timer_prepare(self, kind: str) -> TimerPrepareFn | None:
         return self._timer_prepares.get(kind)

@@ -24,6 +24,7 @@ from scrm.core.leases import (
     LeasedQueue,
     Outcome,
     RetryPolicy,
+    RowGrouping,
     RowHandler,
     RowResult,
     RowsPreparer,
@@ -180,6 +181,22 @@ def timer_row_handler(registry: HandlerRegistry, prepared: Mapping[int, Any] | N
     return handle
 
 
+def timer_row_grouping(registry: HandlerRegistry, prepared: Mapping[int, Any] | None = None) -> RowGrouping:
+    """Timers of a batched kind (`TimerHandler.batched`) on their first attempt fire together."""
+
+    def key(row: RowMapping) -> str | None:
+        if row["attempts"] != 1 or registry.timer_batch(row["kind"]) is None:
+            return None
+        return str(row["kind"])
+
+    def handle(session: Session, rows: list[RowMapping]) -> None:
+        batch = registry.timer_batch(rows[0]["kind"])
+        assert batch is not None  # `key` grouped only rows of batched kinds
+        batch(session, [_delivery(row, (prepared or {}).get(row["id"], NOT_PREPARED)) for row in rows])
+
+    return RowGrouping(key, handle)
+
+
 def timer_rows_preparer(registry: HandlerRegistry, prepared: dict[int, Any]) -> RowsPreparer:
     """Runs each claimed timer's `prepare` (if its kind has one) into `prepared`, errors included."""
 
@@ -218,6 +235,7 @@ def run_timer_batch(
         policy=policy,
         clock=clock,
         prepare=timer_rows_preparer(registry, prepared),
+        grouping=timer_row_grouping(registry, prepared),
     )
     for result in results:
         kind = result.row["kind"]
