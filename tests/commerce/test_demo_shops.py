@@ -1,6 +1,5 @@
 """`scrm demo`'s shops: five simulated shops connected, buyers ordering on them, and people who came
-in through the channel codes buying on several platforms, so one profile shows WeCom and shops; their
-refunds open after-sales tickets on the demo's SLA clocks."""
+in through the channel codes buying on several platforms, so one profile shows WeCom and shops."""
 
 from __future__ import annotations
 
@@ -16,7 +15,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from scrm.demo.channels import DemoApi
 from scrm.demo.seed import DEMO_EMAIL, seed_demo
 from scrm.demo.shops import DEMO_SHOPS, ShopTraffic, start_demo_shops
-from scrm.demo.tickets import seed_service_desk
 from scrm.demo.wecom import DemoTraffic, start_demo_wecom
 from scrm.identity.models import User
 from scrm.main import create_app
@@ -52,8 +50,6 @@ def test_the_demo_links_channel_code_customers_to_orders_on_several_shops(
     wait_until(lambda: server.started, what="the app server")
     with committing_factory.begin() as session:
         tenant_id = seed_demo(session).tenant_id
-        seed_service_desk(session, tenant_id=tenant_id)
-        seed_service_desk(session, tenant_id=tenant_id)  # idempotent
         owner_id = session.scalars(select(User.id).where(User.email == DEMO_EMAIL)).one()
         wecom = start_demo_wecom(
             session,
@@ -89,18 +85,6 @@ def test_the_demo_links_channel_code_customers_to_orders_on_several_shops(
         }
         health = {shop["platform"]: shop["health"] for shop in api.get("/api/v1/commerce/shops")}
         assert set(health) == set(shops.connections) and "failing" not in health.values(), health
-
-        def after_sales_ticket() -> dict[str, Any] | None:
-            tickets = api.get("/api/v1/tickets?limit=200")["items"]
-            return next((ticket for ticket in tickets if ticket["source"] == "refund"), None)
-
-        wait_until(
-            lambda: after_sales_ticket() is not None, what="a refund's after-sales ticket", timeout=240
-        )
-        ticket = after_sales_ticket()
-        assert ticket is not None and ticket["ticket_type"] == "after_sales" and ticket["order_id"]
-        assert ticket["sla_policy_id"] is not None and ticket["due_resolution_at"] is not None
-        assert len(api.get("/api/v1/tickets/calendars")) == 1
     finally:
         orders.stop()
         scans.stop()
