@@ -57,10 +57,34 @@ def _checked(data: CalendarIn) -> dict[str, Any]:
     return values
 
 
-def _unique_name(session: Session, model: Any, tenant_id: int, name: str, own_id: int | None) -> None:
-    clash = session.scalar(select(model.id).where(model.tenant_id == tenant_id, model.name == name))
-    if clash is not None and clash != own_id:
-        raise Conflict(f"the name {name!r} is taken")
+def _store(
+    session: Session, *, actor: Actor, model: Any, row_id: int | None, values: dict[str, Any], audit: str
+) -> Any:
+    """Create a `model` row from `values`, or replace the tenant's row `row_id` (404 when absent); its
+    name must be free in the tenant (409). Audited as `tickets.<audit>_created|changed` on
+    `ticket_<audit>`."""
+    row = None if row_id is None else require_in_tenant(session, model, actor.tenant_id, row_id)
+    clash = session.scalar(
+        select(model.id).where(model.tenant_id == actor.tenant_id, model.name == values["name"])
+    )
+    if clash is not None and clash != row_id:
+        raise Conflict(f"the name {values['name']!r} is taken")
+    if row is None:
+        row = model(tenant_id=actor.tenant_id, **values)
+        session.add(row)
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+    session.flush()
+    record_audit(
+        session,
+        actor=actor,
+        action=f"tickets.{audit}_{'created' if row_id is None else 'changed'}",
+        target_type=f"ticket_{audit}",
+        target_id=row.id,
+        detail=values,
+    )
+    return row
 
 
 def list_calendars(session: Session, *, actor: Actor) -> list[CalendarOut]:
@@ -80,25 +104,8 @@ def save_calendar(
     """Create a calendar, or replace the one with `calendar_id`. Deadlines already computed keep their
     times; new ones use the new hours."""
     actor.require(TicketPermission.SETTINGS_MANAGE)
-    values = _checked(data)
-    row = (
-        None if calendar_id is None else require_in_tenant(session, CalendarRow, actor.tenant_id, calendar_id)
-    )
-    _unique_name(session, CalendarRow, actor.tenant_id, data.name, calendar_id)
-    if row is None:
-        row = CalendarRow(tenant_id=actor.tenant_id, **values)
-        session.add(row)
-    else:
-        for key, value in values.items():
-            setattr(row, key, value)
-    session.flush()
-    record_audit(
-        session,
-        actor=actor,
-        action="tickets.calendar_created" if calendar_id is None else "tickets.calendar_changed",
-        target_type="ticket_calendar",
-        target_id=row.id,
-        detail=values,
+    row = _store(
+        session, actor=actor, model=CalendarRow, row_id=calendar_id, values=_checked(data), audit="calendar"
     )
     return CalendarOut.model_validate(row)
 
@@ -143,27 +150,11 @@ def save_policy(
         raise ValidationFailed(
             "no targets", field_errors=[{"field": "targets", "message": "set at least one target"}]
         )
-    row = None if policy_id is None else require_in_tenant(session, SlaPolicy, actor.tenant_id, policy_id)
-    _unique_name(session, SlaPolicy, actor.tenant_id, data.name, policy_id)
-    values = data.model_dump(mode="json", exclude_none=False)
+    values = data.model_dump(mode="json")
     values["targets"] = {
         priority: target.model_dump(exclude_none=True) for priority, target in data.targets.items()
     }
-    if row is None:
-        row = SlaPolicy(tenant_id=actor.tenant_id, **values)
-        session.add(row)
-    else:
-        for key, value in values.items():
-            setattr(row, key, value)
-    session.flush()
-    record_audit(
-        session,
-        actor=actor,
-        action="tickets.sla_policy_created" if policy_id is None else "tickets.sla_policy_changed",
-        target_type="ticket_sla_policy",
-        target_id=row.id,
-        detail=values,
-    )
+    row = _store(session, actor=actor, model=SlaPolicy, row_id=policy_id, values=values, audit="sla_policy")
     return SlaPolicyOut.model_validate(row)
 
 
