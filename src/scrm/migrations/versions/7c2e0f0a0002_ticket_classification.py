@@ -1,0 +1,26 @@
+"""ticket classification (filled in by the change that adds these tables)
+
+Revision ID: 7c2e0f0a0002
+Revises: 7c2e0f0a0001
+Create Date: 2026-12-06 15:00:00
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+import scrm.core.db  # noqa: F401
+
+
+revision = '7c2e0f0a0002'
+down_revision = '7c2e0f0a0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

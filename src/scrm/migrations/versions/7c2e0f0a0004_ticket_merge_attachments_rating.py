@@ -1,0 +1,26 @@
+"""ticket merge attachments rating (filled in by the change that adds these tables)
+
+Revision ID: 7c2e0f0a0004
+Revises: 7c2e0f0a0003
+Create Date: 2026-12-06 15:00:00
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+import scrm.core.db  # noqa: F401
+
+
+revision = '7c2e0f0a0004'
+down_revision = '7c2e0f0a0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
