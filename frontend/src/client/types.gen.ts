@@ -660,6 +660,30 @@ export type ChannelUpdate = {
 };
 
 /**
+ * ClockAttainmentOut
+ *
+ * One SLA clock over the window's tickets that have a target for it.
+ */
+export type ClockAttainmentOut = {
+    /**
+     * Met
+     */
+    met: number;
+    /**
+     * Breached
+     */
+    breached: number;
+    /**
+     * Running
+     */
+    running: number;
+    /**
+     * Attainment
+     */
+    attainment: number | null;
+};
+
+/**
  * CodeStats
  */
 export type CodeStats = {
@@ -1221,6 +1245,24 @@ export type CustomerOut = {
  * How much of the tenant's owned records an actor sees (全部 / 本部门及下级 / 仅本人).
  */
 export type DataScope = 'all' | 'department' | 'own';
+
+/**
+ * DayCountOut
+ */
+export type DayCountOut = {
+    /**
+     * Day
+     */
+    day: string;
+    /**
+     * Created
+     */
+    created: number;
+    /**
+     * Resolved
+     */
+    resolved: number;
+};
 
 /**
  * DeadLetterKind
@@ -2982,6 +3024,20 @@ export type RefundOut = {
 export type RefundState = 'none' | 'partial_refunding' | 'partial_refunded' | 'full_refunding' | 'full_refunded';
 
 /**
+ * RegionCountOut
+ */
+export type RegionCountOut = {
+    /**
+     * Region
+     */
+    region: string;
+    /**
+     * Count
+     */
+    count: number;
+};
+
+/**
  * ResolveOut
  */
 export type ResolveOut = {
@@ -4272,6 +4328,86 @@ export type TicketOut = {
  * TicketSource
  */
 export type TicketSource = 'chat' | 'order_anomaly' | 'refund' | 'form' | 'api' | 'manual';
+
+/**
+ * TicketStatsOut
+ *
+ * The SLA dashboard's figures. Counts are of the tickets created within the window (the last
+ * `days` local days, today included), except `breaching_soon` and `overdue` (every open ticket now)
+ * and `daily[].resolved` (tickets resolved on that day).
+ */
+export type TicketStatsOut = {
+    /**
+     * Days
+     */
+    days: number;
+    /**
+     * Timezone
+     */
+    timezone: string;
+    /**
+     * Since
+     */
+    since: string;
+    /**
+     * Generated At
+     */
+    generated_at: string;
+    /**
+     * Total
+     */
+    total: number;
+    /**
+     * By Status
+     */
+    by_status: {
+        [key: string]: number;
+    };
+    /**
+     * By Priority
+     */
+    by_priority: {
+        [key: string]: number;
+    };
+    /**
+     * By Type
+     */
+    by_type: {
+        [key: string]: number;
+    };
+    /**
+     * By Category
+     */
+    by_category: {
+        [key: string]: number;
+    };
+    /**
+     * Sla
+     */
+    sla: {
+        [key: string]: ClockAttainmentOut;
+    };
+    /**
+     * Breaching Soon
+     */
+    breaching_soon: number;
+    /**
+     * Overdue
+     */
+    overdue: number;
+    /**
+     * Daily
+     */
+    daily: Array<DayCountOut>;
+    /**
+     * By Region
+     */
+    by_region: Array<RegionCountOut>;
+    /**
+     * No Region
+     */
+    no_region: number;
+};
 
 /**
  * TicketStatus
@@ -8368,6 +8504,50 @@ export type TicketsCreateTicketResponses = {
 };
 
 export type TicketsCreateTicketResponse = TicketsCreateTicketResponses[keyof TicketsCreateTicketResponses];
+
+export type TicketsTicketStatsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Days
+         */
+        days?: number;
+        /**
+         * Tz
+         *
+         * IANA zone of the days
+         */
+        tz?: string;
+        /**
+         * Ticket Type
+         */
+        ticket_type?: string | null;
+        /**
+         * Category
+         */
+        category?: string | null;
+    };
+    url: '/api/v1/tickets/stats';
+};
+
+export type TicketsTicketStatsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsTicketStatsError = TicketsTicketStatsErrors[keyof TicketsTicketStatsErrors];
+
+export type TicketsTicketStatsResponses = {
+    /**
+     * Successful Response
+     */
+    200: TicketStatsOut;
+};
+
+export type TicketsTicketStatsResponse = TicketsTicketStatsResponses[keyof TicketsTicketStatsResponses];
 
 export type TicketsGetTicketData = {
     body?: never;

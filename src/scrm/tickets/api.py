@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, status
 from scrm.core.pagination import Page, PageRequest
 from scrm.identity.deps import CurrentActor, DbSession
 from scrm.tickets import service as ticket_service
+from scrm.tickets import stats
 from scrm.tickets.lifecycle import Action, TicketStatus
 from scrm.tickets.schemas import (
     CalendarIn,
@@ -23,6 +24,7 @@ from scrm.tickets.schemas import (
     TicketDetailOut,
     TicketIn,
     TicketOut,
+    TicketStatsOut,
     TransitionIn,
 )
 from scrm.tickets.sla import service
@@ -106,6 +108,22 @@ def list_tickets(
         session, actor=actor, page=PageRequest(limit, cursor), status=status_, view=view
     )
     return Page(items=items, next_cursor=next_cursor)
+
+
+@router.get("/stats", response_model=TicketStatsOut)
+def ticket_stats(
+    actor: CurrentActor,
+    session: DbSession,
+    days: Annotated[int, Query(ge=1, le=stats.MAX_DAYS)] = stats.DEFAULT_DAYS,
+    tz: Annotated[str, Query(max_length=64, description="IANA zone of the days")] = stats.DEFAULT_TIMEZONE,
+    ticket_type: Annotated[str | None, Query(max_length=64)] = None,
+    category: Annotated[str | None, Query(max_length=64)] = None,
+) -> TicketStatsOut:
+    """The SLA dashboard: counts by status, priority, type, category and region, SLA attainment per
+    clock and the daily created / resolved series over the last `days` days (in `tz`); tickets about
+    to breach or overdue now."""
+    query = stats.StatsQuery(days=days, timezone=tz, ticket_type=ticket_type, category=category)
+    return stats.ticket_stats(session, actor=actor, query=query)
 
 
 @router.get("/{ticket_id}", response_model=TicketDetailOut)

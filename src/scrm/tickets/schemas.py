@@ -98,6 +98,51 @@ class DeadlinePreviewOut(BaseModel):
     timezone: str
 
 
+class ClockAttainmentOut(BaseModel):
+    """One SLA clock over the window's tickets that have a target for it."""
+
+    met: int
+    breached: int
+    running: int
+    # met / (met + breached); None before any clock has ended either way.
+    attainment: float | None
+
+
+class DayCountOut(BaseModel):
+    day: str  # YYYY-MM-DD in the stats' time zone
+    created: int
+    resolved: int
+
+
+class RegionCountOut(BaseModel):
+    region: str
+    count: int
+
+
+class TicketStatsOut(BaseModel):
+    """The SLA dashboard's figures. Counts are of the tickets created within the window (the last
+    `days` local days, today included), except `breaching_soon` and `overdue` (every open ticket now)
+    and `daily[].resolved` (tickets resolved on that day)."""
+
+    days: int
+    timezone: str
+    since: datetime
+    generated_at: datetime
+    total: int
+    by_status: dict[str, int]
+    by_priority: dict[str, int]
+    by_type: dict[str, int]
+    by_category: dict[str, int]
+    sla: dict[str, ClockAttainmentOut]
+    # Open tickets with a running clock due within the next hour, and those already past due.
+    breaching_soon: int
+    overdue: int
+    daily: list[DayCountOut]
+    # Tickets per region (a province such as 广东省), most first; `no_region`: those without one.
+    by_region: list[RegionCountOut]
+    no_region: int
+
+
 class TicketSource(StrEnum):
     CHAT = "chat"
     ORDER_ANOMALY = "order_anomaly"
