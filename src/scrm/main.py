@@ -256,6 +256,7 @@ def create_app(
     from scrm.system.api import router as system_router
     from scrm.system.jobs_api import router as jobs_router
     from scrm.tickets.api import router as tickets_router
+    from scrm.tickets.routing.api import router as ticket_routing_router
 
     # Platform callbacks first: routes match in order, and callbacks are the hottest path we serve.
     app.include_router(wecom_callbacks_router)
@@ -269,6 +270,7 @@ def create_app(
     app.include_router(segments_router)
     app.include_router(channels_router)
     app.include_router(commerce_router)
+    app.include_router(ticket_routing_router)
     app.include_router(tickets_router)
     app.include_router(sync_router)
     app.include_router(connection_names_router)

@@ -17,7 +17,7 @@ from scrm.core.clock import utcnow
 from scrm.core.conditions import ConditionError, Node, TimeContext, compile_condition, parse_condition
 from scrm.core.errors import ValidationFailed
 from scrm.customers.fields import customer_fields
-from scrm.customers.models import Customer, CustomerIdentity, FollowRelation, IdentityKind
+from scrm.customers.models import Customer, CustomerIdentity, FollowRelation, FollowStatus, IdentityKind
 from scrm.customers.phones import looks_like_phone, normalize_phone, phone_vault
 from scrm.identity.service import user_ids_in_departments
 from scrm.staff.service import userids_of_users
@@ -120,3 +120,17 @@ def customer_select(
     if q and q.strip():
         stmt = stmt.where(search_clause(tenant_id, q))
     return stmt
+
+
+def follow_staff_userids(session: Session, *, tenant_id: int, customer_id: int) -> list[str]:
+    """The staff (WeCom userids) actively following a customer, the most recent follower first."""
+    rows = session.scalars(
+        select(FollowRelation.staff_userid)
+        .where(
+            FollowRelation.tenant_id == tenant_id,
+            FollowRelation.customer_id == customer_id,
+            FollowRelation.status == FollowStatus.ACTIVE,
+        )
+        .order_by(FollowRelation.followed_at.desc(), FollowRelation.id.desc())
+    )
+    return list(dict.fromkeys(rows))

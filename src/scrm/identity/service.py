@@ -7,6 +7,7 @@ needs, filters by tenant, and writes an audit row beside the change.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
@@ -229,6 +230,25 @@ def user_ids_in_departments(session: Session, *, tenant_id: int, department_ids:
             )
         )
     )
+
+
+def member_names(session: Session, *, tenant_id: int, user_ids: Iterable[int]) -> dict[int, str]:
+    """Display names of those of `user_ids` who hold an active seat in the tenant (others are left
+    out: callers use this to check that ids belong to the tenant)."""
+    wanted = list(set(user_ids))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(User.id, User.display_name)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.tenant_id == tenant_id,
+            Membership.is_active.is_(True),
+            User.is_active.is_(True),
+            User.id.in_(wanted),
+        )
+    ).all()
+    return {user_id: name for user_id, name in rows}
 
 
 # --- departments ----------------------------------------------------------------------------------

@@ -102,7 +102,7 @@ def list_tickets(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
     status_: Annotated[TicketStatus | None, Query(alias="status")] = None,
-    view: Annotated[str | None, Query(pattern="^(mine|unassigned|breaching)$")] = None,
+    view: Annotated[str | None, Query(pattern="^(mine|team|unassigned|breaching)$")] = None,
 ) -> Page[TicketOut]:
     items, next_cursor = ticket_service.list_tickets(
         session, actor=actor, page=PageRequest(limit, cursor), status=status_, view=view

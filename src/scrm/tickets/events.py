@@ -51,3 +51,24 @@ class TicketSlaBreached(Event):
     due_at: str
     assignee_id: int | None
     team_id: int | None
+
+
+class TicketAssigned(Event):
+    """Routing (or a person) gave the ticket to an agent: the agent's notification acts on this."""
+
+    event_type: ClassVar[str] = "ticket.assigned"
+    ticket_id: int
+    assignee_id: int
+    team_id: int | None
+
+
+class TicketEscalated(Event):
+    """An escalation level fired: `notify_user_ids` are whom it reaches (assignee, team lead, manager);
+    `actions` what it did besides (raise_priority, reassign)."""
+
+    event_type: ClassVar[str] = "ticket.escalated"
+    ticket_id: int
+    clock: str
+    level: int
+    notify_user_ids: list[int]
+    actions: list[str]

@@ -17,6 +17,7 @@ from scrm.core.actors import Actor
 from scrm.core.events import Delivery, EventHandler
 from scrm.tickets import service
 from scrm.tickets.lifecycle import Action
+from scrm.tickets.routing import queue
 from scrm.tickets.schemas import Priority, TicketIn, TicketSource
 from scrm.tickets.timeline import record
 
@@ -82,4 +83,4 @@ HANDLERS = [
     EventHandler(OrderRefundChanged.event_type, "tickets.refund_changed", on_refund_changed),
     EventHandler(OrderAlertRaised.event_type, "tickets.order_alert", on_alert_raised),
 ]
-TIMER_HANDLERS = service.TIMER_HANDLERS
+TIMER_HANDLERS = [*service.TIMER_HANDLERS, *queue.TIMER_HANDLERS]

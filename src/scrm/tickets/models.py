@@ -54,6 +54,8 @@ class Ticket(IdMixin, TenantMixin, TimestampMixin, Base):
         Index(None, "tenant_id", "status", "id"),
         Index(None, "tenant_id", "assignee_id", "status"),
         Index(None, "tenant_id", "customer_id"),
+        # A team's queue: its tickets waiting for an agent.
+        Index(None, "tenant_id", "team_id", "queued_at"),
         # What a ticket raised by another domain's event was raised for (`refund:<id>`), once.
         UniqueConstraint("tenant_id", "source_ref"),
     )
@@ -72,6 +74,10 @@ class Ticket(IdMixin, TenantMixin, TimestampMixin, Base):
     team_id: Mapped[int | None] = mapped_column(BigId)
     assignee_id: Mapped[int | None] = mapped_column(BigId)
     region: Mapped[str | None] = mapped_column(String(50))
+    # Set while the ticket waits in its team's queue for an agent (routing/service.py).
+    queued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Skills an agent needs to take it (from its team's skills by category, or given).
+    required_skills: Mapped[list[str]] = mapped_column(JSON, default=list, nullable=False)
     custom: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
     sla_policy_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ticket_sla_policies.id"))
     due_first_response_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -176,6 +176,8 @@ class TicketIn(BaseModel):
     custom: dict[str, Any] = Field(default_factory=dict)
 
 
+    # Route to this team's queue (else the team serving the ticket's type and region).
+    team_id: int | None = None
 class TransitionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -226,6 +228,8 @@ class TicketOut(BaseModel):
     team_id: int | None
     assignee_id: int | None
     region: str | None
+    queued_at: datetime | None
+    required_skills: list[str]
     custom: dict[str, Any]
     sla_policy_id: int | None
     due_first_response_at: datetime | None

@@ -25,6 +25,8 @@ from scrm.tickets.events import TicketCompleted, TicketCreated, TicketStatusChan
 from scrm.tickets.lifecycle import PAUSED, Action, TicketStatus, allowed_actions, target_of
 from scrm.tickets.models import Ticket, TicketComment, TicketTimelineEntry
 from scrm.tickets.permissions import TicketPermission
+from scrm.tickets.routing import queue
+from scrm.tickets.routing.settings import team_ids_of
 from scrm.tickets.schemas import (
     CommentIn,
     CommentOut,
@@ -82,6 +84,7 @@ def create_ticket(
     record(
         session, ticket, "created", f"创建工单（{data.source.value}）", actor.label, priority=ticket.priority
     )
+    queue.route_new(session, ticket, now=now)
     publish(
         session,
         TicketCreated(
@@ -111,7 +114,8 @@ def list_tickets(
     status: TicketStatus | None = None,
     view: str | None = None,
 ) -> tuple[list[TicketOut], str | None]:
-    """Tickets, newest first. `view`: `mine` (assigned to the actor), `unassigned`, or `breaching`
+    """Tickets, newest first. `view`: `mine` (assigned to the actor), `team` (open tickets of the
+    actor's teams), `unassigned`, or `breaching`
     (open tickets whose resolution is due within the hour, or overdue)."""
     actor.require(TicketPermission.VIEW)
     query = tenant_select(Ticket, actor.tenant_id)
@@ -119,6 +123,9 @@ def list_tickets(
         query = query.where(Ticket.status == status.value)
     if view == "mine":
         query = query.where(Ticket.assignee_id == actor.user_id)
+    elif view == "team":
+        teams = team_ids_of(session, tenant_id=actor.tenant_id, user_id=actor.user_id)
+        query = query.where(Ticket.team_id.in_(teams), Ticket.status.notin_(["resolved", "closed"]))
     elif view == "unassigned":
         query = query.where(Ticket.assignee_id.is_(None), Ticket.status.notin_(["resolved", "closed"]))
     elif view == "breaching":
@@ -129,7 +136,7 @@ def list_tickets(
         )
     elif view is not None:
         raise ValidationFailed(
-            "unknown view", field_errors=[{"field": "view", "message": "mine, unassigned or breaching"}]
+            "unknown view", field_errors=[{"field": "view", "message": "mine, team, unassigned or breaching"}]
         )
     tickets, next_cursor = paginate(session, query, Ticket.id, page)
     return [render(ticket) for ticket in tickets], next_cursor
@@ -220,6 +227,7 @@ def _apply(
     elif target == TicketStatus.CLOSED:
         ticket.closed_at, ticket.outcome = now, outcome or ticket.outcome
         cancel(session, AUTO_CLOSE_KIND, str(ticket.id))
+    queue.on_status_change(session, ticket, previous, now=now)
     summary = f"{STATUS_ZH[previous]} → {STATUS_ZH[target]}" + (f"：{note}" if note else "")
     record(
         session,

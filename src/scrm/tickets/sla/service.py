@@ -57,7 +57,7 @@ def _checked(data: CalendarIn) -> dict[str, Any]:
     return values
 
 
-def _store(
+def save_named_row(
     session: Session, *, actor: Actor, model: Any, row_id: int | None, values: dict[str, Any], audit: str
 ) -> Any:
     """Create a `model` row from `values`, or replace the tenant's row `row_id` (404 when absent); its
@@ -104,7 +104,7 @@ def save_calendar(
     """Create a calendar, or replace the one with `calendar_id`. Deadlines already computed keep their
     times; new ones use the new hours."""
     actor.require(TicketPermission.SETTINGS_MANAGE)
-    row = _store(
+    row = save_named_row(
         session, actor=actor, model=CalendarRow, row_id=calendar_id, values=_checked(data), audit="calendar"
     )
     return CalendarOut.model_validate(row)
@@ -154,7 +154,7 @@ def save_policy(
     values["targets"] = {
         priority: target.model_dump(exclude_none=True) for priority, target in data.targets.items()
     }
-    row = _store(session, actor=actor, model=SlaPolicy, row_id=policy_id, values=values, audit="sla_policy")
+    row = save_named_row(session, actor=actor, model=SlaPolicy, row_id=policy_id, values=values, audit="sla_policy")
     return SlaPolicyOut.model_validate(row)
 
 

@@ -1,0 +1,1 @@
+"""Routing: teams, agents, the queue, overflow and the record of decisions."""

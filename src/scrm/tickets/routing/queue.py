@@ -1,0 +1,361 @@
+"""The queue at work: routing a new ticket, filling a team's queue whenever capacity may have freed
+up, releasing an agent's capacity, overflow and reassignment. Never commits.
+
+Concurrency (several API and worker processes on PostgreSQL): a fill first locks its team's row, so
+one transaction at a time assigns a team's queue; an agent's load grows only by a conditional update
+(`load < capacity AND status = 'online'`), so fills of different teams sharing an agent cannot put
+them over capacity either; updates to agents are made in user id order, so two fills never wait on
+each other's agents in a cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from scrm.core.clock import as_utc
+from scrm.core.errors import ValidationFailed
+from scrm.core.events import TimerDelivery, TimerHandler, publish
+from scrm.core.tenancy import get_in_tenant
+from scrm.core.timers import schedule
+from scrm.tickets.events import TicketAssigned
+from scrm.tickets.lifecycle import DONE, TicketStatus
+from scrm.tickets.models import Ticket
+from scrm.tickets.routing.assignment import (
+    PRIORITY_RANK,
+    AgentStatus,
+    AgentView,
+    Choice,
+    Strategy,
+    TeamView,
+    TicketView,
+    choose_team,
+    fill_queue,
+)
+from scrm.tickets.routing.models import Agent, RoutingDecision, Team, TeamMember
+from scrm.tickets.routing.sticky import sticky_user_ids
+from scrm.tickets.timeline import record
+
+OVERFLOW_KIND = "tickets.overflow"
+#: How many waiting tickets one round of a fill considers.
+QUEUE_PAGE = 500
+REASON_ZH = {
+    "round_robin": "轮流分配",
+    "least_load": "最少负载",
+    "sticky": "专属客服（上次处理人/导购）",
+    "sticky_unavailable_least_load": "专属客服不可用，按最少负载",
+    "no_eligible_agent": "暂无符合条件的客服，排队等待",
+    "no_free_capacity": "客服已满负荷，排队等待",
+}
+
+
+def team_view(team: Team) -> TeamView:
+    return TeamView(
+        id=team.id,
+        strategy=Strategy(team.strategy),
+        ticket_types=frozenset(team.ticket_types),
+        regions=frozenset(team.regions),
+        is_default=team.is_default,
+    )
+
+
+def decide(
+    session: Session,
+    ticket: Ticket,
+    kind: str,
+    reason: str,
+    *,
+    actor: str = "system",
+    strategy: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Record a routing step (and put it on the ticket's timeline)."""
+    session.add(
+        RoutingDecision(
+            tenant_id=ticket.tenant_id,
+            ticket_id=ticket.id,
+            kind=kind,
+            team_id=ticket.team_id,
+            assignee_id=ticket.assignee_id,
+            strategy=strategy,
+            reason=reason,
+            detail=detail or {},
+            actor=actor,
+        )
+    )
+    summary = {
+        "team": "进入团队队列",
+        "assigned": "分配给客服",
+        "queued": "排队等待分配",
+        "overflowed": "超时转入溢出团队",
+        "released": "释放处理人",
+        "reassigned": "重新分配",
+        "unrouted": "没有团队受理此类工单",
+    }[kind]
+    record(
+        session,
+        ticket,
+        f"routing.{kind}",
+        f"{summary}（{REASON_ZH.get(reason, reason)}）",
+        actor,
+        team_id=ticket.team_id,
+        assignee_id=ticket.assignee_id,
+        reason=reason,
+    )
+
+
+def route_new(session: Session, ticket: Ticket, *, now: datetime) -> None:
+    """A new ticket: choose its team (unless it names one), work out the skills it needs, put it in
+    the team's queue and fill the queue: it is assigned at once if an eligible agent has room and no
+    ticket ahead of it takes that room. A ticket naming another tenant's or an unknown team is a
+    field error."""
+    teams = session.scalars(select(Team).where(Team.tenant_id == ticket.tenant_id)).all()
+    if ticket.team_id is not None and all(team.id != ticket.team_id for team in teams):
+        raise ValidationFailed("no such team", field_errors=[{"field": "team_id", "message": "no such team"}])
+    if not teams:
+        return  # the tenant does not route: tickets are taken from the unassigned view by hand
+    if ticket.team_id is None:
+        chosen = choose_team(map(team_view, teams), ticket_type=ticket.ticket_type, region=ticket.region)
+        if chosen is None:
+            decide(session, ticket, "unrouted", "no_team")
+            return
+        ticket.team_id = chosen.id
+        reason = "team_match"
+    else:
+        reason = "given"
+    team = next(team for team in teams if team.id == ticket.team_id)
+    needed = team.skills_by_category.get(ticket.category or ticket.ticket_type, [])
+    ticket.required_skills = sorted({*ticket.required_skills, *needed})
+    ticket.queued_at = now
+    decide(session, ticket, "team", reason, detail={"required_skills": ticket.required_skills})
+    session.flush()
+    fill(session, team, now=now)
+    if ticket.assignee_id is None:
+        _arm_overflow(session, ticket, team, since=now)
+
+
+def _arm_overflow(session: Session, ticket: Ticket, team: Team, *, since: datetime) -> None:
+    """Move the ticket on to the team's overflow team if it still waits `overflow_after_minutes`
+    after `since` (when it joined this team's queue)."""
+    if team.overflow_team_id is None or not team.overflow_after_minutes:
+        return
+    due = as_utc(since) + timedelta(minutes=team.overflow_after_minutes)
+    schedule(
+        session,
+        OVERFLOW_KIND,
+        due,
+        {"ticket_id": ticket.id, "team_id": team.id},
+        f"{ticket.id}:{team.id}",
+        tenant_id=ticket.tenant_id,
+    )
+
+
+def _agents(session: Session, team: Team) -> list[AgentView]:
+    rows = session.execute(
+        select(Agent)
+        .join(TeamMember, (TeamMember.user_id == Agent.user_id) & (TeamMember.tenant_id == Agent.tenant_id))
+        .where(TeamMember.team_id == team.id, Agent.tenant_id == team.tenant_id)
+        .execution_options(populate_existing=True)
+    ).scalars()
+    return [
+        AgentView(
+            user_id=agent.user_id,
+            status=agent.status,
+            capacity=agent.capacity,
+            load=agent.load,
+            skills=frozenset(agent.skills),
+            regions=frozenset(agent.regions),
+            last_assigned_at=as_utc(agent.last_assigned_at) if agent.last_assigned_at else None,
+        )
+        for agent in rows
+    ]
+
+
+def _queue_page(session: Session, team: Team, after: tuple[int, datetime, int] | None) -> list[Ticket]:
+    rank = case(PRIORITY_RANK, value=Ticket.priority, else_=9)
+    query = select(Ticket).where(
+        Ticket.tenant_id == team.tenant_id,
+        Ticket.team_id == team.id,
+        Ticket.queued_at.is_not(None),
+        Ticket.assignee_id.is_(None),
+    )
+    if after is not None:
+        query = query.where(tuple_(rank, Ticket.queued_at, Ticket.id) > after)
+    return list(session.scalars(query.order_by(rank, Ticket.queued_at, Ticket.id).limit(QUEUE_PAGE)))
+
+
+def fill(session: Session, team: Team, *, now: datetime) -> int:
+    """Assign the team's waiting tickets, in queue order (priority, then waiting time), while its
+    online agents have room. Returns how many were assigned."""
+    session.execute(select(Team.id).where(Team.id == team.id).with_for_update())
+    agents = _agents(session, team)
+    assigned = 0
+    after: tuple[int, datetime, int] | None = None
+    while any(agent.free for agent in agents if agent.status == AgentStatus.ONLINE):
+        waiting = _queue_page(session, team, after)
+        if not waiting:
+            break
+        last = waiting[-1]
+        assert last.queued_at is not None
+        after = (PRIORITY_RANK.get(last.priority, 9), last.queued_at, last.id)
+        views = [_ticket_view(session, team, ticket) for ticket in waiting]
+        results, agents = fill_queue(Strategy(team.strategy), views, agents, now=now)
+        by_id = {ticket.id: ticket for ticket in waiting}
+        assigned += _apply(session, team, [(by_id[view.id], choice) for view, choice in results], now=now)
+        if len(waiting) < QUEUE_PAGE:
+            break
+    return assigned
+
+
+def _ticket_view(session: Session, team: Team, ticket: Ticket) -> TicketView:
+    sticky = sticky_user_ids(session, ticket) if team.strategy == Strategy.STICKY else ()
+    return TicketView(
+        id=ticket.id,
+        priority=ticket.priority,
+        region=ticket.region,
+        required_skills=frozenset(ticket.required_skills),
+        sticky_user_ids=sticky,
+    )
+
+
+def _apply(session: Session, team: Team, choices: list[tuple[Ticket, Choice]], *, now: datetime) -> int:
+    assigned = 0
+    chosen = sorted(
+        ((ticket, choice) for ticket, choice in choices if choice.user_id is not None),
+        key=lambda pair: (pair[1].user_id, pair[0].id),
+    )
+    for index, (ticket, choice) in enumerate(chosen):
+        assert choice.user_id is not None
+        if not _take_capacity(session, ticket.tenant_id, choice.user_id, now + timedelta(microseconds=index)):
+            continue  # another transaction took that room first: the ticket waits for the next fill
+        ticket.assignee_id, ticket.queued_at = choice.user_id, None
+        decide(session, ticket, "assigned", choice.reason, strategy=team.strategy, detail=choice.excluded)
+        publish(
+            session,
+            TicketAssigned(
+                tenant_id=ticket.tenant_id, ticket_id=ticket.id, assignee_id=choice.user_id, team_id=team.id
+            ),
+        )
+        assigned += 1
+    session.flush()
+    return assigned
+
+
+def _take_capacity(session: Session, tenant_id: int, user_id: int, stamp: datetime) -> bool:
+    result = session.execute(
+        update(Agent)
+        .where(
+            Agent.tenant_id == tenant_id,
+            Agent.user_id == user_id,
+            Agent.status == AgentStatus.ONLINE.value,
+            Agent.load < Agent.capacity,
+        )
+        .values(load=Agent.load + 1, last_assigned_at=stamp),
+        execution_options={"synchronize_session": False},
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def change_load(session: Session, tenant_id: int, user_id: int, delta: int) -> None:
+    """Count a ticket in or out of an agent's load without a capacity check (a reopened ticket goes
+    back to its agent; a finished one frees a place)."""
+    floor = Agent.load + delta
+    session.execute(
+        update(Agent)
+        .where(Agent.tenant_id == tenant_id, Agent.user_id == user_id)
+        .values(load=case((floor < 0, 0), else_=floor)),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def fill_for_agent(session: Session, tenant_id: int, user_id: int, *, now: datetime) -> int:
+    """An agent's capacity may have freed up (a ticket finished, they came online, their capacity
+    grew): fill the queues of their teams, lowest team id first."""
+    teams = session.scalars(
+        select(Team)
+        .join(TeamMember, TeamMember.team_id == Team.id)
+        .where(TeamMember.tenant_id == tenant_id, TeamMember.user_id == user_id)
+        .order_by(Team.id)
+    ).all()
+    return sum(fill(session, team, now=now) for team in teams)
+
+
+def on_status_change(session: Session, ticket: Ticket, previous: TicketStatus, *, now: datetime) -> None:
+    """Keep the assignee's load equal to their open tickets: a finished ticket frees a place (and the
+    queue moves on at once); a reopened one takes it back."""
+    target = TicketStatus(ticket.status)
+    if ticket.assignee_id is None:
+        if target in DONE:
+            ticket.queued_at = None  # finished while waiting: it leaves the queue
+        return
+    if target in DONE and previous not in DONE:
+        change_load(session, ticket.tenant_id, ticket.assignee_id, -1)
+        session.flush()
+        fill_for_agent(session, ticket.tenant_id, ticket.assignee_id, now=now)
+    elif previous in DONE and target not in DONE:
+        change_load(session, ticket.tenant_id, ticket.assignee_id, +1)
+
+
+def unassign(session: Session, ticket: Ticket, *, now: datetime, reason: str, actor: str) -> int | None:
+    """Take the ticket from its agent and put it back at the front of its team's queue (its original
+    waiting time keeps its place). Returns the former assignee."""
+    former = ticket.assignee_id
+    if former is None:
+        return None
+    if TicketStatus(ticket.status) not in DONE:
+        change_load(session, ticket.tenant_id, former, -1)
+    ticket.assignee_id = None
+    ticket.queued_at = ticket.created_at if ticket.team_id is not None else None
+    decide(session, ticket, "released", reason, actor=actor, detail={"former_assignee_id": former})
+    session.flush()
+    return former
+
+
+def reassign(session: Session, ticket: Ticket, *, now: datetime, reason: str, actor: str = "system") -> None:
+    """Give the ticket to another eligible agent of its team (escalation): the current agent is left
+    out of this choice; without anyone eligible it waits at the front of the queue."""
+    former = unassign(session, ticket, now=now, reason=reason, actor=actor)
+    team = get_in_tenant(session, Team, ticket.tenant_id, ticket.team_id) if ticket.team_id else None
+    if team is None:
+        return
+    agents = [agent for agent in _agents(session, team) if agent.user_id != former]
+    results, _ = fill_queue(Strategy(team.strategy), [_ticket_view(session, team, ticket)], agents, now=now)
+    choice = results[0][1]
+    if choice.user_id is not None and _take_capacity(session, ticket.tenant_id, choice.user_id, now):
+        ticket.assignee_id, ticket.queued_at = choice.user_id, None
+        decide(
+            session, ticket, "reassigned", reason, actor=actor, strategy=team.strategy, detail=choice.excluded
+        )
+    if former is not None:
+        fill_for_agent(session, ticket.tenant_id, former, now=now)
+
+
+def overflow(session: Session, timer: TimerDelivery) -> None:
+    """A ticket waited too long in a team's queue: it moves to the team's overflow team (keeping its
+    waiting time, so it is served there in turn) and that queue is filled."""
+    ticket = get_in_tenant(session, Ticket, timer.tenant_id or 0, timer.payload["ticket_id"])
+    if ticket is None or ticket.assignee_id is not None or ticket.team_id != timer.payload["team_id"]:
+        return
+    if TicketStatus(ticket.status) in DONE:
+        return
+    team = get_in_tenant(session, Team, ticket.tenant_id, ticket.team_id)
+    target = get_in_tenant(session, Team, ticket.tenant_id, team.overflow_team_id) if team else None
+    if team is None or target is None:
+        return
+    ticket.team_id = target.id
+    decide(session, ticket, "overflowed", "waited_too_long", detail={"from_team_id": team.id})
+    session.flush()
+    fill(session, target, now=timer.due_at)
+    if ticket.assignee_id is None:
+        _arm_overflow(session, ticket, target, since=timer.due_at)
+
+
+def fill_teams(session: Session, teams: Iterable[Team], *, now: datetime) -> int:
+    return sum(fill(session, team, now=now) for team in sorted(teams, key=lambda team: team.id))
+
+
+TIMER_HANDLERS = [TimerHandler(OVERFLOW_KIND, overflow)]
