@@ -154,7 +154,9 @@ def save_policy(
     values["targets"] = {
         priority: target.model_dump(exclude_none=True) for priority, target in data.targets.items()
     }
-    row = save_named_row(session, actor=actor, model=SlaPolicy, row_id=policy_id, values=values, audit="sla_policy")
+    row = save_named_row(
+        session, actor=actor, model=SlaPolicy, row_id=policy_id, values=values, audit="sla_policy"
+    )
     return SlaPolicyOut.model_validate(row)
 
 
