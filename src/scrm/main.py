@@ -237,7 +237,13 @@ def create_app(
     # WeCom callbacks skip routing (see `CallbackShortcut`), inside the body-size limit: the
     # middleware added last runs first.
     app.add_middleware(CallbackShortcut)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    from scrm.tickets.api_extras import upload_body_limit
+
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_request_body_bytes,
+        path_limits=[upload_body_limit(settings)],
+    )
     _install_error_handlers(app)
     _install_operational_routes(app)
 
@@ -256,6 +262,8 @@ def create_app(
     from scrm.system.api import router as system_router
     from scrm.system.jobs_api import router as jobs_router
     from scrm.tickets.api import router as tickets_router
+    from scrm.tickets.api_extras import public_router as ticket_ratings_public_router
+    from scrm.tickets.api_extras import router as ticket_extras_router
     from scrm.tickets.routing.api import router as ticket_routing_router
 
     # Platform callbacks first: routes match in order, and callbacks are the hottest path we serve.
@@ -272,6 +280,8 @@ def create_app(
     app.include_router(commerce_router)
     app.include_router(ticket_routing_router)
     app.include_router(tickets_router)
+    app.include_router(ticket_extras_router)
+    app.include_router(ticket_ratings_public_router)
     app.include_router(sync_router)
     app.include_router(connection_names_router)
     app.include_router(wecom_login_router)

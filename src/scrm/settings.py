@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     login_max_failures: int = 10
     login_failure_window_seconds: int = 15 * 60
     max_request_body_bytes: int = 1024 * 1024
+    # A ticket attachment's size limit (its upload's body may exceed `max_request_body_bytes`).
+    attachment_max_bytes: int = 10 * 1024 * 1024
     worker_lease_seconds: float = 30.0
     worker_batch_size: int = 100
     worker_batch_budget_seconds: float = 0.1

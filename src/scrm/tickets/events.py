@@ -25,13 +25,25 @@ class TicketStatusChanged(Event):
 
 
 class TicketCompleted(Event):
-    """The ticket is closed for good: settlement may release or claw back what it held for the order."""
+    """The ticket is closed for good: settlement may release or claw back what it held for the order.
+    `outcome` `merged`: closed as a duplicate of another ticket, which carries the real outcome when
+    it completes; settlement treats `merged` as no outcome."""
 
     event_type: ClassVar[str] = "ticket.completed"
     ticket_id: int
     customer_id: int | None
     order_id: int | None
     outcome: str | None
+
+
+class TicketRated(Event):
+    """The customer's satisfaction rating (1..5), given once, by staff on their behalf or by the
+    customer through a rating link. No handler yet (analytics and agent scores are later issues)."""
+
+    event_type: ClassVar[str] = "ticket.rated"
+    ticket_id: int
+    customer_id: int | None
+    score: int
 
 
 class TicketSlaWarned(Event):

@@ -93,7 +93,12 @@ class Ticket(IdMixin, TenantMixin, TimestampMixin, Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     outcome: Mapped[str | None] = mapped_column(String(20))
+    # Closed as a duplicate of this ticket (`merge.py`); always an unmerged ticket, never a chain.
+    merged_into_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("tickets.id"))
+    # The customer's satisfaction rating (1..5), given once (`rating.py`).
     rating: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class TicketComment(IdMixin, TenantMixin, Base):
@@ -105,6 +110,24 @@ class TicketComment(IdMixin, TenantMixin, Base):
     body: Mapped[str] = mapped_column(Text, nullable=False)
     # Internal notes are for staff; the others are replies to the customer (they stop the response clock).
     internal: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, nullable=False)
+
+
+class TicketAttachment(IdMixin, TenantMixin, Base):
+    """A file attached to a ticket (or one of its comments). The bytes live on disk, content-addressed
+    by `sha256` per tenant (`storage.py`); several rows may share one file."""
+
+    __tablename__ = "ticket_attachments"
+    __table_args__ = (Index(None, "tenant_id", "ticket_id", "id"),)
+
+    ticket_id: Mapped[int] = mapped_column(BigId, ForeignKey("tickets.id"), nullable=False)
+    comment_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ticket_comments.id"))
+    filename: Mapped[str] = mapped_column(String(255), nullable=False)
+    # What the content was sniffed to be (never the client's word).
+    content_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    uploaded_by: Mapped[str] = mapped_column(String(100), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, nullable=False)
 
 

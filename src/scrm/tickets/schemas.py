@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 
 class Priority(StrEnum):
@@ -153,12 +153,14 @@ class TicketSource(StrEnum):
 
 
 class Outcome(StrEnum):
-    """What completing the ticket meant for the order (settlement reads it)."""
+    """What completing the ticket meant for the order (settlement reads it). `merged`: closed as a
+    duplicate of another ticket (only by a merge; settlement treats it as no outcome)."""
 
     REFUND = "refund"
     RESEND = "resend"
     COMPENSATION = "compensation"
     NONE = "none"
+    MERGED = "merged"
 
 
 class TicketIn(BaseModel):
@@ -183,6 +185,13 @@ class TransitionIn(BaseModel):
 
     outcome: Outcome | None = None
     note: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("outcome")
+    @classmethod
+    def _not_merged(cls, value: Outcome | None) -> Outcome | None:
+        if value == Outcome.MERGED:
+            raise ValueError("a ticket is merged only by POST /api/v1/tickets/{id}/merge")
+        return value
 
 
 class CommentIn(BaseModel):
@@ -210,6 +219,23 @@ class CommentOut(BaseModel):
     body: str
     internal: bool
     created_at: datetime
+
+
+class AttachmentOut(BaseModel):
+    """`content_type` is what the content was sniffed to be; `url` downloads it (with the bearer)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    ticket_id: int
+    comment_id: int | None
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    created_at: datetime
+    url: str = ""
 
 
 class TicketOut(BaseModel):
@@ -240,6 +266,11 @@ class TicketOut(BaseModel):
     resolved_at: datetime | None
     closed_at: datetime | None
     outcome: str | None
+    # Set when the ticket was closed as a duplicate of that ticket.
+    merged_into_id: int | None = None
+    rating: int | None = None
+    rating_comment: str | None = None
+    rated_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
     # The transitions the ticket accepts now.
@@ -249,3 +280,52 @@ class TicketOut(BaseModel):
 class TicketDetailOut(TicketOut):
     comments: list[CommentOut]
     timeline: list[TimelineEntryOut]
+    attachments: list[AttachmentOut] = Field(default_factory=list)
+
+
+class DuplicateOut(BaseModel):
+    """A likely duplicate and why: `reasons` among `same_customer`, `same_order`, `same_type`,
+    `created_within_14_days` (always); `hours_apart` between the two tickets' creation."""
+
+    ticket: TicketOut
+    reasons: list[str]
+    hours_apart: float
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    into_ticket_id: int
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class MergeOut(BaseModel):
+    """The closed duplicate (`source`) and the ticket it now lives on (`target`)."""
+
+    source: TicketOut
+    target: TicketOut
+
+
+class RatingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    score: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class RatingLinkOut(BaseModel):
+    """`token` goes in the public rating endpoints; `url` is the customer's page for it."""
+
+    token: str
+    url: str
+    expires_at: datetime
+
+
+class PublicRatingOut(BaseModel):
+    """What the customer's rating page shows: no personal data, only the ticket's title and status."""
+
+    title: str
+    status: str
+    rated: bool
+    score: int | None
+    expires_at: datetime

@@ -21,8 +21,9 @@ from scrm.core.events import TimerDelivery, TimerHandler, publish
 from scrm.core.pagination import PageRequest, paginate
 from scrm.core.tenancy import get_in_tenant, require_in_tenant, tenant_select
 from scrm.core.timers import cancel, reschedule, schedule
+from scrm.tickets.attachments import attachments_of
 from scrm.tickets.events import TicketCompleted, TicketCreated, TicketStatusChanged
-from scrm.tickets.lifecycle import PAUSED, Action, TicketStatus, allowed_actions, target_of
+from scrm.tickets.lifecycle import DONE, PAUSED, Action, TicketStatus, allowed_actions, target_of
 from scrm.tickets.models import Ticket, TicketComment, TicketTimelineEntry
 from scrm.tickets.permissions import TicketPermission
 from scrm.tickets.routing import queue
@@ -159,6 +160,7 @@ def get_ticket(session: Session, *, actor: Actor, ticket_id: int) -> TicketDetai
         **render(ticket).model_dump(),
         comments=[CommentOut.model_validate(comment) for comment in comments],
         timeline=[TimelineEntryOut.model_validate(entry) for entry in timeline],
+        attachments=attachments_of(session, ticket),
     )
 
 
@@ -210,6 +212,42 @@ def _apply(
                 {"field": "action", "message": f"allowed: {', '.join(allowed) or 'none'}", "allowed": allowed}
             ],
         )
+    _move(session, ticket, action.value, target, actor=actor, outcome=outcome, note=note)
+
+
+def close_as_merged(session: Session, ticket: Ticket, *, into: Ticket, actor: str, note: str) -> None:
+    """Close a ticket not yet resolved or closed as a duplicate of `into` (the merge's own move, not
+    one of lifecycle's actions: it needs a target): its clocks stop and it completes like any closed
+    ticket (`ticket.status_changed` with action `merge`, `ticket.completed` with outcome `merged`).
+    Raises Conflict for a resolved or closed ticket. The caller checks the merge is allowed."""
+    previous = TicketStatus(ticket.status)
+    if previous in DONE:
+        raise Conflict(f"a {previous.value} ticket cannot be merged")
+    ticket.merged_into_id = into.id
+    _move(
+        session,
+        ticket,
+        "merge",
+        TicketStatus.CLOSED,
+        actor=actor,
+        outcome="merged",
+        note=note,
+        detail={"into_ticket_id": into.id},
+    )
+
+
+def _move(
+    session: Session,
+    ticket: Ticket,
+    action: str,
+    target: TicketStatus,
+    *,
+    actor: str,
+    outcome: str | None,
+    note: str | None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    previous = TicketStatus(ticket.status)
     now = utcnow()
     ticket.status = target.value
     if target in PAUSED:
@@ -220,31 +258,34 @@ def _apply(
         ticket.resolved_at, ticket.outcome = now, outcome or ticket.outcome
         clocks.stop(session, ticket)
         _arm_auto_close(session, ticket, now + REOPEN_WINDOW)
-    elif action == Action.REOPEN:
+    elif action == Action.REOPEN.value:
         ticket.resolved_at = None
         cancel(session, AUTO_CLOSE_KIND, str(ticket.id))
         clocks.restart(session, ticket)
     elif target == TicketStatus.CLOSED:
         ticket.closed_at, ticket.outcome = now, outcome or ticket.outcome
         cancel(session, AUTO_CLOSE_KIND, str(ticket.id))
+        if previous not in DONE:
+            clocks.stop(session, ticket)  # closed straight from an open status (a merge)
     queue.on_status_change(session, ticket, previous, now=now)
     summary = f"{STATUS_ZH[previous]} → {STATUS_ZH[target]}" + (f"：{note}" if note else "")
     record(
         session,
         ticket,
-        f"status.{action.value}",
+        f"status.{action}",
         summary,
         actor,
         previous=previous.value,
         status=target.value,
         outcome=ticket.outcome,
+        **(detail or {}),
     )
     publish(
         session,
         TicketStatusChanged(
             tenant_id=ticket.tenant_id,
             ticket_id=ticket.id,
-            action=action.value,
+            action=action,
             previous_status=previous.value,
             status=target.value,
         ),
