@@ -170,7 +170,7 @@ def test_warnings_and_breaches_fire_once_from_durable_timers(
 ) -> None:
     setup_sla(client, owner)
     ticket = new_ticket(client, owner)
-    breached_before = unrouted("ticket.sla_breached")
+    breached_before, escalated_before = unrouted("ticket.sla_breached"), unrouted("ticket.escalated")
     registry = build_registry()
     config = WorkerConfig(batch_size=50, lease_seconds=30, max_attempts=3)
     # Past the resolution due time (15:30): both clocks warn and breach.
@@ -182,11 +182,14 @@ def test_warnings_and_breaches_fire_once_from_durable_timers(
     with committing_factory() as session:
         row = session.get(Ticket, ticket["id"])
         assert row is not None
+        # Level 1 of the default escalation (notify the assignee) acts at each breach.
         assert set(row.sla_marks) == {
             "first_response.warning",
             "first_response.breach",
+            "first_response.escalation.1",
             "resolution.warning",
             "resolution.breach",
+            "resolution.escalation.1",
         }
         kinds = session.scalars(
             select(TicketTimelineEntry.kind).where(
@@ -197,11 +200,14 @@ def test_warnings_and_breaches_fire_once_from_durable_timers(
             [
                 "sla.first_response.warning",
                 "sla.first_response.breach",
+                "sla.first_response.escalation",
                 "sla.resolution.warning",
                 "sla.resolution.breach",
+                "sla.resolution.escalation",
             ]
         )
     assert unrouted("ticket.sla_breached") == breached_before + 2
+    assert unrouted("ticket.escalated") == escalated_before + 2
 
 
 def test_a_paused_ticket_does_not_breach_and_resolving_stops_the_clocks(

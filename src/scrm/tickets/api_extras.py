@@ -15,11 +15,11 @@ from scrm.tickets.filetypes import TEXT, content_disposition
 from scrm.tickets.schemas import (
     AttachmentOut,
     DuplicateOut,
-    MergeIn,
-    MergeOut,
     PublicRatingOut,
     RatingIn,
     RatingLinkOut,
+    TicketMergeIn,
+    TicketMergeOut,
     TicketOut,
 )
 from scrm.tickets.storage import AttachmentStore
@@ -52,8 +52,10 @@ def list_duplicates(ticket_id: int, actor: CurrentActor, session: DbSession) -> 
     return merge.find_duplicates(session, actor=actor, ticket_id=ticket_id)
 
 
-@router.post("/{ticket_id}/merge", response_model=MergeOut)
-def merge_ticket(ticket_id: int, data: MergeIn, actor: CurrentActor, session: DbSession) -> MergeOut:
+@router.post("/{ticket_id}/merge", response_model=TicketMergeOut)
+def merge_ticket(
+    ticket_id: int, data: TicketMergeIn, actor: CurrentActor, session: DbSession
+) -> TicketMergeOut:
     """Close this ticket as a duplicate of `into_ticket_id` (outcome `merged`). 409 with the reason
     when not allowed: into itself, a source already merged/closed/resolved, a closed or merged target,
     another customer's ticket."""

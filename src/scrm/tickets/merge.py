@@ -31,7 +31,7 @@ from scrm.tickets import service
 from scrm.tickets.lifecycle import DONE, TicketStatus
 from scrm.tickets.models import Ticket, TicketComment
 from scrm.tickets.permissions import TicketPermission
-from scrm.tickets.schemas import DuplicateOut, MergeIn, MergeOut
+from scrm.tickets.schemas import DuplicateOut, TicketMergeIn, TicketMergeOut
 from scrm.tickets.timeline import record
 
 DUPLICATE_WINDOW = timedelta(days=14)
@@ -94,7 +94,7 @@ def _different_customers(one: Ticket, other: Ticket) -> bool:
     )
 
 
-def merge_ticket(session: Session, *, actor: Actor, ticket_id: int, data: MergeIn) -> MergeOut:
+def merge_ticket(session: Session, *, actor: Actor, ticket_id: int, data: TicketMergeIn) -> TicketMergeOut:
     """Close ticket `ticket_id` as a duplicate of `data.into_ticket_id` (see the module docstring)."""
     actor.require(TicketPermission.EDIT)
     if data.into_ticket_id == ticket_id:
@@ -154,7 +154,7 @@ def merge_ticket(session: Session, *, actor: Actor, ticket_id: int, data: MergeI
         redirected_ticket_ids=sorted(redirected),
     )
     session.flush()
-    return MergeOut(source=service.render(source), target=service.render(target))
+    return TicketMergeOut(source=service.render(source), target=service.render(target))
 
 
 def _check_mergeable(session: Session, source: Ticket, target: Ticket) -> None:

@@ -43,6 +43,8 @@ class SlaPolicy(IdMixin, TenantMixin, TimestampMixin, Base):
     targets: Mapped[dict[str, dict[str, Any]]] = mapped_column(JSON, nullable=False)
     # Warn when this share of a target has elapsed.
     warning_percent: Mapped[int] = mapped_column(Integer, default=80, nullable=False)
+    # What happens after a breach (`schemas.EscalationLevel`s): level 1 at the breach, then later ones.
+    escalation: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, nullable=False)
 
 
 class Ticket(IdMixin, TenantMixin, TimestampMixin, Base):
@@ -81,6 +83,9 @@ class Ticket(IdMixin, TenantMixin, TimestampMixin, Base):
     custom: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
     sla_policy_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ticket_sla_policies.id"))
     due_first_response_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Runs while the customer awaits an answer to a later message (after the first response).
+    due_next_response_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    warn_next_response_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     due_resolution_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # When each clock's warning falls (the policy's share of its target elapsed).
     warn_first_response_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -110,6 +115,8 @@ class TicketComment(IdMixin, TenantMixin, Base):
     body: Mapped[str] = mapped_column(Text, nullable=False)
     # Internal notes are for staff; the others are replies to the customer (they stop the response clock).
     internal: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # Written by the customer (staff replies are the others).
+    from_customer: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, nullable=False)
 
 

@@ -292,14 +292,14 @@ class DuplicateOut(BaseModel):
     hours_apart: float
 
 
-class MergeIn(BaseModel):
+class TicketMergeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     into_ticket_id: int
     note: str | None = Field(default=None, max_length=2000)
 
 
-class MergeOut(BaseModel):
+class TicketMergeOut(BaseModel):
     """The closed duplicate (`source`) and the ticket it now lives on (`target`)."""
 
     source: TicketOut

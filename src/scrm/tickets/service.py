@@ -323,28 +323,35 @@ def auto_close(session: Session, timer: TimerDelivery) -> None:
 
 
 def add_comment(session: Session, *, actor: Actor, ticket_id: int, data: CommentIn) -> CommentOut:
-    """A comment; a reply to the customer (not internal) stops the first-response clock."""
+    """A comment. A reply to the customer (not internal) stops the response clocks; a message from
+    the customer starts a round of the next-response clock and resumes a ticket waiting on them."""
     actor.require(TicketPermission.EDIT)
     ticket = require_in_tenant(session, Ticket, actor.tenant_id, ticket_id)
     if TicketStatus(ticket.status) == TicketStatus.CLOSED:
         raise Conflict("a closed ticket takes no comments")
+    if data.from_customer and data.internal:
+        raise ValidationFailed(
+            "a customer's message is not an internal note",
+            field_errors=[{"field": "internal", "message": "false for a customer's message"}],
+        )
     comment = TicketComment(
         tenant_id=ticket.tenant_id,
         ticket_id=ticket.id,
         author=actor.label,
         body=data.body,
         internal=data.internal,
+        from_customer=data.from_customer,
     )
     session.add(comment)
-    if not data.internal:
-        clocks.responded(session, ticket, now=utcnow())
-    record(
-        session,
-        ticket,
-        "comment.internal" if data.internal else "comment.reply",
-        data.body[:100],
-        actor.label,
-    )
+    now = utcnow()
+    if data.from_customer:
+        if TicketStatus(ticket.status) == TicketStatus.WAITING_CUSTOMER:
+            apply_system_action(session, ticket, Action.RESUME, note="客户已回复")
+        clocks.customer_wrote(session, ticket, now=now)
+    elif not data.internal:
+        clocks.responded(session, ticket, now=now)
+    kind = "customer" if data.from_customer else "internal" if data.internal else "reply"
+    record(session, ticket, f"comment.{kind}", data.body[:100], actor.label)
     session.flush()
     return CommentOut.model_validate(comment)
 

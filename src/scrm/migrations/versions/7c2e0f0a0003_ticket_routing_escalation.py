@@ -1,4 +1,5 @@
-"""ticket routing: teams, members, agents, routing decisions; tickets' queue columns
+"""ticket routing: teams, members, agents, routing decisions; tickets' queue columns; escalation
+levels of SLA policies; the next-response clock; customers' messages among comments
 
 Revision ID: 7c2e0f0a0003
 Revises: 7c2e0f0a0002
@@ -103,10 +104,22 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('queued_at', scrm.core.db.UtcDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('required_skills', sa.JSON(), nullable=False, server_default='[]'))
         batch_op.create_index(batch_op.f('ix_tickets_tenant_id_team_id_queued_at'), ['tenant_id', 'team_id', 'queued_at'], unique=False)
+        batch_op.add_column(sa.Column('due_next_response_at', scrm.core.db.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('warn_next_response_at', scrm.core.db.UtcDateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('ticket_sla_policies', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('escalation', sa.JSON(), nullable=False, server_default='[]'))
+    with op.batch_alter_table('ticket_comments', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('from_customer', sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('ticket_comments', schema=None) as batch_op:
+        batch_op.drop_column('from_customer')
+    with op.batch_alter_table('ticket_sla_policies', schema=None) as batch_op:
+        batch_op.drop_column('escalation')
     with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.drop_column('warn_next_response_at')
+        batch_op.drop_column('due_next_response_at')
         batch_op.drop_index(batch_op.f('ix_tickets_tenant_id_team_id_queued_at'))
         batch_op.drop_column('required_skills')
         batch_op.drop_column('queued_at')

@@ -1,11 +1,17 @@
-"""A ticket's SLA clocks: first response and resolution, each with a warning and a breach.
+"""A ticket's SLA clocks: first response, next response and resolution, each with a warning, a
+breach and the escalation levels after it.
 
 Due times are computed on the policy's business calendar when the ticket is created, stored on the
 ticket and armed as durable timers (`tickets.sla`, key `<ticket>:<clock>:<stage>`), so they fire
 within a worker's wake-up of the due instant, not on a polling round. Waiting on the customer or a
 third party pauses the clocks: their timers are cancelled, and on resuming the business time that was
-left is counted again from then. Each warning and breach fires once (`Ticket.sla_marks`), whatever
-restarts or retries happen. Never commits.
+left is counted again from then. Each warning, breach and escalation level fires once
+(`Ticket.sla_marks`), whatever restarts or retries happen.
+
+The next-response clock runs while a customer's later message (after the first response) waits for
+an answer: it starts at the customer's message and stops at the next reply; each such round is a new
+run of the clock, with its own marks. Escalation levels after a breach are armed one at a time, as
+timers `<ticket>:<clock>:escalation<N>` (`escalation.py` says what they do). Never commits.
 """
 
 from __future__ import annotations
@@ -18,19 +24,27 @@ from sqlalchemy.orm import Session
 from scrm.core.clock import as_utc, utcnow
 from scrm.core.events import Event, TimerDelivery, TimerHandler, publish_many
 from scrm.core.tenancy import get_in_tenant
-from scrm.core.timers import cancel, reschedule, schedule
+from scrm.core.timers import cancel_many, reschedule, schedule
 from scrm.tickets.events import TicketSlaBreached, TicketSlaWarned
 from scrm.tickets.lifecycle import DONE, TicketStatus
 from scrm.tickets.models import CalendarRow, SlaPolicy, Ticket
+from scrm.tickets.sla import escalation
 from scrm.tickets.sla.calendar import BusinessCalendar, add_business_seconds, business_seconds_between
 from scrm.tickets.sla.service import business_calendar
 from scrm.tickets.timeline import record
 
 TIMER_KIND = "tickets.sla"
-CLOCKS = ("first_response", "resolution")
+CLOCKS = ("first_response", "next_response", "resolution")
 STAGES = ("warning", "breach")
-_TARGET = {"first_response": "first_response_minutes", "resolution": "resolution_minutes"}
-CLOCK_ZH = {"first_response": "首次响应", "resolution": "解决"}
+#: Escalation levels after the first (which acts at the breach) have timers of their own.
+MAX_LEVELS = 5
+_TIMER_STAGES = (*STAGES, *(f"escalation{level}" for level in range(2, MAX_LEVELS + 1)))
+_TARGET = {
+    "first_response": "first_response_minutes",
+    "next_response": "next_response_minutes",
+    "resolution": "resolution_minutes",
+}
+CLOCK_ZH = {"first_response": "首次响应", "next_response": "下次响应", "resolution": "解决"}
 
 
 def policy_for(session: Session, tenant_id: int, ticket_type: str) -> SlaPolicy | None:
@@ -62,16 +76,17 @@ def _key(ticket: Ticket, clock: str, stage: str) -> str:
     return f"{ticket.id}:{clock}:{stage}"
 
 
-def _arm(session: Session, ticket: Ticket, clock: str, stage: str, due_at: datetime) -> None:
-    payload = {"ticket_id": ticket.id, "clock": clock, "stage": stage}
+def _arm(
+    session: Session, ticket: Ticket, clock: str, stage: str, due_at: datetime, level: int | None = None
+) -> None:
+    payload = {"ticket_id": ticket.id, "clock": clock, "stage": stage, "level": level}
     if reschedule(session, TIMER_KIND, _key(ticket, clock, stage), due_at) is None:
         schedule(session, TIMER_KIND, due_at, payload, _key(ticket, clock, stage), tenant_id=ticket.tenant_id)
 
 
 def _disarm(session: Session, ticket: Ticket, clocks: tuple[str, ...] = CLOCKS) -> None:
-    for clock in clocks:
-        for stage in STAGES:
-            cancel(session, TIMER_KIND, _key(ticket, clock, stage))
+    keys = [_key(ticket, clock, stage) for clock in clocks for stage in _TIMER_STAGES]
+    cancel_many(session, TIMER_KIND, keys)
 
 
 def _set(ticket: Ticket, clock: str, due: datetime | None, warn: datetime | None) -> None:
@@ -85,7 +100,9 @@ def _running(ticket: Ticket, clock: str) -> bool:
     return not (clock == "first_response" and ticket.first_responded_at is not None)
 
 
-def _arm_running(session: Session, ticket: Ticket) -> None:
+def _arm_running(session: Session, ticket: Ticket, *, now: datetime | None = None) -> None:
+    """Arm the stages of the running clocks that have not fired; for a clock already breached, its
+    next escalation level (counted again from `now` after a pause, since escalation stood still)."""
     for clock in CLOCKS:
         if not _running(ticket, clock):
             continue
@@ -93,6 +110,35 @@ def _arm_running(session: Session, ticket: Ticket) -> None:
             due = getattr(ticket, column)
             if due is not None and f"{clock}.{stage}" not in ticket.sla_marks:
                 _arm(session, ticket, clock, stage, as_utc(due))
+        if f"{clock}.breach" in ticket.sla_marks:
+            _arm_next_level(session, ticket, clock, since=now)
+
+
+def _fired_levels(ticket: Ticket, clock: str) -> int:
+    marks = [mark for mark in ticket.sla_marks if mark.startswith(f"{clock}.escalation.")]
+    return max((int(mark.rsplit(".", 1)[1]) for mark in marks), default=1)
+
+
+def _arm_next_level(session: Session, ticket: Ticket, clock: str, *, since: datetime | None = None) -> None:
+    """Arm the escalation level after the last one fired, counted from the breach (or from `since`
+    when the clock resumes after a pause: the time already waited at the breach is not given back)."""
+    found = _calendar(session, ticket)
+    due_at = getattr(ticket, f"due_{clock}_at")
+    if found is None or due_at is None:
+        return
+    policy, calendar = found
+    fired = _fired_levels(ticket, clock)
+    base = as_utc(due_at)
+    if since is not None:
+        configured = escalation.levels(policy)
+        if fired >= len(configured):
+            return
+        step = configured[fired].after_minutes - configured[fired - 1].after_minutes
+        due = add_business_seconds(calendar, since, step * 60)
+    else:
+        due = escalation.next_due(policy, calendar, base, fired)  # type: ignore[assignment]
+    if due is not None:
+        _arm(session, ticket, clock, f"escalation{fired + 1}", due, level=fired + 1)
 
 
 def start(session: Session, ticket: Ticket, *, now: datetime) -> None:
@@ -106,7 +152,7 @@ def start(session: Session, ticket: Ticket, *, now: datetime) -> None:
     targets = policy.targets.get(ticket.priority, {})
     for clock in CLOCKS:
         minutes = targets.get(_TARGET[clock])
-        if not minutes:
+        if not minutes or clock == "next_response":  # it starts at a customer's later message
             _set(ticket, clock, None, None)
             continue
         budget = minutes * 60
@@ -143,7 +189,7 @@ def resume(session: Session, ticket: Ticket, *, now: datetime) -> None:
                 _shifted(calendar, due, paused_at, now),
                 _shifted(calendar, warn, paused_at, now),
             )
-    _arm_running(session, ticket)
+    _arm_running(session, ticket, now=now)
 
 
 def _shifted(
@@ -158,10 +204,40 @@ def _shifted(
 
 
 def responded(session: Session, ticket: Ticket, *, now: datetime) -> None:
-    """A reply reached the customer: the first-response clock stops (if it was running)."""
+    """A reply reached the customer: the first-response clock stops (if it was running), and so does
+    the next-response clock of the round the customer was waiting on."""
     if ticket.first_responded_at is None:
         ticket.first_responded_at = now
         _disarm(session, ticket, ("first_response",))
+    if ticket.due_next_response_at is not None:
+        _set(ticket, "next_response", None, None)
+        _disarm(session, ticket, ("next_response",))
+
+
+def customer_wrote(session: Session, ticket: Ticket, *, now: datetime) -> None:
+    """The customer wrote again after the first response: a round of the next-response clock starts
+    (unless one already runs: the oldest unanswered message counts). Before the first response the
+    first-response clock is still the one running."""
+    if ticket.first_responded_at is None or ticket.due_next_response_at is not None:
+        return
+    found = _calendar(session, ticket)
+    if found is None:
+        return
+    policy, calendar = found
+    minutes = policy.targets.get(ticket.priority, {}).get(_TARGET["next_response"])
+    if not minutes:
+        return
+    budget = minutes * 60
+    ticket.sla_marks = {
+        mark: value for mark, value in ticket.sla_marks.items() if not mark.startswith("next_response.")
+    }
+    _set(
+        ticket,
+        "next_response",
+        add_business_seconds(calendar, now, budget),
+        add_business_seconds(calendar, now, budget * policy.warning_percent / 100),
+    )
+    _arm_running(session, ticket)
 
 
 def stop(session: Session, ticket: Ticket) -> None:
@@ -191,6 +267,8 @@ def _fire_one(session: Session, ticket: Ticket, timer: TimerDelivery) -> list[Ev
     clock, stage = timer.payload["clock"], timer.payload["stage"]
     if not _running(ticket, clock):
         return []
+    if stage.startswith("escalation"):
+        return _escalate(session, ticket, clock, int(timer.payload["level"]))
     column = f"due_{clock}_at" if stage == "breach" else f"warn_{clock}_at"
     due = getattr(ticket, column)
     mark = f"{clock}.{stage}"
@@ -209,8 +287,9 @@ def _fire_one(session: Session, ticket: Ticket, timer: TimerDelivery) -> list[Ev
                 assignee_id=ticket.assignee_id,
             )
         ]
-    record(session, ticket, f"sla.{clock}.breach", f"{CLOCK_ZH[clock]}已超时，通知处理人", "system", level=1)
+    record(session, ticket, f"sla.{clock}.breach", f"{CLOCK_ZH[clock]}已超时", "system")
     return [
+        *_escalate(session, ticket, clock, 1),
         TicketSlaBreached(
             tenant_id=ticket.tenant_id,
             ticket_id=ticket.id,
@@ -218,8 +297,20 @@ def _fire_one(session: Session, ticket: Ticket, timer: TimerDelivery) -> list[Ev
             due_at=due_text,
             assignee_id=ticket.assignee_id,
             team_id=ticket.team_id,
-        )
+        ),
     ]
+
+
+def _escalate(session: Session, ticket: Ticket, clock: str, level: int) -> list[Event]:
+    """Level `level` of the clock's escalation, once; then the next level is armed."""
+    mark = f"{clock}.escalation.{level}"
+    found = _calendar(session, ticket)
+    if mark in ticket.sla_marks or found is None:
+        return []
+    ticket.sla_marks = {**ticket.sla_marks, mark: utcnow().isoformat()}
+    event = escalation.run_level(session, ticket, found[0], clock, level, now=utcnow())
+    _arm_next_level(session, ticket, clock)
+    return [event] if event is not None else []
 
 
 TIMER_HANDLERS = [TimerHandler.batched(TIMER_KIND, fire)]

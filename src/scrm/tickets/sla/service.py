@@ -150,6 +150,7 @@ def save_policy(
         raise ValidationFailed(
             "no targets", field_errors=[{"field": "targets", "message": "set at least one target"}]
         )
+    _check_escalation(data)
     values = data.model_dump(mode="json")
     values["targets"] = {
         priority: target.model_dump(exclude_none=True) for priority, target in data.targets.items()
@@ -158,6 +159,21 @@ def save_policy(
         session, actor=actor, model=SlaPolicy, row_id=policy_id, values=values, audit="sla_policy"
     )
     return SlaPolicyOut.model_validate(row)
+
+
+def _check_escalation(data: SlaPolicyIn) -> None:
+    errors = []
+    if data.escalation[0].after_minutes != 0:
+        errors.append(
+            {"field": "escalation.0.after_minutes", "message": "the first level acts at the breach: 0"}
+        )
+    for index in range(1, len(data.escalation)):
+        if data.escalation[index].after_minutes <= data.escalation[index - 1].after_minutes:
+            errors.append(
+                {"field": f"escalation.{index}.after_minutes", "message": "later levels come later"}
+            )
+    if errors:
+        raise ValidationFailed("the escalation levels are not in order", field_errors=errors)
 
 
 def preview_deadline(
