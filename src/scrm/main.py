@@ -251,6 +251,8 @@ def create_app(
     from scrm.commerce.api import router as commerce_router
     from scrm.customers.api import router as customers_router
     from scrm.customers.api import segments_router
+    from scrm.forms.api import public_router as public_forms_router
+    from scrm.forms.api import router as forms_router
     from scrm.identity.api import router as identity_router
     from scrm.platforms.api import router as platforms_router
     from scrm.platforms.shops.receiver import PUSH_ROUTES
@@ -278,6 +280,8 @@ def create_app(
     app.include_router(segments_router)
     app.include_router(channels_router)
     app.include_router(commerce_router)
+    app.include_router(forms_router)
+    app.include_router(public_forms_router)
     app.include_router(ticket_routing_router)
     app.include_router(tickets_router)
     app.include_router(ticket_extras_router)

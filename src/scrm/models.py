@@ -10,6 +10,7 @@ from scrm.core import outbox_models as _core_tables  # noqa: F401
 from scrm.core import shared_state as _shared_state  # noqa: F401
 from scrm.core.db import Base
 from scrm.customers import models as _customers  # noqa: F401
+from scrm.forms import models as _forms  # noqa: F401
 from scrm.identity import models as _identity  # noqa: F401
 from scrm.platforms import models as _platforms  # noqa: F401
 from scrm.staff import models as _staff  # noqa: F401

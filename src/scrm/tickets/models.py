@@ -81,6 +81,8 @@ class Ticket(IdMixin, TenantMixin, TimestampMixin, Base):
     # Skills an agent needs to take it (from its team's skills by category, or given).
     required_skills: Mapped[list[str]] = mapped_column(JSON, default=list, nullable=False)
     custom: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, nullable=False)
+    # The form version `custom` was validated against (the forms domain's id; None: no form).
+    form_version_id: Mapped[int | None] = mapped_column(BigId)
     sla_policy_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ticket_sla_policies.id"))
     due_first_response_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Runs while the customer awaits an answer to a later message (after the first response).

@@ -257,6 +257,8 @@ class TicketOut(BaseModel):
     queued_at: datetime | None
     required_skills: list[str]
     custom: dict[str, Any]
+    # The form version `custom` follows (its labels: `TicketDetailOut.form`).
+    form_version_id: int | None = None
     sla_policy_id: int | None
     due_first_response_at: datetime | None
     due_resolution_at: datetime | None
@@ -277,9 +279,21 @@ class TicketOut(BaseModel):
     actions: list[str] = Field(default_factory=list)
 
 
+class TicketFormOut(BaseModel):
+    """The form version a ticket's custom fields follow: its JSON Schema and UI hints (labels)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    form_id: int
+    version: int
+    schema_: dict[str, Any] = Field(alias="schema")
+    ui: dict[str, Any]
+
+
 class TicketDetailOut(TicketOut):
     comments: list[CommentOut]
     timeline: list[TimelineEntryOut]
+    form: TicketFormOut | None = None
     attachments: list[AttachmentOut] = Field(default_factory=list)
 
 

@@ -21,6 +21,7 @@ from scrm.core.events import TimerDelivery, TimerHandler, publish
 from scrm.core.pagination import PageRequest, paginate
 from scrm.core.tenancy import get_in_tenant, require_in_tenant, tenant_select
 from scrm.core.timers import cancel, reschedule, schedule
+from scrm.forms import service as forms_service
 from scrm.tickets.attachments import attachments_of
 from scrm.tickets.events import TicketCompleted, TicketCreated, TicketStatusChanged
 from scrm.tickets.lifecycle import DONE, PAUSED, Action, TicketStatus, allowed_actions, target_of
@@ -71,13 +72,22 @@ def create_ticket(
         and (existing := find_by_source(session, actor.tenant_id, source_ref)) is not None
     ):
         return render(existing)
+    # The custom fields follow the form of the ticket's type, if it has one (422 otherwise).
+    fields = forms_service.check_ticket_fields(
+        session,
+        tenant_id=actor.tenant_id,
+        ticket_type=data.ticket_type,
+        custom=data.custom,
+        source_ref=source_ref,
+    )
     now = utcnow()
     ticket = Ticket(
         tenant_id=actor.tenant_id,
         status=TicketStatus.NEW.value,
         sla_marks={},
         source_ref=source_ref,
-        **data.model_dump(mode="json"),
+        form_version_id=fields.form_version_id,
+        **data.model_dump(mode="json") | {"custom": fields.custom},
     )
     session.add(ticket)
     session.flush()
@@ -160,6 +170,9 @@ def get_ticket(session: Session, *, actor: Actor, ticket_id: int) -> TicketDetai
         **render(ticket).model_dump(),
         comments=[CommentOut.model_validate(comment) for comment in comments],
         timeline=[TimelineEntryOut.model_validate(entry) for entry in timeline],
+        form=forms_service.ticket_form(
+            session, tenant_id=actor.tenant_id, form_version_id=ticket.form_version_id
+        ),
         attachments=attachments_of(session, ticket),
     )
 
