@@ -61,7 +61,32 @@ class Targets(BaseModel):
     resolution_minutes: int | None = Field(default=None, ge=1, le=MAX_TARGET_MINUTES)
 
 
+class EscalationRole(StrEnum):
+    ASSIGNEE = "assignee"
+    TEAM_LEAD = "team_lead"
+    MANAGER = "manager"
+
+
+class EscalationLevel(BaseModel):
+    """What a level of escalation does, `after_minutes` business minutes after the breach (level 1:
+    0, at the breach): notify people, raise the priority one step, reassign within the team."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    after_minutes: int = Field(ge=0, le=MAX_TARGET_MINUTES)
+    notify: list[EscalationRole] = Field(default_factory=list, max_length=3)
+    raise_priority: bool = False
+    reassign: bool = False
+
+
+def default_escalation() -> list[EscalationLevel]:
+    return [EscalationLevel(after_minutes=0, notify=[EscalationRole.ASSIGNEE])]
+
+
 class SlaPolicyIn(BaseModel):
+    """`escalation`: the levels that act when a clock breaches, the first at the breach, the others
+    later in increasing business minutes."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100)
@@ -69,6 +94,7 @@ class SlaPolicyIn(BaseModel):
     ticket_type: str | None = Field(default=None, max_length=64)
     targets: dict[Priority, Targets]
     warning_percent: int = Field(default=80, ge=1, le=99)
+    escalation: list[EscalationLevel] = Field(default_factory=default_escalation, min_length=1, max_length=5)
 
 
 class SlaPolicyOut(BaseModel):
@@ -80,6 +106,7 @@ class SlaPolicyOut(BaseModel):
     ticket_type: str | None
     targets: dict[Priority, Targets]
     warning_percent: int
+    escalation: list[EscalationLevel]
     created_at: datetime
     updated_at: datetime
 
@@ -199,6 +226,9 @@ class CommentIn(BaseModel):
 
     body: str = Field(min_length=1, max_length=20_000)
     internal: bool = False
+    # A message from the customer (recorded by staff, or brought in from chat): it starts a round of
+    # the next-response clock, and a ticket waiting on the customer resumes.
+    from_customer: bool = False
 
 
 class TimelineEntryOut(BaseModel):
@@ -218,6 +248,7 @@ class CommentOut(BaseModel):
     author: str
     body: str
     internal: bool
+    from_customer: bool
     created_at: datetime
 
 
@@ -261,6 +292,7 @@ class TicketOut(BaseModel):
     form_version_id: int | None = None
     sla_policy_id: int | None
     due_first_response_at: datetime | None
+    due_next_response_at: datetime | None
     due_resolution_at: datetime | None
     first_responded_at: datetime | None
     paused_at: datetime | None
