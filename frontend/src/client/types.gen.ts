@@ -71,6 +71,76 @@ export type AddOut = {
 };
 
 /**
+ * AgentIn
+ */
+export type AgentIn = {
+    status?: AgentStatus;
+    /**
+     * Capacity
+     */
+    capacity?: number;
+    /**
+     * Skills
+     */
+    skills?: Array<string>;
+    /**
+     * Regions
+     */
+    regions?: Array<string>;
+};
+
+/**
+ * AgentOut
+ */
+export type AgentOut = {
+    /**
+     * User Id
+     */
+    user_id: number;
+    /**
+     * Name
+     */
+    name: string;
+    status: AgentStatus;
+    /**
+     * Capacity
+     */
+    capacity: number;
+    /**
+     * Load
+     */
+    load: number;
+    /**
+     * Skills
+     */
+    skills: Array<string>;
+    /**
+     * Regions
+     */
+    regions: Array<string>;
+    /**
+     * Last Assigned At
+     */
+    last_assigned_at: string | null;
+    /**
+     * Team Ids
+     */
+    team_ids: Array<number>;
+};
+
+/**
+ * AgentStatus
+ */
+export type AgentStatus = 'online' | 'away' | 'offline';
+
+/**
+ * AgentStatusIn
+ */
+export type AgentStatusIn = {
+    status: AgentStatus;
+};
+
+/**
  * AlertOut
  */
 export type AlertOut = {
@@ -211,6 +281,79 @@ export type ApiKeyOut = {
 };
 
 /**
+ * AssignIn
+ *
+ * Give the ticket to `assignee_id` (a member of its team, or of `team_id` when moving it), or with
+ * no assignee put it back in the (new) team's queue. Capacity is respected unless `force`.
+ */
+export type AssignIn = {
+    /**
+     * Assignee Id
+     */
+    assignee_id?: number | null;
+    /**
+     * Team Id
+     */
+    team_id?: number | null;
+    /**
+     * Force
+     */
+    force?: boolean;
+    /**
+     * Note
+     */
+    note?: string | null;
+};
+
+/**
+ * AttachmentOut
+ *
+ * `content_type` is what the content was sniffed to be; `url` downloads it (with the bearer).
+ */
+export type AttachmentOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Ticket Id
+     */
+    ticket_id: number;
+    /**
+     * Comment Id
+     */
+    comment_id: number | null;
+    /**
+     * Filename
+     */
+    filename: string;
+    /**
+     * Content Type
+     */
+    content_type: string;
+    /**
+     * Size
+     */
+    size: number;
+    /**
+     * Sha256
+     */
+    sha256: string;
+    /**
+     * Uploaded By
+     */
+    uploaded_by: string;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Url
+     */
+    url?: string;
+};
+
+/**
  * AttributeDefinitionIn
  */
 export type AttributeDefinitionIn = {
@@ -324,6 +467,22 @@ export type BackfillRequest = {
      * End
      */
     end?: string | null;
+};
+
+/**
+ * Body_tickets_upload_attachment
+ */
+export type BodyTicketsUploadAttachment = {
+    /**
+     * File
+     *
+     * one file: image, PDF, text, .docx, .xlsx or MP4
+     */
+    file: Blob | File;
+    /**
+     * Comment Id
+     */
+    comment_id?: number | null;
 };
 
 /**
@@ -737,6 +896,10 @@ export type CommentIn = {
      * Internal
      */
     internal?: boolean;
+    /**
+     * From Customer
+     */
+    from_customer?: boolean;
 };
 
 /**
@@ -759,6 +922,10 @@ export type CommentOut = {
      * Internal
      */
     internal: boolean;
+    /**
+     * From Customer
+     */
+    from_customer: boolean;
     /**
      * Created At
      */
@@ -957,6 +1124,30 @@ export type ConnectionUpdate = {
      * Rotate Callback Credentials
      */
     rotate_callback_credentials?: boolean;
+};
+
+/**
+ * CreateTicketAction
+ *
+ * Open a ticket per submission (source `form`); `title` may name fields as `{key}`.
+ */
+export type CreateTicketAction = {
+    /**
+     * Type
+     */
+    type: 'create_ticket';
+    /**
+     * Ticket Type
+     */
+    ticket_type?: string;
+    /**
+     * Priority
+     */
+    priority?: 'urgent' | 'high' | 'normal' | 'low';
+    /**
+     * Title
+     */
+    title: string;
 };
 
 /**
@@ -1429,6 +1620,54 @@ export type DepartmentOut = {
 };
 
 /**
+ * DuplicateOut
+ *
+ * A likely duplicate and why: `reasons` among `same_customer`, `same_order`, `same_type`,
+ * `created_within_14_days` (always); `hours_apart` between the two tickets' creation.
+ */
+export type DuplicateOut = {
+    ticket: TicketOut;
+    /**
+     * Reasons
+     */
+    reasons: Array<string>;
+    /**
+     * Hours Apart
+     */
+    hours_apart: number;
+};
+
+/**
+ * EscalationLevel
+ *
+ * What a level of escalation does, `after_minutes` business minutes after the breach (level 1:
+ * 0, at the breach): notify people, raise the priority one step, reassign within the team.
+ */
+export type EscalationLevel = {
+    /**
+     * After Minutes
+     */
+    after_minutes: number;
+    /**
+     * Notify
+     */
+    notify?: Array<EscalationRole>;
+    /**
+     * Raise Priority
+     */
+    raise_priority?: boolean;
+    /**
+     * Reassign
+     */
+    reassign?: boolean;
+};
+
+/**
+ * EscalationRole
+ */
+export type EscalationRole = 'assignee' | 'team_lead' | 'manager';
+
+/**
  * FieldOut
  */
 export type FieldOut = {
@@ -1514,6 +1753,241 @@ export type FollowOut = {
      * Tags
      */
     tags: Array<TagBrief>;
+};
+
+/**
+ * FormDefinitionIn
+ *
+ * A draft's fields as the builder edits them (`fields.FieldSpec` each); checked by the service,
+ * so that every problem comes back as a field error.
+ */
+export type FormDefinitionIn = {
+    /**
+     * Fields
+     */
+    fields: Array<{
+        [key: string]: unknown;
+    }>;
+    /**
+     * On Submit
+     */
+    on_submit?: Array<({
+        type: 'create_ticket';
+    } & CreateTicketAction) | ({
+        type: 'tag_customer';
+    } & TagCustomerAction)>;
+    kind?: FormKind;
+};
+
+/**
+ * FormDetailOut
+ */
+export type FormDetailOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Description
+     */
+    description: string;
+    kind: FormKind;
+    /**
+     * Ticket Type
+     */
+    ticket_type: string | null;
+    /**
+     * Public Key
+     */
+    public_key: string | null;
+    /**
+     * Current Version
+     */
+    current_version: number;
+    /**
+     * On Submit
+     */
+    on_submit: Array<{
+        [key: string]: unknown;
+    }>;
+    /**
+     * Is Active
+     */
+    is_active: boolean;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+    definition: FormVersionOut;
+};
+
+/**
+ * FormIn
+ */
+export type FormIn = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Description
+     */
+    description?: string;
+    kind: FormKind;
+    /**
+     * Ticket Type
+     *
+     * Required for (and only for) ticket forms
+     */
+    ticket_type?: string | null;
+    /**
+     * Is Active
+     */
+    is_active?: boolean;
+    /**
+     * Fields
+     *
+     * `FieldSpec` objects, in order
+     */
+    fields: Array<{
+        [key: string]: unknown;
+    }>;
+    /**
+     * On Submit
+     */
+    on_submit?: Array<({
+        type: 'create_ticket';
+    } & CreateTicketAction) | ({
+        type: 'tag_customer';
+    } & TagCustomerAction)>;
+};
+
+/**
+ * FormKind
+ */
+export type FormKind = 'ticket' | 'public';
+
+/**
+ * FormOut
+ */
+export type FormOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Description
+     */
+    description: string;
+    kind: FormKind;
+    /**
+     * Ticket Type
+     */
+    ticket_type: string | null;
+    /**
+     * Public Key
+     */
+    public_key: string | null;
+    /**
+     * Current Version
+     */
+    current_version: number;
+    /**
+     * On Submit
+     */
+    on_submit: Array<{
+        [key: string]: unknown;
+    }>;
+    /**
+     * Is Active
+     */
+    is_active: boolean;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+};
+
+/**
+ * FormVersionOut
+ */
+export type FormVersionOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Version
+     */
+    version: number;
+    /**
+     * Created By
+     */
+    created_by: string;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Form Id
+     */
+    form_id: number;
+    /**
+     * Schema
+     */
+    schema: {
+        [key: string]: unknown;
+    };
+    /**
+     * Ui
+     */
+    ui: {
+        [key: string]: unknown;
+    };
+    /**
+     * Fields
+     */
+    fields: Array<{
+        [key: string]: unknown;
+    }>;
+};
+
+/**
+ * FormVersionSummary
+ */
+export type FormVersionSummary = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Version
+     */
+    version: number;
+    /**
+     * Created By
+     */
+    created_by: string;
+    /**
+     * Created At
+     */
+    created_at: string;
 };
 
 /**
@@ -2454,9 +2928,10 @@ export type OutboxCounts = {
 /**
  * Outcome
  *
- * What completing the ticket meant for the order (settlement reads it).
+ * What completing the ticket meant for the order (settlement reads it). `merged`: closed as a
+ * duplicate of another ticket (only by a merge; settlement treats it as no outcome).
  */
-export type Outcome = 'refund' | 'resend' | 'compensation' | 'none';
+export type Outcome = 'refund' | 'resend' | 'compensation' | 'none' | 'merged';
 
 /**
  * OverviewOut
@@ -2677,6 +3152,20 @@ export type PageStaffOut = {
      * Items
      */
     items: Array<StaffOut>;
+    /**
+     * Next Cursor
+     */
+    next_cursor?: string | null;
+};
+
+/**
+ * Page[SubmissionOut]
+ */
+export type PageSubmissionOut = {
+    /**
+     * Items
+     */
+    items: Array<SubmissionOut>;
     /**
      * Next Cursor
      */
@@ -2957,6 +3446,98 @@ export type ProductAlertRule = {
 };
 
 /**
+ * PublicFormOut
+ *
+ * What an anonymous visitor sees: the current definition, nothing about the tenant.
+ */
+export type PublicFormOut = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Description
+     */
+    description: string;
+    /**
+     * Version
+     */
+    version: number;
+    /**
+     * Schema
+     */
+    schema: {
+        [key: string]: unknown;
+    };
+    /**
+     * Ui
+     */
+    ui: {
+        [key: string]: unknown;
+    };
+    /**
+     * Fields
+     */
+    fields: Array<{
+        [key: string]: unknown;
+    }>;
+};
+
+/**
+ * PublicRatingOut
+ *
+ * What the customer's rating page shows: no personal data, only the ticket's title and status.
+ */
+export type PublicRatingOut = {
+    /**
+     * Title
+     */
+    title: string;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Rated
+     */
+    rated: boolean;
+    /**
+     * Score
+     */
+    score: number | null;
+    /**
+     * Expires At
+     */
+    expires_at: string;
+};
+
+/**
+ * PublicSubmissionIn
+ */
+export type PublicSubmissionIn = {
+    /**
+     * Data
+     */
+    data: {
+        [key: string]: unknown;
+    };
+};
+
+/**
+ * PublicSubmissionOut
+ */
+export type PublicSubmissionOut = {
+    /**
+     * Received
+     */
+    received?: boolean;
+    /**
+     * Message
+     */
+    message?: string;
+};
+
+/**
  * RangeIn
  */
 export type RangeIn = {
@@ -2968,6 +3549,40 @@ export type RangeIn = {
      * End
      */
     end: string;
+};
+
+/**
+ * RatingIn
+ */
+export type RatingIn = {
+    /**
+     * Score
+     */
+    score: number;
+    /**
+     * Comment
+     */
+    comment?: string | null;
+};
+
+/**
+ * RatingLinkOut
+ *
+ * `token` goes in the public rating endpoints; `url` is the customer's page for it.
+ */
+export type RatingLinkOut = {
+    /**
+     * Token
+     */
+    token: string;
+    /**
+     * Url
+     */
+    url: string;
+    /**
+     * Expires At
+     */
+    expires_at: string;
 };
 
 /**
@@ -3177,10 +3792,54 @@ export type RoleUpdate = {
 };
 
 /**
+ * RoutingDecisionOut
+ */
+export type RoutingDecisionOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Kind
+     */
+    kind: string;
+    /**
+     * Team Id
+     */
+    team_id: number | null;
+    /**
+     * Assignee Id
+     */
+    assignee_id: number | null;
+    /**
+     * Strategy
+     */
+    strategy: string | null;
+    /**
+     * Reason
+     */
+    reason: string;
+    /**
+     * Detail
+     */
+    detail: {
+        [key: string]: unknown;
+    };
+    /**
+     * Actor
+     */
+    actor: string;
+    /**
+     * Created At
+     */
+    created_at: string;
+};
+
+/**
  * RoutingIn
  */
 export type RoutingIn = {
-    strategy?: Strategy;
+    strategy?: ScrmChannelsRoutingStrategy;
     /**
      * Timezone
      */
@@ -3461,6 +4120,9 @@ export type ShopOrderStatsOut = {
 
 /**
  * SlaPolicyIn
+ *
+ * `escalation`: the levels that act when a clock breaches, the first at the breach, the others
+ * later in increasing business minutes.
  */
 export type SlaPolicyIn = {
     /**
@@ -3485,6 +4147,10 @@ export type SlaPolicyIn = {
      * Warning Percent
      */
     warning_percent?: number;
+    /**
+     * Escalation
+     */
+    escalation?: Array<EscalationLevel>;
 };
 
 /**
@@ -3517,6 +4183,10 @@ export type SlaPolicyOut = {
      * Warning Percent
      */
     warning_percent: number;
+    /**
+     * Escalation
+     */
+    escalation: Array<EscalationLevel>;
     /**
      * Created At
      */
@@ -3770,9 +4440,50 @@ export type StoreStats = {
 };
 
 /**
- * Strategy
+ * SubmissionOut
  */
-export type Strategy = 'round_robin' | 'weighted' | 'random';
+export type SubmissionOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Form Id
+     */
+    form_id: number;
+    /**
+     * Form Version Id
+     */
+    form_version_id: number;
+    /**
+     * Version
+     */
+    version: number;
+    /**
+     * Data
+     */
+    data: {
+        [key: string]: unknown;
+    };
+    /**
+     * Customer Id
+     */
+    customer_id: number | null;
+    /**
+     * Ticket Id
+     */
+    ticket_id: number | null;
+    /**
+     * Outcome
+     */
+    outcome: Array<{
+        [key: string]: unknown;
+    }>;
+    /**
+     * Created At
+     */
+    created_at: string;
+};
 
 /**
  * SummaryOut
@@ -3892,6 +4603,26 @@ export type TagCreate = {
      * Name
      */
     name: string;
+};
+
+/**
+ * TagCustomerAction
+ *
+ * Tag the customer whose phone number was submitted in `phone_field` (a phone field).
+ */
+export type TagCustomerAction = {
+    /**
+     * Type
+     */
+    type: 'tag_customer';
+    /**
+     * Phone Field
+     */
+    phone_field: string;
+    /**
+     * Tag Ids
+     */
+    tag_ids: Array<number>;
 };
 
 /**
@@ -4015,6 +4746,123 @@ export type Targets = {
 };
 
 /**
+ * TeamIn
+ *
+ * A team: the tickets it serves (`ticket_types`, `regions`; empty lists serve all), how it
+ * assigns them, the skills tickets need by category, who escalations reach, overflow, members.
+ */
+export type TeamIn = {
+    /**
+     * Name
+     */
+    name: string;
+    strategy?: ScrmTicketsRoutingAssignmentStrategy;
+    /**
+     * Ticket Types
+     */
+    ticket_types?: Array<string>;
+    /**
+     * Regions
+     */
+    regions?: Array<string>;
+    /**
+     * Is Default
+     */
+    is_default?: boolean;
+    /**
+     * Skills By Category
+     */
+    skills_by_category?: {
+        [key: string]: Array<string>;
+    };
+    /**
+     * Lead User Id
+     */
+    lead_user_id?: number | null;
+    /**
+     * Manager User Id
+     */
+    manager_user_id?: number | null;
+    /**
+     * Overflow Team Id
+     */
+    overflow_team_id?: number | null;
+    /**
+     * Overflow After Minutes
+     */
+    overflow_after_minutes?: number | null;
+    /**
+     * Member User Ids
+     */
+    member_user_ids?: Array<number>;
+};
+
+/**
+ * TeamOut
+ */
+export type TeamOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Name
+     */
+    name: string;
+    strategy: ScrmTicketsRoutingAssignmentStrategy;
+    /**
+     * Ticket Types
+     */
+    ticket_types: Array<string>;
+    /**
+     * Regions
+     */
+    regions: Array<string>;
+    /**
+     * Is Default
+     */
+    is_default: boolean;
+    /**
+     * Skills By Category
+     */
+    skills_by_category: {
+        [key: string]: Array<string>;
+    };
+    /**
+     * Lead User Id
+     */
+    lead_user_id: number | null;
+    /**
+     * Manager User Id
+     */
+    manager_user_id: number | null;
+    /**
+     * Overflow Team Id
+     */
+    overflow_team_id: number | null;
+    /**
+     * Overflow After Minutes
+     */
+    overflow_after_minutes: number | null;
+    /**
+     * Member User Ids
+     */
+    member_user_ids: Array<number>;
+    /**
+     * Waiting
+     */
+    waiting: number;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+};
+
+/**
  * TenantBrief
  */
 export type TenantBrief = {
@@ -4103,11 +4951,23 @@ export type TicketDetailOut = {
      */
     region: string | null;
     /**
+     * Queued At
+     */
+    queued_at: string | null;
+    /**
+     * Required Skills
+     */
+    required_skills: Array<string>;
+    /**
      * Custom
      */
     custom: {
         [key: string]: unknown;
     };
+    /**
+     * Form Version Id
+     */
+    form_version_id?: number | null;
     /**
      * Sla Policy Id
      */
@@ -4116,6 +4976,10 @@ export type TicketDetailOut = {
      * Due First Response At
      */
     due_first_response_at: string | null;
+    /**
+     * Due Next Response At
+     */
+    due_next_response_at: string | null;
     /**
      * Due Resolution At
      */
@@ -4147,6 +5011,22 @@ export type TicketDetailOut = {
      */
     outcome: string | null;
     /**
+     * Merged Into Id
+     */
+    merged_into_id?: number | null;
+    /**
+     * Rating
+     */
+    rating?: number | null;
+    /**
+     * Rating Comment
+     */
+    rating_comment?: string | null;
+    /**
+     * Rated At
+     */
+    rated_at?: string | null;
+    /**
      * Created At
      */
     created_at: string;
@@ -4166,6 +5046,39 @@ export type TicketDetailOut = {
      * Timeline
      */
     timeline: Array<TimelineEntryOut>;
+    form?: TicketFormOut | null;
+    /**
+     * Attachments
+     */
+    attachments?: Array<AttachmentOut>;
+};
+
+/**
+ * TicketFormOut
+ *
+ * The form version a ticket's custom fields follow: its JSON Schema and UI hints (labels).
+ */
+export type TicketFormOut = {
+    /**
+     * Form Id
+     */
+    form_id: number;
+    /**
+     * Version
+     */
+    version: number;
+    /**
+     * Schema
+     */
+    schema: {
+        [key: string]: unknown;
+    };
+    /**
+     * Ui
+     */
+    ui: {
+        [key: string]: unknown;
+    };
 };
 
 /**
@@ -4208,6 +5121,34 @@ export type TicketIn = {
     custom?: {
         [key: string]: unknown;
     };
+    /**
+     * Team Id
+     */
+    team_id?: number | null;
+};
+
+/**
+ * TicketMergeIn
+ */
+export type TicketMergeIn = {
+    /**
+     * Into Ticket Id
+     */
+    into_ticket_id: number;
+    /**
+     * Note
+     */
+    note?: string | null;
+};
+
+/**
+ * TicketMergeOut
+ *
+ * The closed duplicate (`source`) and the ticket it now lives on (`target`).
+ */
+export type TicketMergeOut = {
+    source: TicketOut;
+    target: TicketOut;
 };
 
 /**
@@ -4267,11 +5208,23 @@ export type TicketOut = {
      */
     region: string | null;
     /**
+     * Queued At
+     */
+    queued_at: string | null;
+    /**
+     * Required Skills
+     */
+    required_skills: Array<string>;
+    /**
      * Custom
      */
     custom: {
         [key: string]: unknown;
     };
+    /**
+     * Form Version Id
+     */
+    form_version_id?: number | null;
     /**
      * Sla Policy Id
      */
@@ -4280,6 +5233,10 @@ export type TicketOut = {
      * Due First Response At
      */
     due_first_response_at: string | null;
+    /**
+     * Due Next Response At
+     */
+    due_next_response_at: string | null;
     /**
      * Due Resolution At
      */
@@ -4310,6 +5267,22 @@ export type TicketOut = {
      * Outcome
      */
     outcome: string | null;
+    /**
+     * Merged Into Id
+     */
+    merged_into_id?: number | null;
+    /**
+     * Rating
+     */
+    rating?: number | null;
+    /**
+     * Rating Comment
+     */
+    rating_comment?: string | null;
+    /**
+     * Rated At
+     */
+    rated_at?: string | null;
     /**
      * Created At
      */
@@ -4728,6 +5701,36 @@ export type ValidationError = {
 };
 
 /**
+ * ValidationOut
+ *
+ * A draft checked: its field errors, and (when there are none) what it compiles to.
+ */
+export type ValidationOut = {
+    /**
+     * Valid
+     */
+    valid: boolean;
+    /**
+     * Errors
+     */
+    errors: Array<{
+        [key: string]: unknown;
+    }>;
+    /**
+     * Schema
+     */
+    schema?: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * Ui
+     */
+    ui?: {
+        [key: string]: unknown;
+    } | null;
+};
+
+/**
  * VariantIn
  */
 export type VariantIn = {
@@ -4923,6 +5926,16 @@ export type WorkerOut = {
      */
     processed_total: number;
 };
+
+/**
+ * Strategy
+ */
+export type ScrmChannelsRoutingStrategy = 'round_robin' | 'weighted' | 'random';
+
+/**
+ * Strategy
+ */
+export type ScrmTicketsRoutingAssignmentStrategy = 'round_robin' | 'least_load' | 'sticky';
 
 export type IdentityLoginData = {
     body: LoginIn;
@@ -8172,6 +9185,611 @@ export type CommerceAcknowledgeResponses = {
 
 export type CommerceAcknowledgeResponse = CommerceAcknowledgeResponses[keyof CommerceAcknowledgeResponses];
 
+export type FormsListFormsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Kind
+         */
+        kind?: FormKind | null;
+    };
+    url: '/api/v1/forms';
+};
+
+export type FormsListFormsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type FormsListFormsError = FormsListFormsErrors[keyof FormsListFormsErrors];
+
+export type FormsListFormsResponses = {
+    /**
+     * Response Forms List Forms
+     *
+     * Successful Response
+     */
+    200: Array<FormOut>;
+};
+
+export type FormsListFormsResponse = FormsListFormsResponses[keyof FormsListFormsResponses];
+
+export type FormsCreateFormData = {
+    body: FormIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/forms';
+};
+
+export type FormsCreateFormErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type FormsCreateFormError = FormsCreateFormErrors[keyof FormsCreateFormErrors];
+
+export type FormsCreateFormResponses = {
+    /**
+     * Successful Response
+     */
+    201: FormDetailOut;
+};
+
+export type FormsCreateFormResponse = FormsCreateFormResponses[keyof FormsCreateFormResponses];
+
+export type FormsValidateDefinitionData = {
+    body: FormDefinitionIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/forms/validate';
+};
+
+export type FormsValidateDefinitionErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type FormsValidateDefinitionError = FormsValidateDefinitionErrors[keyof FormsValidateDefinitionErrors];
+
+export type FormsValidateDefinitionResponses = {
+    /**
+     * Successful Response
+     */
+    200: ValidationOut;
+};
+
+export type FormsValidateDefinitionResponse = FormsValidateDefinitionResponses[keyof FormsValidateDefinitionResponses];
+
+export type FormsArchiveFormData = {
+    body?: never;
+    path: {
+        /**
+         * Form Id
+         */
+        form_id: number;
+    };
+    query?: never;
+    url: '/api/v1/forms/{form_id}';
+};
+
+export type FormsArchiveFormErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type FormsArchiveFormError = FormsArchiveFormErrors[keyof FormsArchiveFormErrors];
+
+export type FormsArchiveFormResponses = {
+    /**
+     * Successful Response
+     */
+    200: FormOut;
+};
+
+export type FormsArchiveFormResponse = FormsArchiveFormResponses[keyof FormsArchiveFormResponses];
+
+export type FormsGetFormData = {
+    body?: never;
+    path: {
+        /**
+         * Form Id
+         */
+        form_id: number;
+    };
+    query?: never;
+    url: '/api/v1/forms/{form_id}';
+};
+
+export type FormsGetFormErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type FormsGetFormError = FormsGetFormErrors[keyof FormsGetFormErrors];
+
+export type FormsGetFormResponses = {
+    /**
+     * Successful Response
+     */
+    200: FormDetailOut;
+};
+
+export type FormsGetFormResponse = FormsGetFormResponses[keyof FormsGetFormResponses];
+
+export type FormsUpdateFormData = {
+    body: FormIn;
+    path: {
+        /**
+         * Form Id
+         */
+        form_id: number;
+    };
+    query?: never;
+    url: '/api/v1/forms/{form_id}';
+};
+
+export type FormsUpdateFormErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type FormsUpdateFormError = FormsUpdateFormErrors[keyof FormsUpdateFormErrors];
+
+export type FormsUpdateFormResponses = {
+    /**
+     * Successful Response
+     */
+    200: FormDetailOut;
+};
+
+export type FormsUpdateFormResponse = FormsUpdateFormResponses[keyof FormsUpdateFormResponses];
+
+export type FormsListVersionsData = {
+    body?: never;
+    path: {
+        /**
+         * Form Id
+         */
+        form_id: number;
+    };
+    query?: never;
+    url: '/api/v1/forms/{form_id}/versions';
+};
+
+export type FormsListVersionsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type FormsListVersionsError = FormsListVersionsErrors[keyof FormsListVersionsErrors];
+
+export type FormsListVersionsResponses = {
+    /**
+     * Response Forms List Versions
+     *
+     * Successful Response
+     */
+    200: Array<FormVersionSummary>;
+};
+
+export type FormsListVersionsResponse = FormsListVersionsResponses[keyof FormsListVersionsResponses];
+
+export type FormsGetVersionData = {
+    body?: never;
+    path: {
+        /**
+         * Form Id
+         */
+        form_id: number;
+        /**
+         * Version
+         */
+        version: number;
+    };
+    query?: never;
+    url: '/api/v1/forms/{form_id}/versions/{version}';
+};
+
+export type FormsGetVersionErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type FormsGetVersionError = FormsGetVersionErrors[keyof FormsGetVersionErrors];
+
+export type FormsGetVersionResponses = {
+    /**
+     * Successful Response
+     */
+    200: FormVersionOut;
+};
+
+export type FormsGetVersionResponse = FormsGetVersionResponses[keyof FormsGetVersionResponses];
+
+export type FormsListSubmissionsData = {
+    body?: never;
+    path: {
+        /**
+         * Form Id
+         */
+        form_id: number;
+    };
+    query?: {
+        /**
+         * Limit
+         */
+        limit?: number;
+        /**
+         * Cursor
+         */
+        cursor?: string | null;
+    };
+    url: '/api/v1/forms/{form_id}/submissions';
+};
+
+export type FormsListSubmissionsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type FormsListSubmissionsError = FormsListSubmissionsErrors[keyof FormsListSubmissionsErrors];
+
+export type FormsListSubmissionsResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageSubmissionOut;
+};
+
+export type FormsListSubmissionsResponse = FormsListSubmissionsResponses[keyof FormsListSubmissionsResponses];
+
+export type PublicFormsGetPublicFormData = {
+    body?: never;
+    path: {
+        /**
+         * Public Key
+         */
+        public_key: string;
+    };
+    query?: never;
+    url: '/api/v1/public/forms/{public_key}';
+};
+
+export type PublicFormsGetPublicFormErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type PublicFormsGetPublicFormError = PublicFormsGetPublicFormErrors[keyof PublicFormsGetPublicFormErrors];
+
+export type PublicFormsGetPublicFormResponses = {
+    /**
+     * Successful Response
+     */
+    200: PublicFormOut;
+};
+
+export type PublicFormsGetPublicFormResponse = PublicFormsGetPublicFormResponses[keyof PublicFormsGetPublicFormResponses];
+
+export type PublicFormsSubmitData = {
+    body: PublicSubmissionIn;
+    path: {
+        /**
+         * Public Key
+         */
+        public_key: string;
+    };
+    query?: never;
+    url: '/api/v1/public/forms/{public_key}/submissions';
+};
+
+export type PublicFormsSubmitErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type PublicFormsSubmitError = PublicFormsSubmitErrors[keyof PublicFormsSubmitErrors];
+
+export type PublicFormsSubmitResponses = {
+    /**
+     * Successful Response
+     */
+    201: PublicSubmissionOut;
+};
+
+export type PublicFormsSubmitResponse = PublicFormsSubmitResponses[keyof PublicFormsSubmitResponses];
+
+export type TicketsListTeamsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/tickets/teams';
+};
+
+export type TicketsListTeamsResponses = {
+    /**
+     * Response Tickets List Teams
+     *
+     * Successful Response
+     */
+    200: Array<TeamOut>;
+};
+
+export type TicketsListTeamsResponse = TicketsListTeamsResponses[keyof TicketsListTeamsResponses];
+
+export type TicketsCreateTeamData = {
+    body: TeamIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/tickets/teams';
+};
+
+export type TicketsCreateTeamErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsCreateTeamError = TicketsCreateTeamErrors[keyof TicketsCreateTeamErrors];
+
+export type TicketsCreateTeamResponses = {
+    /**
+     * Successful Response
+     */
+    201: TeamOut;
+};
+
+export type TicketsCreateTeamResponse = TicketsCreateTeamResponses[keyof TicketsCreateTeamResponses];
+
+export type TicketsDeleteTeamData = {
+    body?: never;
+    path: {
+        /**
+         * Team Id
+         */
+        team_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/teams/{team_id}';
+};
+
+export type TicketsDeleteTeamErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsDeleteTeamError = TicketsDeleteTeamErrors[keyof TicketsDeleteTeamErrors];
+
+export type TicketsDeleteTeamResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type TicketsDeleteTeamResponse = TicketsDeleteTeamResponses[keyof TicketsDeleteTeamResponses];
+
+export type TicketsGetTeamData = {
+    body?: never;
+    path: {
+        /**
+         * Team Id
+         */
+        team_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/teams/{team_id}';
+};
+
+export type TicketsGetTeamErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsGetTeamError = TicketsGetTeamErrors[keyof TicketsGetTeamErrors];
+
+export type TicketsGetTeamResponses = {
+    /**
+     * Successful Response
+     */
+    200: TeamOut;
+};
+
+export type TicketsGetTeamResponse = TicketsGetTeamResponses[keyof TicketsGetTeamResponses];
+
+export type TicketsReplaceTeamData = {
+    body: TeamIn;
+    path: {
+        /**
+         * Team Id
+         */
+        team_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/teams/{team_id}';
+};
+
+export type TicketsReplaceTeamErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsReplaceTeamError = TicketsReplaceTeamErrors[keyof TicketsReplaceTeamErrors];
+
+export type TicketsReplaceTeamResponses = {
+    /**
+     * Successful Response
+     */
+    200: TeamOut;
+};
+
+export type TicketsReplaceTeamResponse = TicketsReplaceTeamResponses[keyof TicketsReplaceTeamResponses];
+
+export type TicketsListAgentsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/tickets/agents';
+};
+
+export type TicketsListAgentsResponses = {
+    /**
+     * Response Tickets List Agents
+     *
+     * Successful Response
+     */
+    200: Array<AgentOut>;
+};
+
+export type TicketsListAgentsResponse = TicketsListAgentsResponses[keyof TicketsListAgentsResponses];
+
+export type TicketsSaveAgentData = {
+    body: AgentIn;
+    path: {
+        /**
+         * User Id
+         */
+        user_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/agents/{user_id}';
+};
+
+export type TicketsSaveAgentErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsSaveAgentError = TicketsSaveAgentErrors[keyof TicketsSaveAgentErrors];
+
+export type TicketsSaveAgentResponses = {
+    /**
+     * Successful Response
+     */
+    200: AgentOut;
+};
+
+export type TicketsSaveAgentResponse = TicketsSaveAgentResponses[keyof TicketsSaveAgentResponses];
+
+export type TicketsSetPresenceData = {
+    body: AgentStatusIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/tickets/presence';
+};
+
+export type TicketsSetPresenceErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsSetPresenceError = TicketsSetPresenceErrors[keyof TicketsSetPresenceErrors];
+
+export type TicketsSetPresenceResponses = {
+    /**
+     * Successful Response
+     */
+    200: AgentOut;
+};
+
+export type TicketsSetPresenceResponse = TicketsSetPresenceResponses[keyof TicketsSetPresenceResponses];
+
+export type TicketsAssignData = {
+    body: AssignIn;
+    path: {
+        /**
+         * Ticket Id
+         */
+        ticket_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/{ticket_id}/assign';
+};
+
+export type TicketsAssignErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsAssignError = TicketsAssignErrors[keyof TicketsAssignErrors];
+
+export type TicketsAssignResponses = {
+    /**
+     * Successful Response
+     */
+    200: TicketOut;
+};
+
+export type TicketsAssignResponse = TicketsAssignResponses[keyof TicketsAssignResponses];
+
+export type TicketsRoutingDecisionsData = {
+    body?: never;
+    path: {
+        /**
+         * Ticket Id
+         */
+        ticket_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/{ticket_id}/routing';
+};
+
+export type TicketsRoutingDecisionsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsRoutingDecisionsError = TicketsRoutingDecisionsErrors[keyof TicketsRoutingDecisionsErrors];
+
+export type TicketsRoutingDecisionsResponses = {
+    /**
+     * Response Tickets Routing Decisions
+     *
+     * Successful Response
+     */
+    200: Array<RoutingDecisionOut>;
+};
+
+export type TicketsRoutingDecisionsResponse = TicketsRoutingDecisionsResponses[keyof TicketsRoutingDecisionsResponses];
+
 export type TicketsListCalendarsData = {
     body?: never;
     path?: never;
@@ -8839,6 +10457,284 @@ export type TicketsReopenTicketResponses = {
 };
 
 export type TicketsReopenTicketResponse = TicketsReopenTicketResponses[keyof TicketsReopenTicketResponses];
+
+export type TicketsListDuplicatesData = {
+    body?: never;
+    path: {
+        /**
+         * Ticket Id
+         */
+        ticket_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/{ticket_id}/duplicates';
+};
+
+export type TicketsListDuplicatesErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsListDuplicatesError = TicketsListDuplicatesErrors[keyof TicketsListDuplicatesErrors];
+
+export type TicketsListDuplicatesResponses = {
+    /**
+     * Response Tickets List Duplicates
+     *
+     * Successful Response
+     */
+    200: Array<DuplicateOut>;
+};
+
+export type TicketsListDuplicatesResponse = TicketsListDuplicatesResponses[keyof TicketsListDuplicatesResponses];
+
+export type TicketsMergeTicketData = {
+    body: TicketMergeIn;
+    path: {
+        /**
+         * Ticket Id
+         */
+        ticket_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/{ticket_id}/merge';
+};
+
+export type TicketsMergeTicketErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsMergeTicketError = TicketsMergeTicketErrors[keyof TicketsMergeTicketErrors];
+
+export type TicketsMergeTicketResponses = {
+    /**
+     * Successful Response
+     */
+    200: TicketMergeOut;
+};
+
+export type TicketsMergeTicketResponse = TicketsMergeTicketResponses[keyof TicketsMergeTicketResponses];
+
+export type TicketsListAttachmentsData = {
+    body?: never;
+    path: {
+        /**
+         * Ticket Id
+         */
+        ticket_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/{ticket_id}/attachments';
+};
+
+export type TicketsListAttachmentsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsListAttachmentsError = TicketsListAttachmentsErrors[keyof TicketsListAttachmentsErrors];
+
+export type TicketsListAttachmentsResponses = {
+    /**
+     * Response Tickets List Attachments
+     *
+     * Successful Response
+     */
+    200: Array<AttachmentOut>;
+};
+
+export type TicketsListAttachmentsResponse = TicketsListAttachmentsResponses[keyof TicketsListAttachmentsResponses];
+
+export type TicketsUploadAttachmentData = {
+    body: BodyTicketsUploadAttachment;
+    path: {
+        /**
+         * Ticket Id
+         */
+        ticket_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/{ticket_id}/attachments';
+};
+
+export type TicketsUploadAttachmentErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsUploadAttachmentError = TicketsUploadAttachmentErrors[keyof TicketsUploadAttachmentErrors];
+
+export type TicketsUploadAttachmentResponses = {
+    /**
+     * Successful Response
+     */
+    201: AttachmentOut;
+};
+
+export type TicketsUploadAttachmentResponse = TicketsUploadAttachmentResponses[keyof TicketsUploadAttachmentResponses];
+
+export type TicketsDownloadAttachmentData = {
+    body?: never;
+    path: {
+        /**
+         * Ticket Id
+         */
+        ticket_id: number;
+        /**
+         * Attachment Id
+         */
+        attachment_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/{ticket_id}/attachments/{attachment_id}';
+};
+
+export type TicketsDownloadAttachmentErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsDownloadAttachmentError = TicketsDownloadAttachmentErrors[keyof TicketsDownloadAttachmentErrors];
+
+export type TicketsDownloadAttachmentResponses = {
+    /**
+     * the file's bytes
+     */
+    200: Blob | File;
+};
+
+export type TicketsDownloadAttachmentResponse = TicketsDownloadAttachmentResponses[keyof TicketsDownloadAttachmentResponses];
+
+export type TicketsRateTicketData = {
+    body: RatingIn;
+    path: {
+        /**
+         * Ticket Id
+         */
+        ticket_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/{ticket_id}/rating';
+};
+
+export type TicketsRateTicketErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsRateTicketError = TicketsRateTicketErrors[keyof TicketsRateTicketErrors];
+
+export type TicketsRateTicketResponses = {
+    /**
+     * Successful Response
+     */
+    201: TicketOut;
+};
+
+export type TicketsRateTicketResponse = TicketsRateTicketResponses[keyof TicketsRateTicketResponses];
+
+export type TicketsCreateRatingLinkData = {
+    body?: never;
+    path: {
+        /**
+         * Ticket Id
+         */
+        ticket_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/{ticket_id}/rating-link';
+};
+
+export type TicketsCreateRatingLinkErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketsCreateRatingLinkError = TicketsCreateRatingLinkErrors[keyof TicketsCreateRatingLinkErrors];
+
+export type TicketsCreateRatingLinkResponses = {
+    /**
+     * Successful Response
+     */
+    201: RatingLinkOut;
+};
+
+export type TicketsCreateRatingLinkResponse = TicketsCreateRatingLinkResponses[keyof TicketsCreateRatingLinkResponses];
+
+export type PublicGetPublicRatingData = {
+    body?: never;
+    path: {
+        /**
+         * Token
+         */
+        token: string;
+    };
+    query?: never;
+    url: '/api/v1/public/ticket-ratings/{token}';
+};
+
+export type PublicGetPublicRatingErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type PublicGetPublicRatingError = PublicGetPublicRatingErrors[keyof PublicGetPublicRatingErrors];
+
+export type PublicGetPublicRatingResponses = {
+    /**
+     * Successful Response
+     */
+    200: PublicRatingOut;
+};
+
+export type PublicGetPublicRatingResponse = PublicGetPublicRatingResponses[keyof PublicGetPublicRatingResponses];
+
+export type PublicSubmitPublicRatingData = {
+    body: RatingIn;
+    path: {
+        /**
+         * Token
+         */
+        token: string;
+    };
+    query?: never;
+    url: '/api/v1/public/ticket-ratings/{token}';
+};
+
+export type PublicSubmitPublicRatingErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type PublicSubmitPublicRatingError = PublicSubmitPublicRatingErrors[keyof PublicSubmitPublicRatingErrors];
+
+export type PublicSubmitPublicRatingResponses = {
+    /**
+     * Successful Response
+     */
+    201: PublicRatingOut;
+};
+
+export type PublicSubmitPublicRatingResponse = PublicSubmitPublicRatingResponses[keyof PublicSubmitPublicRatingResponses];
 
 export type PlatformsStartConnectionSyncData = {
     body: SyncRequest;
