@@ -266,6 +266,7 @@ def create_app(
     from scrm.tickets.api import router as tickets_router
     from scrm.tickets.api_extras import public_router as ticket_ratings_public_router
     from scrm.tickets.api_extras import router as ticket_extras_router
+    from scrm.tickets.classify.api import router as ticket_classify_router
     from scrm.tickets.routing.api import router as ticket_routing_router
 
     # Platform callbacks first: routes match in order, and callbacks are the hottest path we serve.
@@ -283,6 +284,7 @@ def create_app(
     app.include_router(forms_router)
     app.include_router(public_forms_router)
     app.include_router(ticket_routing_router)
+    app.include_router(ticket_classify_router)
     app.include_router(tickets_router)
     app.include_router(ticket_extras_router)
     app.include_router(ticket_ratings_public_router)

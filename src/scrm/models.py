@@ -15,6 +15,7 @@ from scrm.identity import models as _identity  # noqa: F401
 from scrm.platforms import models as _platforms  # noqa: F401
 from scrm.staff import models as _staff  # noqa: F401
 from scrm.tickets import models as _tickets  # noqa: F401
+from scrm.tickets.classify import models as _ticket_classify  # noqa: F401
 from scrm.tickets.routing import models as _ticket_routing  # noqa: F401
 
 metadata = Base.metadata

@@ -24,6 +24,7 @@ from scrm.platforms.wecom import reactions as wecom_reactions
 from scrm.platforms.wecom import sync as wecom_sync
 from scrm.staff import handlers as staff_handlers
 from scrm.tickets import handlers as ticket_handlers
+from scrm.tickets.classify import handlers as ticket_classify_handlers
 
 HANDLER_MODULES: tuple[ModuleType, ...] = (
     demo_handlers,
@@ -38,6 +39,7 @@ HANDLER_MODULES: tuple[ModuleType, ...] = (
     shops_handlers,
     commerce_handlers,
     ticket_handlers,
+    ticket_classify_handlers,
 )
 
 

@@ -19,6 +19,7 @@ from scrm.tickets.schemas import (
     CommentOut,
     DeadlinePreviewIn,
     DeadlinePreviewOut,
+    Priority,
     SlaPolicyIn,
     SlaPolicyOut,
     TicketDetailOut,
@@ -102,10 +103,16 @@ def list_tickets(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
     status_: Annotated[TicketStatus | None, Query(alias="status")] = None,
-    view: Annotated[str | None, Query(pattern="^(mine|team|unassigned|breaching)$")] = None,
+    view: Annotated[str | None, Query(pattern="^(mine|team|unassigned|breaching|triage)$")] = None,
+    priority: Priority | None = None,
 ) -> Page[TicketOut]:
     items, next_cursor = ticket_service.list_tickets(
-        session, actor=actor, page=PageRequest(limit, cursor), status=status_, view=view
+        session,
+        actor=actor,
+        page=PageRequest(limit, cursor),
+        status=status_,
+        view=view,
+        priority=priority,
     )
     return Page(items=items, next_cursor=next_cursor)
 

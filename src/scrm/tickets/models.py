@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scrm.core.clock import utcnow
@@ -56,6 +56,8 @@ class Ticket(IdMixin, TenantMixin, TimestampMixin, Base):
         Index(None, "tenant_id", "status", "id"),
         Index(None, "tenant_id", "assignee_id", "status"),
         Index(None, "tenant_id", "customer_id"),
+        # The triage queue (待分拣): tickets whose classification an agent should check.
+        Index(None, "tenant_id", "needs_triage", "id"),
         # A team's queue: its tickets waiting for an agent.
         Index(None, "tenant_id", "team_id", "queued_at"),
         # What a ticket raised by another domain's event was raised for (`refund:<id>`), once.
@@ -71,6 +73,13 @@ class Ticket(IdMixin, TenantMixin, TimestampMixin, Base):
     source_ref: Mapped[str | None] = mapped_column(String(100))
     ticket_type: Mapped[str] = mapped_column(String(64), default="general", nullable=False)
     category: Mapped[str | None] = mapped_column(String(64))
+    # How the category was decided (classify/on_create.py): rule, model, agent or none; the model's
+    # calibrated confidence; whether an agent should check it (the triage queue).
+    classified_by: Mapped[str] = mapped_column(
+        String(10), default="none", server_default="none", nullable=False
+    )
+    classification_confidence: Mapped[float | None] = mapped_column(Float)
+    needs_triage: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
     priority: Mapped[str] = mapped_column(String(10), nullable=False)
     status: Mapped[str] = mapped_column(String(24), nullable=False)
     team_id: Mapped[int | None] = mapped_column(BigId)

@@ -203,10 +203,10 @@ class TicketIn(BaseModel):
     priority: Priority = Priority.NORMAL
     region: str | None = Field(default=None, max_length=50)
     custom: dict[str, Any] = Field(default_factory=dict)
-
-
     # Route to this team's queue (else the team serving the ticket's type and region).
     team_id: int | None = None
+
+
 class TransitionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -280,6 +280,10 @@ class TicketOut(BaseModel):
     source: str
     ticket_type: str
     category: str | None
+    # rule, model, agent or none; the model's calibrated confidence; waiting in the triage queue.
+    classified_by: str = "none"
+    classification_confidence: float | None = None
+    needs_triage: bool = False
     priority: str
     status: str
     team_id: int | None

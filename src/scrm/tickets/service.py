@@ -23,6 +23,7 @@ from scrm.core.tenancy import get_in_tenant, require_in_tenant, tenant_select
 from scrm.core.timers import cancel, reschedule, schedule
 from scrm.forms import service as forms_service
 from scrm.tickets.attachments import attachments_of
+from scrm.tickets.classify.on_create import classify_new_ticket
 from scrm.tickets.events import TicketCompleted, TicketCreated, TicketStatusChanged
 from scrm.tickets.lifecycle import DONE, PAUSED, Action, TicketStatus, allowed_actions, target_of
 from scrm.tickets.models import Ticket, TicketComment, TicketTimelineEntry
@@ -32,6 +33,7 @@ from scrm.tickets.routing.settings import team_ids_of
 from scrm.tickets.schemas import (
     CommentIn,
     CommentOut,
+    Priority,
     TicketDetailOut,
     TicketIn,
     TicketOut,
@@ -91,6 +93,8 @@ def create_ticket(
     )
     session.add(ticket)
     session.flush()
+    # Before the clocks: a priority raised by the rules or the model is the one they run on.
+    classify_new_ticket(session, ticket, actor_label=actor.label)
     clocks.start(session, ticket, now=now)
     record(
         session, ticket, "created", f"创建工单（{data.source.value}）", actor.label, priority=ticket.priority
@@ -124,14 +128,17 @@ def list_tickets(
     page: PageRequest,
     status: TicketStatus | None = None,
     view: str | None = None,
+    priority: Priority | None = None,
 ) -> tuple[list[TicketOut], str | None]:
     """Tickets, newest first. `view`: `mine` (assigned to the actor), `team` (open tickets of the
-    actor's teams), `unassigned`, or `breaching`
-    (open tickets whose resolution is due within the hour, or overdue)."""
+    actor's teams), `unassigned`, `breaching` (open tickets whose resolution is due within the hour,
+    or overdue), or `triage` (open tickets whose classification an agent should check)."""
     actor.require(TicketPermission.VIEW)
     query = tenant_select(Ticket, actor.tenant_id)
     if status is not None:
         query = query.where(Ticket.status == status.value)
+    if priority is not None:
+        query = query.where(Ticket.priority == priority.value)
     if view == "mine":
         query = query.where(Ticket.assignee_id == actor.user_id)
     elif view == "team":
@@ -145,9 +152,12 @@ def list_tickets(
             Ticket.due_resolution_at.is_not(None),
             Ticket.due_resolution_at <= utcnow() + timedelta(hours=1),
         )
+    elif view == "triage":
+        query = query.where(Ticket.needs_triage.is_(True), Ticket.status.notin_(["resolved", "closed"]))
     elif view is not None:
         raise ValidationFailed(
-            "unknown view", field_errors=[{"field": "view", "message": "mine, team, unassigned or breaching"}]
+            "unknown view",
+            field_errors=[{"field": "view", "message": "mine, team, unassigned, breaching or triage"}],
         )
     tickets, next_cursor = paginate(session, query, Ticket.id, page)
     return [render(ticket) for ticket in tickets], next_cursor
