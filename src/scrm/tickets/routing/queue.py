@@ -14,17 +14,17 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, select, tuple_, update
+from sqlalchemy import case, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from scrm.core.clock import as_utc
+from scrm.core.clock import as_utc, utcnow
 from scrm.core.errors import ValidationFailed
-from scrm.core.events import TimerDelivery, TimerHandler, publish
+from scrm.core.events import Event, TimerDelivery, TimerHandler, publish_many
 from scrm.core.tenancy import get_in_tenant
 from scrm.core.timers import schedule
 from scrm.tickets.events import TicketAssigned
 from scrm.tickets.lifecycle import DONE, TicketStatus
-from scrm.tickets.models import Ticket
+from scrm.tickets.models import Ticket, TicketTimelineEntry
 from scrm.tickets.routing.assignment import (
     PRIORITY_RANK,
     AgentStatus,
@@ -38,7 +38,6 @@ from scrm.tickets.routing.assignment import (
 )
 from scrm.tickets.routing.models import Agent, RoutingDecision, Team, TeamMember
 from scrm.tickets.routing.sticky import sticky_user_ids
-from scrm.tickets.timeline import record
 
 OVERFLOW_KIND = "tickets.overflow"
 #: How many waiting tickets one round of a fill considers.
@@ -63,6 +62,55 @@ def team_view(team: Team) -> TeamView:
     )
 
 
+SUMMARY_ZH = {
+    "team": "进入团队队列",
+    "assigned": "分配给客服",
+    "queued": "排队等待分配",
+    "overflowed": "超时转入溢出团队",
+    "released": "释放处理人",
+    "reassigned": "重新分配",
+    "unrouted": "没有团队受理此类工单",
+}
+
+
+def _decision_rows(
+    ticket: Ticket,
+    kind: str,
+    reason: str,
+    *,
+    actor: str,
+    strategy: str | None,
+    detail: dict[str, Any] | None,
+    at: datetime,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The decision's row and its timeline entry's row."""
+    common = {"tenant_id": ticket.tenant_id, "ticket_id": ticket.id, "actor": actor}
+    decision = {
+        **common,
+        "kind": kind,
+        "team_id": ticket.team_id,
+        "assignee_id": ticket.assignee_id,
+        "strategy": strategy,
+        "reason": reason,
+        "detail": detail or {},
+        "created_at": at,
+    }
+    entry = {
+        **common,
+        "kind": f"routing.{kind}",
+        "summary": f"{SUMMARY_ZH[kind]}（{REASON_ZH.get(reason, reason)}）",
+        "detail": {"team_id": ticket.team_id, "assignee_id": ticket.assignee_id, "reason": reason},
+        "occurred_at": at,
+    }
+    return decision, entry
+
+
+def _write_decisions(session: Session, rows: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    if rows:
+        session.execute(insert(RoutingDecision), [decision for decision, _ in rows])
+        session.execute(insert(TicketTimelineEntry), [entry for _, entry in rows])
+
+
 def decide(
     session: Session,
     ticket: Ticket,
@@ -74,38 +122,8 @@ def decide(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Record a routing step (and put it on the ticket's timeline)."""
-    session.add(
-        RoutingDecision(
-            tenant_id=ticket.tenant_id,
-            ticket_id=ticket.id,
-            kind=kind,
-            team_id=ticket.team_id,
-            assignee_id=ticket.assignee_id,
-            strategy=strategy,
-            reason=reason,
-            detail=detail or {},
-            actor=actor,
-        )
-    )
-    summary = {
-        "team": "进入团队队列",
-        "assigned": "分配给客服",
-        "queued": "排队等待分配",
-        "overflowed": "超时转入溢出团队",
-        "released": "释放处理人",
-        "reassigned": "重新分配",
-        "unrouted": "没有团队受理此类工单",
-    }[kind]
-    record(
-        session,
-        ticket,
-        f"routing.{kind}",
-        f"{summary}（{REASON_ZH.get(reason, reason)}）",
-        actor,
-        team_id=ticket.team_id,
-        assignee_id=ticket.assignee_id,
-        reason=reason,
-    )
+    rows = _decision_rows(ticket, kind, reason, actor=actor, strategy=strategy, detail=detail, at=utcnow())
+    _write_decisions(session, [rows])
 
 
 def route_new(session: Session, ticket: Ticket, *, now: datetime) -> None:
@@ -155,23 +173,32 @@ def _arm_overflow(session: Session, ticket: Ticket, team: Team, *, since: dateti
 
 
 def _agents(session: Session, team: Team) -> list[AgentView]:
+    """The team's agents as they stand in the database now (plain rows: the fill must not read
+    counters cached in the session)."""
     rows = session.execute(
-        select(Agent)
+        select(
+            Agent.user_id,
+            Agent.status,
+            Agent.capacity,
+            Agent.load,
+            Agent.skills,
+            Agent.regions,
+            Agent.last_assigned_at,
+        )
         .join(TeamMember, (TeamMember.user_id == Agent.user_id) & (TeamMember.tenant_id == Agent.tenant_id))
         .where(TeamMember.team_id == team.id, Agent.tenant_id == team.tenant_id)
-        .execution_options(populate_existing=True)
-    ).scalars()
+    )
     return [
         AgentView(
-            user_id=agent.user_id,
-            status=agent.status,
-            capacity=agent.capacity,
-            load=agent.load,
-            skills=frozenset(agent.skills),
-            regions=frozenset(agent.regions),
-            last_assigned_at=as_utc(agent.last_assigned_at) if agent.last_assigned_at else None,
+            user_id=user_id,
+            status=status,
+            capacity=capacity,
+            load=load,
+            skills=frozenset(skills),
+            regions=frozenset(regions),
+            last_assigned_at=as_utc(last) if last else None,
         )
-        for agent in rows
+        for user_id, status, capacity, load, skills, regions, last in rows
     ]
 
 
@@ -223,38 +250,60 @@ def _ticket_view(session: Session, team: Team, ticket: Ticket) -> TicketView:
 
 
 def _apply(session: Session, team: Team, choices: list[tuple[Ticket, Choice]], *, now: datetime) -> int:
-    assigned = 0
-    chosen = sorted(
-        ((ticket, choice) for ticket, choice in choices if choice.user_id is not None),
-        key=lambda pair: (pair[1].user_id, pair[0].id),
-    )
-    for index, (ticket, choice) in enumerate(chosen):
-        assert choice.user_id is not None
-        if not _take_capacity(session, ticket.tenant_id, choice.user_id, now + timedelta(microseconds=index)):
-            continue  # another transaction took that room first: the ticket waits for the next fill
-        ticket.assignee_id, ticket.queued_at = choice.user_id, None
-        decide(session, ticket, "assigned", choice.reason, strategy=team.strategy, detail=choice.excluded)
-        publish(
-            session,
-            TicketAssigned(
-                tenant_id=ticket.tenant_id, ticket_id=ticket.id, assignee_id=choice.user_id, team_id=team.id
-            ),
-        )
-        assigned += 1
+    """Make the fill's choices real: one conditional update per agent for all their new tickets (in
+    user id order); where another transaction took the room first, as many as still fit, the rest
+    wait for the next fill. Decisions, timeline entries and events are written together."""
+    by_agent: dict[int, list[tuple[Ticket, Choice]]] = {}
+    for ticket, choice in choices:
+        if choice.user_id is not None:
+            by_agent.setdefault(choice.user_id, []).append((ticket, choice))
+    rows: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    events: list[Event] = []
+    for user_id in sorted(by_agent):
+        pairs = by_agent[user_id]
+        stamp = now + timedelta(microseconds=len(rows))
+        if not _take_capacity(session, team.tenant_id, user_id, stamp, count=len(pairs)):
+            taken = 0
+            while taken < len(pairs) and _take_capacity(session, team.tenant_id, user_id, stamp):
+                taken += 1
+            pairs = pairs[:taken]
+        for ticket, choice in pairs:
+            ticket.assignee_id, ticket.queued_at = user_id, None
+            rows.append(
+                _decision_rows(
+                    ticket,
+                    "assigned",
+                    choice.reason,
+                    actor="system",
+                    strategy=team.strategy,
+                    detail=choice.excluded,
+                    at=now,
+                )
+            )
+            events.append(
+                TicketAssigned(
+                    tenant_id=ticket.tenant_id, ticket_id=ticket.id, assignee_id=user_id, team_id=team.id
+                )
+            )
     session.flush()
-    return assigned
+    _write_decisions(session, rows)
+    publish_many(session, events)
+    return len(rows)
 
 
-def _take_capacity(session: Session, tenant_id: int, user_id: int, stamp: datetime) -> bool:
+def _take_capacity(
+    session: Session, tenant_id: int, user_id: int, stamp: datetime, *, count: int = 1
+) -> bool:
+    """Add `count` tickets to an online agent's load if they all fit under capacity."""
     result = session.execute(
         update(Agent)
         .where(
             Agent.tenant_id == tenant_id,
             Agent.user_id == user_id,
             Agent.status == AgentStatus.ONLINE.value,
-            Agent.load < Agent.capacity,
+            Agent.load + count <= Agent.capacity,
         )
-        .values(load=Agent.load + 1, last_assigned_at=stamp),
+        .values(load=Agent.load + count, last_assigned_at=stamp),
         execution_options={"synchronize_session": False},
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
