@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from scrm.core.events import Delivery, Event, EventHandler, TimerDelivery, TimerHandler, publish
 from scrm.core.outbox_models import Timer, TimerStatus
 from scrm.core.timers import schedule
+from scrm.demo.desk import work_the_desk
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ def on_tick(session: Session, timer: TimerDelivery) -> None:
     assert timer.tenant_id is not None
     sequence = int(timer.payload["sequence"])
     publish(session, DemoTicked(tenant_id=timer.tenant_id, sequence=sequence))
+    work_the_desk(session, tenant_id=timer.tenant_id, sequence=sequence)
     schedule_tick(
         session, tenant_id=timer.tenant_id, sequence=sequence + 1, due_at=timer.due_at + TICK_INTERVAL
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from scrm.core.actors import Actor
-from scrm.tickets.schemas import CalendarIn, SlaPolicyIn, Targets
+from scrm.tickets.schemas import CalendarIn, EscalationLevel, EscalationRole, SlaPolicyIn, Targets
 from scrm.tickets.sla import service
 
 WORKDAY = [["09:00", "12:00"], ["13:30", "21:00"]]
@@ -40,5 +40,10 @@ def seed_service_desk(session: Session, *, tenant_id: int) -> None:
                 ),
                 "low": Targets(first_response_minutes=240, resolution_minutes=2880),
             },
+            escalation=[
+                EscalationLevel(after_minutes=0, notify=[EscalationRole.ASSIGNEE]),
+                EscalationLevel(after_minutes=30, notify=[EscalationRole.TEAM_LEAD], raise_priority=True),
+                EscalationLevel(after_minutes=60, notify=[EscalationRole.MANAGER], reassign=True),
+            ],
         ),
     )
