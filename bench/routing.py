@@ -9,9 +9,9 @@ Five teams (four by ticket type, one default), 100 agents each, capacities 4 to 
 in all), a third of the agents with a skill (quality, vip, invoice) and a fifth restricted to regions.
 
 1. Burst, through the real path: `tickets.service.create_ticket` (team choice, queue, fill, in the
-   ticket's own transaction) from N threads (one on SQLite), arrivals spread evenly over one second. Figures: time
-   until the last ticket is in, per-ticket arrival-to-assigned latency (queueing included), tickets
-   left waiting (nobody eligible with room).
+   ticket's own transaction) from N threads (one on SQLite), arrivals spread evenly over one
+   second. Figures: time until the last ticket is in, per-ticket arrival-to-assigned latency
+   (queueing included), tickets left waiting (nobody eligible with room).
 2. Backlog: the same 3,000 tickets waiting while all agents are offline; then everyone comes online
    and the queues are filled (`routing.queue.fill`). Baseline, in the same run, on an identical
    backlog: the assigner peers use, one ticket at a time, counting each eligible agent's open tickets
