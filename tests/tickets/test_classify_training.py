@@ -65,7 +65,8 @@ def test_a_training_runs_in_the_worker_with_progress_and_yields_an_active_model(
     assert final["status"] == "succeeded", final
     model = final["model"]
     assert (model["version"], model["active"], model["source"]) == (1, True, "seed")
-    assert model["sample_count"] == samples and model["held_out_count"] == len(held_out)
+    # The seed's model learns its training part only; the held-out part stays unseen.
+    assert model["sample_count"] == len(train) and model["held_out_count"] == len(held_out)
     assert model["accuracy"] >= model["baseline_accuracy"] + 0.3
     assert model["urgency_accuracy"] is not None and model["macro_f1"] > 0.5
     assert len(model["labels"]) >= 10

@@ -1127,6 +1127,65 @@ export type ConnectionUpdate = {
 };
 
 /**
+ * CorrectionIn
+ *
+ * An agent's category (the same as predicted: a confirmation) and, optionally, priority.
+ */
+export type CorrectionIn = {
+    /**
+     * Category
+     */
+    category: string;
+    priority?: Priority | null;
+};
+
+/**
+ * CorrectionOut
+ */
+export type CorrectionOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Ticket Id
+     */
+    ticket_id: number;
+    /**
+     * Predicted Category
+     */
+    predicted_category: string | null;
+    /**
+     * Predicted By
+     */
+    predicted_by: string;
+    /**
+     * Predicted Confidence
+     */
+    predicted_confidence: number | null;
+    /**
+     * Corrected Category
+     */
+    corrected_category: string;
+    /**
+     * Previous Priority
+     */
+    previous_priority: string;
+    /**
+     * Corrected Priority
+     */
+    corrected_priority: string | null;
+    /**
+     * By Label
+     */
+    by_label: string;
+    /**
+     * Created At
+     */
+    created_at: string;
+};
+
+/**
  * CreateTicketAction
  *
  * Open a ticket per submission (source `form`); `title` may name fields as `{key}`.
@@ -1991,6 +2050,41 @@ export type FormVersionSummary = {
 };
 
 /**
+ * FromMessageIn
+ *
+ * A customer's chat message; `message_id` is the chat's id for it (a repeat gives the same ticket).
+ */
+export type FromMessageIn = {
+    /**
+     * Customer Id
+     */
+    customer_id: number;
+    /**
+     * Message Id
+     */
+    message_id: string;
+    /**
+     * Text
+     */
+    text: string;
+    /**
+     * Sent At
+     */
+    sent_at?: string | null;
+};
+
+/**
+ * FromMessageOut
+ */
+export type FromMessageOut = {
+    ticket: TicketOut | null;
+    /**
+     * Matched Rules
+     */
+    matched_rules: Array<MatchedRuleOut>;
+};
+
+/**
  * GiftRule
  */
 export type GiftRule = {
@@ -2301,6 +2395,33 @@ export type LoginProvider = {
 };
 
 /**
+ * MatchMode
+ */
+export type MatchMode = 'any' | 'all';
+
+/**
+ * MatchedRuleOut
+ */
+export type MatchedRuleOut = {
+    /**
+     * Rule Id
+     */
+    rule_id: number;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Phrases
+     */
+    phrases: Array<string>;
+    /**
+     * Reason
+     */
+    reason: string;
+};
+
+/**
  * MeOut
  */
 export type MeOut = {
@@ -2434,6 +2555,78 @@ export type MergeSuggestionOut = {
      * Decided At
      */
     decided_at: string | null;
+};
+
+/**
+ * ModelOut
+ *
+ * A trained version; `accuracy`/`macro_f1` on the held-out part, beside the majority baseline.
+ */
+export type ModelOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Version
+     */
+    version: number;
+    /**
+     * Active
+     */
+    active: boolean;
+    /**
+     * Source
+     */
+    source: string;
+    /**
+     * Labels
+     */
+    labels: Array<string>;
+    /**
+     * Vocabulary Size
+     */
+    vocabulary_size: number;
+    /**
+     * Sample Count
+     */
+    sample_count: number;
+    /**
+     * Held Out Count
+     */
+    held_out_count: number;
+    /**
+     * Accuracy
+     */
+    accuracy: number | null;
+    /**
+     * Macro F1
+     */
+    macro_f1: number | null;
+    /**
+     * Baseline Accuracy
+     */
+    baseline_accuracy: number | null;
+    /**
+     * Urgency Accuracy
+     */
+    urgency_accuracy: number | null;
+    /**
+     * Training Seconds
+     */
+    training_seconds: number;
+    /**
+     * Job Id
+     */
+    job_id: number | null;
+    /**
+     * Trained By
+     */
+    trained_by: string;
+    /**
+     * Trained At
+     */
+    trained_at: string;
 };
 
 /**
@@ -3863,6 +4056,145 @@ export type RoutingIn = {
 };
 
 /**
+ * RuleIn
+ *
+ * `phrases`: any (or all) must occur; `category`: set it; `priority`: raise to at least it;
+ * `urgent`: raise to urgent; `creates_ticket_from_chat`: a chat message it matches opens a ticket.
+ */
+export type RuleIn = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Phrases
+     */
+    phrases: Array<string>;
+    match_mode?: MatchMode;
+    /**
+     * Category
+     */
+    category?: string | null;
+    priority?: Priority | null;
+    /**
+     * Urgent
+     */
+    urgent?: boolean;
+    /**
+     * Creates Ticket From Chat
+     */
+    creates_ticket_from_chat?: boolean;
+    /**
+     * Enabled
+     */
+    enabled?: boolean;
+    /**
+     * Position
+     */
+    position?: number;
+};
+
+/**
+ * RuleOut
+ */
+export type RuleOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Phrases
+     */
+    phrases: Array<string>;
+    /**
+     * Match Mode
+     */
+    match_mode: string;
+    /**
+     * Category
+     */
+    category: string | null;
+    /**
+     * Priority
+     */
+    priority: string | null;
+    /**
+     * Urgent
+     */
+    urgent: boolean;
+    /**
+     * Creates Ticket From Chat
+     */
+    creates_ticket_from_chat: boolean;
+    /**
+     * Enabled
+     */
+    enabled: boolean;
+    /**
+     * Position
+     */
+    position: number;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+};
+
+/**
+ * RuleTestIn
+ *
+ * Try the tenant's rules (or the given, unsaved ones) on a text.
+ */
+export type RuleTestIn = {
+    /**
+     * Text
+     */
+    text: string;
+};
+
+/**
+ * RuleTestOut
+ */
+export type RuleTestOut = {
+    /**
+     * Matched Rules
+     */
+    matched_rules: Array<MatchedRuleOut>;
+    /**
+     * Category
+     */
+    category: string | null;
+    /**
+     * Priority
+     */
+    priority: string | null;
+    /**
+     * Urgent
+     */
+    urgent: boolean;
+    /**
+     * Creates Ticket From Chat
+     */
+    creates_ticket_from_chat: boolean;
+    /**
+     * Model Category
+     */
+    model_category: string | null;
+    /**
+     * Model Confidence
+     */
+    model_confidence: number | null;
+};
+
+/**
  * SegmentCountOut
  */
 export type SegmentCountOut = {
@@ -4000,6 +4332,34 @@ export type SeriesPoint = {
      * Net
      */
     net: number;
+};
+
+/**
+ * SettingsIn
+ */
+export type SettingsIn = {
+    /**
+     * Triage Threshold
+     */
+    triage_threshold: number;
+    /**
+     * Urgency Threshold
+     */
+    urgency_threshold: number;
+};
+
+/**
+ * SettingsOut
+ */
+export type SettingsOut = {
+    /**
+     * Triage Threshold
+     */
+    triage_threshold: number;
+    /**
+     * Urgency Threshold
+     */
+    urgency_threshold: number;
 };
 
 /**
@@ -4931,6 +5291,18 @@ export type TicketDetailOut = {
      */
     category: string | null;
     /**
+     * Classified By
+     */
+    classified_by?: string;
+    /**
+     * Classification Confidence
+     */
+    classification_confidence?: number | null;
+    /**
+     * Needs Triage
+     */
+    needs_triage?: boolean;
+    /**
      * Priority
      */
     priority: string;
@@ -5187,6 +5559,18 @@ export type TicketOut = {
      * Category
      */
     category: string | null;
+    /**
+     * Classified By
+     */
+    classified_by?: string;
+    /**
+     * Classification Confidence
+     */
+    classification_confidence?: number | null;
+    /**
+     * Needs Triage
+     */
+    needs_triage?: boolean;
     /**
      * Priority
      */
@@ -5510,6 +5894,75 @@ export type TokenOut = {
      */
     token_type?: string;
 };
+
+/**
+ * TrainingIn
+ */
+export type TrainingIn = {
+    source?: TrainingSource;
+};
+
+/**
+ * TrainingOut
+ *
+ * A training run (a durable job): poll `GET .../trainings/{id}` until `status` is finished.
+ */
+export type TrainingOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Source
+     */
+    source: string;
+    /**
+     * Progress Done
+     */
+    progress_done: number;
+    /**
+     * Progress Total
+     */
+    progress_total: number | null;
+    /**
+     * Percent
+     */
+    percent: number | null;
+    /**
+     * Message
+     */
+    message: string | null;
+    /**
+     * Error
+     */
+    error: string | null;
+    /**
+     * Created By
+     */
+    created_by: string | null;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Started At
+     */
+    started_at: string | null;
+    /**
+     * Finished At
+     */
+    finished_at: string | null;
+    model?: ModelOut | null;
+};
+
+/**
+ * TrainingSource
+ */
+export type TrainingSource = 'tickets' | 'seed';
 
 /**
  * TransitionIn
@@ -9790,6 +10243,356 @@ export type TicketsRoutingDecisionsResponses = {
 
 export type TicketsRoutingDecisionsResponse = TicketsRoutingDecisionsResponses[keyof TicketsRoutingDecisionsResponses];
 
+export type TicketClassificationListRulesData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/tickets/classifier/rules';
+};
+
+export type TicketClassificationListRulesResponses = {
+    /**
+     * Response Ticket Classification List Rules
+     *
+     * Successful Response
+     */
+    200: Array<RuleOut>;
+};
+
+export type TicketClassificationListRulesResponse = TicketClassificationListRulesResponses[keyof TicketClassificationListRulesResponses];
+
+export type TicketClassificationCreateRuleData = {
+    body: RuleIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/tickets/classifier/rules';
+};
+
+export type TicketClassificationCreateRuleErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketClassificationCreateRuleError = TicketClassificationCreateRuleErrors[keyof TicketClassificationCreateRuleErrors];
+
+export type TicketClassificationCreateRuleResponses = {
+    /**
+     * Successful Response
+     */
+    201: RuleOut;
+};
+
+export type TicketClassificationCreateRuleResponse = TicketClassificationCreateRuleResponses[keyof TicketClassificationCreateRuleResponses];
+
+export type TicketClassificationDeleteRuleData = {
+    body?: never;
+    path: {
+        /**
+         * Rule Id
+         */
+        rule_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/classifier/rules/{rule_id}';
+};
+
+export type TicketClassificationDeleteRuleErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketClassificationDeleteRuleError = TicketClassificationDeleteRuleErrors[keyof TicketClassificationDeleteRuleErrors];
+
+export type TicketClassificationDeleteRuleResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type TicketClassificationDeleteRuleResponse = TicketClassificationDeleteRuleResponses[keyof TicketClassificationDeleteRuleResponses];
+
+export type TicketClassificationReplaceRuleData = {
+    body: RuleIn;
+    path: {
+        /**
+         * Rule Id
+         */
+        rule_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/classifier/rules/{rule_id}';
+};
+
+export type TicketClassificationReplaceRuleErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketClassificationReplaceRuleError = TicketClassificationReplaceRuleErrors[keyof TicketClassificationReplaceRuleErrors];
+
+export type TicketClassificationReplaceRuleResponses = {
+    /**
+     * Successful Response
+     */
+    200: RuleOut;
+};
+
+export type TicketClassificationReplaceRuleResponse = TicketClassificationReplaceRuleResponses[keyof TicketClassificationReplaceRuleResponses];
+
+export type TicketClassificationTestTextData = {
+    body: RuleTestIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/tickets/classifier/test';
+};
+
+export type TicketClassificationTestTextErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketClassificationTestTextError = TicketClassificationTestTextErrors[keyof TicketClassificationTestTextErrors];
+
+export type TicketClassificationTestTextResponses = {
+    /**
+     * Successful Response
+     */
+    200: RuleTestOut;
+};
+
+export type TicketClassificationTestTextResponse = TicketClassificationTestTextResponses[keyof TicketClassificationTestTextResponses];
+
+export type TicketClassificationGetSettingsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/tickets/classifier/settings';
+};
+
+export type TicketClassificationGetSettingsResponses = {
+    /**
+     * Successful Response
+     */
+    200: SettingsOut;
+};
+
+export type TicketClassificationGetSettingsResponse = TicketClassificationGetSettingsResponses[keyof TicketClassificationGetSettingsResponses];
+
+export type TicketClassificationSaveSettingsData = {
+    body: SettingsIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/tickets/classifier/settings';
+};
+
+export type TicketClassificationSaveSettingsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketClassificationSaveSettingsError = TicketClassificationSaveSettingsErrors[keyof TicketClassificationSaveSettingsErrors];
+
+export type TicketClassificationSaveSettingsResponses = {
+    /**
+     * Successful Response
+     */
+    200: SettingsOut;
+};
+
+export type TicketClassificationSaveSettingsResponse = TicketClassificationSaveSettingsResponses[keyof TicketClassificationSaveSettingsResponses];
+
+export type TicketClassificationListModelsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/tickets/classifier/models';
+};
+
+export type TicketClassificationListModelsResponses = {
+    /**
+     * Response Ticket Classification List Models
+     *
+     * Successful Response
+     */
+    200: Array<ModelOut>;
+};
+
+export type TicketClassificationListModelsResponse = TicketClassificationListModelsResponses[keyof TicketClassificationListModelsResponses];
+
+export type TicketClassificationListTrainingsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/tickets/classifier/trainings';
+};
+
+export type TicketClassificationListTrainingsResponses = {
+    /**
+     * Response Ticket Classification List Trainings
+     *
+     * Successful Response
+     */
+    200: Array<TrainingOut>;
+};
+
+export type TicketClassificationListTrainingsResponse = TicketClassificationListTrainingsResponses[keyof TicketClassificationListTrainingsResponses];
+
+export type TicketClassificationStartTrainingData = {
+    /**
+     * Data
+     */
+    body?: TrainingIn | null;
+    path?: never;
+    query?: never;
+    url: '/api/v1/tickets/classifier/trainings';
+};
+
+export type TicketClassificationStartTrainingErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketClassificationStartTrainingError = TicketClassificationStartTrainingErrors[keyof TicketClassificationStartTrainingErrors];
+
+export type TicketClassificationStartTrainingResponses = {
+    /**
+     * Successful Response
+     */
+    202: TrainingOut;
+};
+
+export type TicketClassificationStartTrainingResponse = TicketClassificationStartTrainingResponses[keyof TicketClassificationStartTrainingResponses];
+
+export type TicketClassificationGetTrainingData = {
+    body?: never;
+    path: {
+        /**
+         * Training Id
+         */
+        training_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/classifier/trainings/{training_id}';
+};
+
+export type TicketClassificationGetTrainingErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketClassificationGetTrainingError = TicketClassificationGetTrainingErrors[keyof TicketClassificationGetTrainingErrors];
+
+export type TicketClassificationGetTrainingResponses = {
+    /**
+     * Successful Response
+     */
+    200: TrainingOut;
+};
+
+export type TicketClassificationGetTrainingResponse = TicketClassificationGetTrainingResponses[keyof TicketClassificationGetTrainingResponses];
+
+export type TicketClassificationCreateFromMessageData = {
+    body: FromMessageIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/tickets/from-message';
+};
+
+export type TicketClassificationCreateFromMessageErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketClassificationCreateFromMessageError = TicketClassificationCreateFromMessageErrors[keyof TicketClassificationCreateFromMessageErrors];
+
+export type TicketClassificationCreateFromMessageResponses = {
+    /**
+     * Successful Response
+     */
+    200: FromMessageOut;
+};
+
+export type TicketClassificationCreateFromMessageResponse = TicketClassificationCreateFromMessageResponses[keyof TicketClassificationCreateFromMessageResponses];
+
+export type TicketClassificationCorrectClassificationData = {
+    body: CorrectionIn;
+    path: {
+        /**
+         * Ticket Id
+         */
+        ticket_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/{ticket_id}/classification';
+};
+
+export type TicketClassificationCorrectClassificationErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketClassificationCorrectClassificationError = TicketClassificationCorrectClassificationErrors[keyof TicketClassificationCorrectClassificationErrors];
+
+export type TicketClassificationCorrectClassificationResponses = {
+    /**
+     * Successful Response
+     */
+    200: TicketOut;
+};
+
+export type TicketClassificationCorrectClassificationResponse = TicketClassificationCorrectClassificationResponses[keyof TicketClassificationCorrectClassificationResponses];
+
+export type TicketClassificationListCorrectionsData = {
+    body?: never;
+    path: {
+        /**
+         * Ticket Id
+         */
+        ticket_id: number;
+    };
+    query?: never;
+    url: '/api/v1/tickets/{ticket_id}/classification/corrections';
+};
+
+export type TicketClassificationListCorrectionsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type TicketClassificationListCorrectionsError = TicketClassificationListCorrectionsErrors[keyof TicketClassificationListCorrectionsErrors];
+
+export type TicketClassificationListCorrectionsResponses = {
+    /**
+     * Response Ticket Classification List Corrections
+     *
+     * Successful Response
+     */
+    200: Array<CorrectionOut>;
+};
+
+export type TicketClassificationListCorrectionsResponse = TicketClassificationListCorrectionsResponses[keyof TicketClassificationListCorrectionsResponses];
+
 export type TicketsListCalendarsData = {
     body?: never;
     path?: never;
@@ -10076,6 +10879,10 @@ export type TicketsListTicketsData = {
          * View
          */
         view?: string | null;
+        /**
+         * Priority
+         */
+        priority?: Priority | null;
     };
     url: '/api/v1/tickets';
 };

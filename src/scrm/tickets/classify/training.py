@@ -11,8 +11,9 @@ committed step left off (the counts so far live in the job's state):
 2. `evaluate`: score the held-out part with the model trained without it (accuracy, macro-F1, the
    majority baseline, urgency accuracy, and the scores the confidence's temperature is fitted on),
    and count its features too;
-3. at the end, the stored model is trained on both parts (naive Bayes counts add up) with the
-   fitted temperature, becomes the tenant's active version, and earlier versions step back.
+3. at the end, the stored model, with the fitted temperature, becomes the tenant's active version and
+   earlier versions step back. Trained on the tenant's tickets it learns both parts (naive Bayes
+   counts add up); trained on the seed dataset, only its training part.
 """
 
 from __future__ import annotations
@@ -193,14 +194,19 @@ def _save(
 ) -> dict[str, Any]:
     evaluation = state.get("evaluation") or {"truth": [], "predicted": [], "scored": [], "urgency": []}
     training = Counts.from_json(state["categories"])
+    urgency_counts = Counts.from_json(state["urgency"])
+    if source == "tickets":
+        # A tenant's own tickets are few and precious: the stored model learns the held-out part too.
+        # The seed dataset's model keeps to its training part, so its held-out part stays unseen.
+        training = training.merged(Counts.from_json(state.get("held_categories")))
+        urgency_counts = urgency_counts.merged(Counts.from_json(state.get("held_urgency")))
     temperature = fit_temperature([(scores, truth) for scores, truth in evaluation["scored"]])
-    category_model = NaiveBayes(
-        training.merged(Counts.from_json(state.get("held_categories"))), temperature=temperature
-    )
-    urgency_counts = Counts.from_json(state["urgency"]).merged(Counts.from_json(state.get("held_urgency")))
+    category_model = NaiveBayes(training, temperature=temperature)
     urgency_model = NaiveBayes(urgency_counts) if len(urgency_counts.docs) > 1 else None
     truth, predicted = evaluation["truth"], evaluation["predicted"]
-    baseline = majority([label for label, count in training.docs.items() for _ in range(count)])
+    baseline = majority(
+        [label for label, count in Counts.from_json(state["categories"]).docs.items() for _ in range(count)]
+    )
     has_held_out = bool(truth)
     version = (
         session.scalar(
