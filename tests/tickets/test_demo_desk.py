@@ -37,10 +37,9 @@ def test_the_demo_desk_routes_and_works_its_tickets(db: Session, monkeypatch: py
     ]
     # Two after-sales agents with four places each: eight assigned, two wait.
     assert sum(ticket.assignee_id is not None for ticket in made) == 8
-    later = utcnow()
+    later = utcnow() + desk.RESOLVE_AFTER + timedelta(minutes=1)
     for sequence in range(1, 200):
         if sequence == 100:  # past RESOLVE_AFTER: replies turn into resolutions
-            later = utcnow() + desk.RESOLVE_AFTER + timedelta(minutes=1)
             monkeypatch.setattr(desk, "utcnow", lambda: later)
         desk.work_the_desk(db, tenant_id=tenant_id, sequence=sequence)
     rows = db.scalars(select(Ticket).where(Ticket.tenant_id == tenant_id)).all()

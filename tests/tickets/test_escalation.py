@@ -15,7 +15,8 @@ from scrm.registry import build_registry
 from scrm.tickets.models import Ticket, TicketTimelineEntry
 from tests.conftest import Persona, _make_persona
 from tests.core.helpers import FakeClock
-from tests.tickets.test_tickets import MONDAY_10, WORKDAY, Now, now  # noqa: F401
+from tests.tickets.conftest import MONDAY_10, Now
+from tests.tickets.test_tickets import WORKDAY
 
 ESCALATION = [
     {"after_minutes": 0, "notify": ["assignee"]},

@@ -4,42 +4,21 @@ waiting time back, and warnings and breaches that fire once from durable timers,
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from scrm.core import metrics
 from scrm.core.worker import Worker, WorkerConfig
 from scrm.registry import build_registry
-from scrm.tickets import service as ticket_service
 from scrm.tickets.models import Ticket, TicketTimelineEntry
-from scrm.tickets.sla import clocks
 from tests.conftest import Persona
 from tests.core.helpers import FakeClock
+from tests.tickets.conftest import MONDAY_10, Now
 
-# Monday 2026-09-28 10:00 in Shanghai.
-MONDAY_10 = datetime(2026, 9, 28, 2, 0, tzinfo=UTC)
 WORKDAY = [["09:00", "12:00"], ["13:30", "18:00"]]
-
-
-class Now:
-    def __init__(self, start: datetime) -> None:
-        self.value = start
-
-    def __call__(self) -> datetime:
-        return self.value
-
-
-@pytest.fixture
-def now(monkeypatch: pytest.MonkeyPatch) -> Iterator[Now]:
-    clock = Now(MONDAY_10)
-    monkeypatch.setattr(ticket_service, "utcnow", clock)
-    monkeypatch.setattr(clocks, "utcnow", clock)
-    yield clock
 
 
 def setup_sla(client: Any, persona: Persona) -> int:
