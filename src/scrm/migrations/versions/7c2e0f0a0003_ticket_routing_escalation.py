@@ -7,6 +7,8 @@ Create Date: 2026-12-06 15:00:00
 """
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -21,7 +23,7 @@ depends_on = None
 BigId = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
 
-def _tenant(table: str) -> list[sa.SchemaItem]:
+def _tenant(table: str) -> list[Any]:
     return [
         sa.Column('id', BigId, autoincrement=True, nullable=False),
         sa.Column('tenant_id', BigId, nullable=False),

@@ -151,7 +151,7 @@ def route_new(session: Session, ticket: Ticket, *, now: datetime) -> None:
     ticket.queued_at = now
     decide(session, ticket, "team", reason, detail={"required_skills": ticket.required_skills})
     session.flush()
-    fill(session, team, now=now)
+    fill(session, team, now=now, arrival=ticket)
     if ticket.assignee_id is None:
         _arm_overflow(session, ticket, team, since=now)
 
@@ -215,15 +215,20 @@ def _queue_page(session: Session, team: Team, after: tuple[int, datetime, int] |
     return list(session.scalars(query.order_by(rank, Ticket.queued_at, Ticket.id).limit(QUEUE_PAGE)))
 
 
-def fill(session: Session, team: Team, *, now: datetime) -> int:
+def fill(session: Session, team: Team, *, now: datetime, arrival: Ticket | None = None) -> int:
     """Assign the team's waiting tickets, in queue order (priority, then waiting time), while its
-    online agents have room. Returns how many were assigned."""
+    online agents have room. Returns how many were assigned.
+
+    With `arrival` (a ticket that just joined the queue) only that ticket is considered. This is
+    enough because every fill leaves no waiting ticket that an agent with room could take, and an
+    arrival changes no agent; every change that frees room (a ticket finished or moved away, an agent
+    online, more capacity, a new member) fills the whole queue."""
     session.execute(select(Team.id).where(Team.id == team.id).with_for_update())
     agents = _agents(session, team)
     assigned = 0
     after: tuple[int, datetime, int] | None = None
     while any(agent.free for agent in agents if agent.status == AgentStatus.ONLINE):
-        waiting = _queue_page(session, team, after)
+        waiting = [arrival] if arrival is not None else _queue_page(session, team, after)
         if not waiting:
             break
         last = waiting[-1]
@@ -233,7 +238,7 @@ def fill(session: Session, team: Team, *, now: datetime) -> int:
         results, agents = fill_queue(Strategy(team.strategy), views, agents, now=now)
         by_id = {ticket.id: ticket for ticket in waiting}
         assigned += _apply(session, team, [(by_id[view.id], choice) for view, choice in results], now=now)
-        if len(waiting) < QUEUE_PAGE:
+        if arrival is not None or len(waiting) < QUEUE_PAGE:
             break
     return assigned
 
