@@ -213,3 +213,29 @@ def test_next_response_runs_per_unanswered_customer_message(
         f"{url}/comments", json={"body": "x", "from_customer": True, "internal": True}, headers=owner.headers
     )
     assert refused.status_code == 422
+
+
+def test_a_pause_stands_escalation_still(
+    client: Any, owner: Persona, now: Now, committing_factory: sessionmaker[Session]
+) -> None:
+    policy(client, owner, escalation=ESCALATION)
+    ticket = client.post("/api/v1/tickets", json={"title": "发票抬头错了"}, headers=owner.headers).json()
+    url = f"/api/v1/tickets/{ticket['id']}"
+    now.value = MONDAY_10 + timedelta(minutes=20)
+    client.post(f"{url}/comments", json={"body": "收到"}, headers=owner.headers)
+    due = datetime(2026, 9, 28, 7, 30, tzinfo=UTC)  # resolution, 15:30
+    run_worker(committing_factory, due + timedelta(seconds=5), "a")
+    assert len(escalations(committing_factory, ticket["id"], "resolution")) == 1
+    # Waiting on the customer from 15:35 to the next morning: level 2 (due 16:00) does not fire.
+    now.value = due + timedelta(minutes=5)
+    client.post(f"{url}/wait-customer", headers=owner.headers)
+    run_worker(committing_factory, due + timedelta(hours=3), "a")
+    assert len(escalations(committing_factory, ticket["id"], "resolution")) == 1
+    # Resumed Tuesday 09:00: level 2 comes 30 business minutes later (09:30), once.
+    now.value = datetime(2026, 9, 29, 1, 0, tzinfo=UTC)
+    client.post(f"{url}/resume", headers=owner.headers)
+    run_worker(committing_factory, datetime(2026, 9, 29, 1, 29, tzinfo=UTC), "a")
+    assert len(escalations(committing_factory, ticket["id"], "resolution")) == 1
+    for worker_id in ("a", "b"):
+        run_worker(committing_factory, datetime(2026, 9, 29, 1, 31, tzinfo=UTC), worker_id)
+    assert [item["level"] for item in escalations(committing_factory, ticket["id"], "resolution")] == [1, 2]

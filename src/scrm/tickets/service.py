@@ -284,7 +284,7 @@ def _move(
     elif action == Action.REOPEN.value:
         ticket.resolved_at = None
         cancel(session, AUTO_CLOSE_KIND, str(ticket.id))
-        clocks.restart(session, ticket)
+        clocks.restart(session, ticket, now=now)
     elif target == TicketStatus.CLOSED:
         ticket.closed_at, ticket.outcome = now, outcome or ticket.outcome
         cancel(session, AUTO_CLOSE_KIND, str(ticket.id))

@@ -110,7 +110,7 @@ def _arm_running(session: Session, ticket: Ticket, *, now: datetime | None = Non
             due = getattr(ticket, column)
             if due is not None and f"{clock}.{stage}" not in ticket.sla_marks:
                 _arm(session, ticket, clock, stage, as_utc(due))
-        if f"{clock}.breach" in ticket.sla_marks:
+        if f"{clock}.breach" in ticket.sla_marks and now is not None:
             _arm_next_level(session, ticket, clock, since=now)
 
 
@@ -119,26 +119,22 @@ def _fired_levels(ticket: Ticket, clock: str) -> int:
     return max((int(mark.rsplit(".", 1)[1]) for mark in marks), default=1)
 
 
-def _arm_next_level(session: Session, ticket: Ticket, clock: str, *, since: datetime | None = None) -> None:
-    """Arm the escalation level after the last one fired, counted from the breach (or from `since`
-    when the clock resumes after a pause: the time already waited at the breach is not given back)."""
+def _arm_next_level(session: Session, ticket: Ticket, clock: str, *, since: datetime) -> None:
+    """Arm the escalation level after the last one fired: the business minutes between the two
+    levels after `since`, the due time of the level that fired (so a late worker does not push the
+    next level back) or, when the clock resumes after a pause, the resumption (escalation stood
+    still while paused)."""
     found = _calendar(session, ticket)
-    due_at = getattr(ticket, f"due_{clock}_at")
-    if found is None or due_at is None:
+    if found is None:
         return
     policy, calendar = found
+    configured = escalation.levels(policy)
     fired = _fired_levels(ticket, clock)
-    base = as_utc(due_at)
-    if since is not None:
-        configured = escalation.levels(policy)
-        if fired >= len(configured):
-            return
-        step = configured[fired].after_minutes - configured[fired - 1].after_minutes
-        due = add_business_seconds(calendar, since, step * 60)
-    else:
-        due = escalation.next_due(policy, calendar, base, fired)  # type: ignore[assignment]
-    if due is not None:
-        _arm(session, ticket, clock, f"escalation{fired + 1}", due, level=fired + 1)
+    if fired >= len(configured):
+        return
+    step = configured[fired].after_minutes - configured[fired - 1].after_minutes
+    due = add_business_seconds(calendar, as_utc(since), step * 60)
+    _arm(session, ticket, clock, f"escalation{fired + 1}", due, level=fired + 1)
 
 
 def start(session: Session, ticket: Ticket, *, now: datetime) -> None:
@@ -245,9 +241,10 @@ def stop(session: Session, ticket: Ticket) -> None:
     _disarm(session, ticket)
 
 
-def restart(session: Session, ticket: Ticket) -> None:
-    """Reopened: the clocks not yet breached run again towards their stored due times."""
-    _arm_running(session, ticket)
+def restart(session: Session, ticket: Ticket, *, now: datetime) -> None:
+    """Reopened: the clocks not yet breached run again towards their stored due times; a breached
+    one's escalation goes on from now."""
+    _arm_running(session, ticket, now=now)
 
 
 def fire(session: Session, timers: list[TimerDelivery]) -> None:
@@ -268,7 +265,7 @@ def _fire_one(session: Session, ticket: Ticket, timer: TimerDelivery) -> list[Ev
     if not _running(ticket, clock):
         return []
     if stage.startswith("escalation"):
-        return _escalate(session, ticket, clock, int(timer.payload["level"]))
+        return _escalate(session, ticket, clock, int(timer.payload["level"]), fired_due=timer.due_at)
     column = f"due_{clock}_at" if stage == "breach" else f"warn_{clock}_at"
     due = getattr(ticket, column)
     mark = f"{clock}.{stage}"
@@ -289,7 +286,7 @@ def _fire_one(session: Session, ticket: Ticket, timer: TimerDelivery) -> list[Ev
         ]
     record(session, ticket, f"sla.{clock}.breach", f"{CLOCK_ZH[clock]}已超时", "system")
     return [
-        *_escalate(session, ticket, clock, 1),
+        *_escalate(session, ticket, clock, 1, fired_due=timer.due_at),
         TicketSlaBreached(
             tenant_id=ticket.tenant_id,
             ticket_id=ticket.id,
@@ -301,7 +298,9 @@ def _fire_one(session: Session, ticket: Ticket, timer: TimerDelivery) -> list[Ev
     ]
 
 
-def _escalate(session: Session, ticket: Ticket, clock: str, level: int) -> list[Event]:
+def _escalate(
+    session: Session, ticket: Ticket, clock: str, level: int, *, fired_due: datetime
+) -> list[Event]:
     """Level `level` of the clock's escalation, once; then the next level is armed."""
     mark = f"{clock}.escalation.{level}"
     found = _calendar(session, ticket)
@@ -309,7 +308,7 @@ def _escalate(session: Session, ticket: Ticket, clock: str, level: int) -> list[
         return []
     ticket.sla_marks = {**ticket.sla_marks, mark: utcnow().isoformat()}
     event = escalation.run_level(session, ticket, found[0], clock, level, now=utcnow())
-    _arm_next_level(session, ticket, clock)
+    _arm_next_level(session, ticket, clock, since=fired_due)
     return [event] if event is not None else []
 
 

@@ -1,6 +1,7 @@
 """Escalation: what each level of a policy does when a clock has breached, and when the next level
 falls due. Level 1 acts at the breach; level N+1 `after_minutes` business minutes after the breach
-(counted from the breach's due time, so a late worker does not push the later levels back).
+(each counted from the due time of the level before, so a late worker does not push the later
+levels back; a pause stands escalation still).
 
 A level notifies people (the assignee, the team lead, the manager: `ticket.escalated` carries their
 user ids for the notification channel), may raise the priority one step, and may reassign the ticket
@@ -19,7 +20,6 @@ from scrm.tickets.models import SlaPolicy, Ticket
 from scrm.tickets.routing import queue
 from scrm.tickets.routing.models import Team
 from scrm.tickets.schemas import EscalationLevel, EscalationRole, default_escalation
-from scrm.tickets.sla.calendar import BusinessCalendar, add_business_seconds
 from scrm.tickets.timeline import record
 
 PRIORITY_UP = {"low": "normal", "normal": "high", "high": "urgent", "urgent": "urgent"}
@@ -33,16 +33,6 @@ ROLE_ZH = {
 def levels(policy: SlaPolicy) -> list[EscalationLevel]:
     """The policy's levels (policies stored before escalation was configurable: notify the assignee)."""
     return [EscalationLevel.model_validate(level) for level in policy.escalation] or default_escalation()
-
-
-def next_due(
-    policy: SlaPolicy, calendar: BusinessCalendar, breached_at: datetime, fired_level: int
-) -> datetime | None:
-    """When the level after `fired_level` (1-based) falls due, or None after the last."""
-    configured = levels(policy)
-    if fired_level >= len(configured):
-        return None
-    return add_business_seconds(calendar, breached_at, configured[fired_level].after_minutes * 60)
 
 
 def run_level(
