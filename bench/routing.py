@@ -132,20 +132,9 @@ def _arrivals(count: int, generator: random.Random) -> list[TicketIn]:
 def _violations(factory: sessionmaker[Session], tenant_id: int) -> tuple[int, int]:
     """(agents over capacity, agents whose load counter disagrees with their open tickets)."""
     with factory() as session:
-        open_by_agent = dict(
-            session.execute(
-                select(Ticket.assignee_id, func.count())
-                .where(
-                    Ticket.tenant_id == tenant_id, Ticket.assignee_id.is_not(None), Ticket.status.notin_(DONE)
-                )
-                .group_by(Ticket.assignee_id)
-            ).all()
-        )
-        over = wrong = 0
-        for agent in session.scalars(select(Agent).where(Agent.tenant_id == tenant_id)):
-            held = open_by_agent.get(agent.user_id, 0)
-            over += held > agent.capacity
-            wrong += held != agent.load
+        audit = queue.load_audit(session, tenant_id)
+    over = sum(held > capacity for held, _, capacity in audit.values())
+    wrong = sum(held != load for held, load, _ in audit.values())
     return over, wrong
 
 

@@ -16,7 +16,7 @@ from scrm.tickets.models import Ticket, TicketTimelineEntry
 from tests.conftest import Persona, _make_persona
 from tests.core.helpers import FakeClock
 from tests.tickets.conftest import MONDAY_10, Now
-from tests.tickets.test_tickets import WORKDAY
+from tests.tickets.test_tickets import WORKDAY, setup_sla
 
 ESCALATION = [
     {"after_minutes": 0, "notify": ["assignee"]},
@@ -25,30 +25,11 @@ ESCALATION = [
 ]
 
 
-def policy(client: Any, persona: Persona, **extra: Any) -> dict[str, Any]:
-    calendar = client.post(
-        "/api/v1/tickets/calendars",
-        json={"name": "客服", "weekly": {day: WORKDAY for day in ("mon", "tue", "wed", "thu", "fri")}},
-        headers=persona.headers,
-    ).json()
-    made = client.post(
-        "/api/v1/tickets/sla-policies",
-        json={
-            "name": "标准",
-            "calendar_id": calendar["id"],
-            "targets": {
-                "normal": {
-                    "first_response_minutes": 60,
-                    "next_response_minutes": 30,
-                    "resolution_minutes": 240,
-                }
-            },
-            **extra,
-        },
-        headers=persona.headers,
-    )
-    assert made.status_code == 201, made.text
-    return dict(made.json())
+TARGETS = {"normal": {"first_response_minutes": 60, "next_response_minutes": 30, "resolution_minutes": 240}}
+
+
+def policy(client: Any, persona: Persona, **extra: Any) -> int:
+    return setup_sla(client, persona, targets=TARGETS, warning_percent=80, **extra)
 
 
 def run_worker(factory: sessionmaker[Session], at: datetime, worker_id: str) -> None:

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from scrm.core.worker import Worker, WorkerConfig
 from scrm.registry import build_registry
-from scrm.tickets.lifecycle import DONE
 from scrm.tickets.models import Ticket
 from scrm.tickets.routing.models import Agent, RoutingDecision
+from scrm.tickets.routing.queue import load_audit
 from tests.conftest import Persona, _make_persona
 from tests.core.helpers import FakeClock
 
@@ -55,18 +55,7 @@ def resolve(client: Any, persona: Persona, ticket_id: int) -> None:
 
 def assert_loads_match_open_tickets(factory: sessionmaker[Session], tenant_id: int) -> None:
     with factory() as session:
-        open_by_agent = dict(
-            session.execute(
-                select(Ticket.assignee_id, func.count())
-                .where(
-                    Ticket.tenant_id == tenant_id, Ticket.assignee_id.is_not(None), Ticket.status.notin_(DONE)
-                )
-                .group_by(Ticket.assignee_id)
-            ).all()
-        )
-        for agent in session.scalars(select(Agent).where(Agent.tenant_id == tenant_id)):
-            assert agent.load == open_by_agent.get(agent.user_id, 0), agent.user_id
-            assert agent.load <= agent.capacity
+        assert load_audit(session, tenant_id) == {}
 
 
 def test_the_queue_assigns_by_least_load_and_moves_on_when_capacity_frees_up(

@@ -21,7 +21,9 @@ from tests.tickets.conftest import MONDAY_10, Now
 WORKDAY = [["09:00", "12:00"], ["13:30", "18:00"]]
 
 
-def setup_sla(client: Any, persona: Persona) -> int:
+def setup_sla(client: Any, persona: Persona, **policy: Any) -> int:
+    """A Monday-to-Friday calendar with a lunch break and a policy on it (normal: first response 60,
+    resolution 240 business minutes, warning at half; `policy` overrides fields). The policy's id."""
     calendar = client.post(
         "/api/v1/tickets/calendars",
         json={"name": "客服", "weekly": {day: WORKDAY for day in ("mon", "tue", "wed", "thu", "fri")}},
@@ -34,6 +36,7 @@ def setup_sla(client: Any, persona: Persona) -> int:
             "calendar_id": calendar["id"],
             "targets": {"normal": {"first_response_minutes": 60, "resolution_minutes": 240}},
             "warning_percent": 50,
+            **policy,
         },
         headers=persona.headers,
     )

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, insert, select, tuple_, update
+from sqlalchemy import case, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from scrm.core.clock import as_utc, utcnow
@@ -406,6 +406,26 @@ def overflow(session: Session, timer: TimerDelivery) -> None:
     fill(session, target, now=timer.due_at)
     if ticket.assignee_id is None:
         _arm_overflow(session, ticket, target, since=timer.due_at)
+
+
+def load_audit(session: Session, tenant_id: int) -> dict[int, tuple[int, int, int]]:
+    """Each agent whose load counter or capacity disagrees with the tickets: user id → (open tickets
+    assigned to them, their load counter, their capacity). Empty when all is well (tests, benches)."""
+    held = dict(
+        session.execute(
+            select(Ticket.assignee_id, func.count())
+            .where(Ticket.tenant_id == tenant_id, Ticket.assignee_id.is_not(None), Ticket.status.notin_(DONE))
+            .group_by(Ticket.assignee_id)
+        ).all()
+    )
+    rows = session.execute(
+        select(Agent.user_id, Agent.load, Agent.capacity).where(Agent.tenant_id == tenant_id)
+    )
+    return {
+        user_id: (held.get(user_id, 0), load, capacity)
+        for user_id, load, capacity in rows
+        if held.get(user_id, 0) != load or held.get(user_id, 0) > capacity
+    }
 
 
 def fill_teams(session: Session, teams: Iterable[Team], *, now: datetime) -> int:
