@@ -32,6 +32,9 @@ const OrderDetailPage = lazy(() => import('./pages/OrderDetailPage'))
 const CrossPlatformReportPage = lazy(() => import('./pages/CrossPlatformReportPage'))
 const CommerceSettingsPage = lazy(() => import('./pages/CommerceSettingsPage'))
 const TicketSlaPage = lazy(() => import('./pages/TicketSlaPage'))
+const TicketTriagePage = lazy(() => import('./pages/TicketTriagePage'))
+const TicketClassifierPage = lazy(() => import('./pages/TicketClassifierPage'))
+const TicketClassifyRulesPage = lazy(() => import('./pages/TicketClassifyRulesPage'))
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { token } = useAuth()
@@ -84,6 +87,9 @@ export const router = createBrowserRouter([
       { path: 'commerce/reports/cross-platform', element: page(<CrossPlatformReportPage />, PERM.ordersView) },
       { path: 'commerce/settings', element: page(<CommerceSettingsPage />, PERM.ordersView) },
       { path: 'tickets/sla', element: page(<TicketSlaPage />, PERM.ticketsView) },
+      { path: 'tickets/triage', element: page(<TicketTriagePage />, PERM.ticketsView) },
+      { path: 'tickets/classifier', element: page(<TicketClassifierPage />, PERM.ticketsView) },
+      { path: 'tickets/classification-rules', element: page(<TicketClassifyRulesPage />, PERM.ticketsView) },
       { path: 'settings', element: <Navigate to="/settings/connections" replace /> },
       { path: 'settings/connections', element: page(<ConnectionsPage />, PERM.connectionsView) },
       { path: 'settings/connections/:id', element: page(<ConnectionDetailPage />, PERM.connectionsView) },

@@ -1,6 +1,7 @@
 import { channelsEn } from './channels'
 import { commerceEn } from './commerce'
 import { segmentsEn } from './segments'
+import { ticketClassifyEn } from './ticketClassify'
 import { ticketsEn } from './tickets'
 import type { Messages } from './zh-CN'
 
@@ -751,6 +752,7 @@ const en: Messages = {
   channels: channelsEn,
   commerce: commerceEn,
   tickets: ticketsEn,
+  ticketClassify: ticketClassifyEn,
   tags: {
     title: 'Customer tags',
     subtitle: 'Corp customer tags; changes reach WeCom within seconds',

@@ -1,6 +1,7 @@
 import { channelsZh } from './channels'
 import { commerceZh } from './commerce'
 import { segmentsZh } from './segments'
+import { ticketClassifyZh } from './ticketClassify'
 import { ticketsZh } from './tickets'
 
 const zhCN = {
@@ -750,6 +751,7 @@ const zhCN = {
   channels: channelsZh,
   commerce: commerceZh,
   tickets: ticketsZh,
+  ticketClassify: ticketClassifyZh,
   tags: {
     title: '客户标签',
     subtitle: '企业客户标签，在此修改后几秒内同步到企业微信',

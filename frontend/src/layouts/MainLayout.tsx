@@ -2,6 +2,7 @@ import {
   ApartmentOutlined,
   ApiOutlined,
   AuditOutlined,
+  BranchesOutlined,
   BarChartOutlined,
   AlertOutlined,
   ClusterOutlined,
@@ -9,9 +10,11 @@ import {
   CustomerServiceOutlined,
   DashboardOutlined,
   DownOutlined,
+  ExperimentOutlined,
   FieldTimeOutlined,
   FileTextOutlined,
   HomeOutlined,
+  InboxOutlined,
   PieChartOutlined,
   KeyOutlined,
   LogoutOutlined,
@@ -49,7 +52,7 @@ function group(key: string, icon: ReactNode, text: string, testId: string, child
 }
 
 /** Route keys of the menu, longest first, so /customers/12 selects /customers and /customers/tags itself. */
-const MENU_ROUTES = ['/commerce/shops', '/commerce/orders', '/commerce/reports/cross-platform', '/commerce/settings', '/tickets/sla', '/customers/tags', '/customers/segments', '/customers', '/channels/dashboard', '/channels', '/org/users', '/org/wecom-members', '/org/roles', '/org/api-keys', '/settings/connections', '/audit', '/system']
+const MENU_ROUTES = ['/commerce/shops', '/commerce/orders', '/commerce/reports/cross-platform', '/commerce/settings', '/tickets/sla', '/tickets/triage', '/tickets/classifier', '/tickets/classification-rules', '/customers/tags', '/customers/segments', '/customers', '/channels/dashboard', '/channels', '/org/users', '/org/wecom-members', '/org/roles', '/org/api-keys', '/settings/connections', '/audit', '/system']
 
 function selectedKey(pathname: string): string {
   if (pathname === '/') return '/'
@@ -119,6 +122,9 @@ export default function MainLayout() {
     ]),
     group('tickets', <CustomerServiceOutlined />, t('layout.ticketsGroup'), 'menu-tickets-group', [
       can(PERM.ticketsView) && { key: '/tickets/sla', icon: <FieldTimeOutlined />, label: label(t('layout.ticketSla'), 'menu-ticket-sla') },
+      can(PERM.ticketsView) && { key: '/tickets/triage', icon: <InboxOutlined />, label: label(t('ticketClassify.menuTriage'), 'menu-ticket-triage') },
+      can(PERM.ticketsView) && { key: '/tickets/classifier', icon: <ExperimentOutlined />, label: label(t('ticketClassify.menuClassifier'), 'menu-ticket-classifier') },
+      can(PERM.ticketsView) && { key: '/tickets/classification-rules', icon: <BranchesOutlined />, label: label(t('ticketClassify.menuRules'), 'menu-ticket-rules') },
     ]),
     group('org', <ApartmentOutlined />, t('layout.org'), 'menu-org', [
       can(PERM.usersView) && { key: '/org/users', icon: <UserOutlined />, label: label(t('layout.users'), 'menu-users') },
