@@ -51,6 +51,8 @@ export default defineConfig({
               priority: 35,
             },
             { name: 'antd', test: /node_modules[\\/]antd[\\/]/, priority: 30 },
+            // ECharts' renderer apart, so the echarts chunk stays under the limit with the map series in it
+            { name: 'zrender', test: /node_modules[\\/]zrender[\\/]/, priority: 25 },
             { name: 'echarts', test: /node_modules[\\/](echarts|zrender|echarts-for-react|tslib|size-sensor|fast-deep-equal)[\\/]/, priority: 20 },
           ],
         },

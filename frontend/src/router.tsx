@@ -32,6 +32,9 @@ const OrderDetailPage = lazy(() => import('./pages/OrderDetailPage'))
 const CrossPlatformReportPage = lazy(() => import('./pages/CrossPlatformReportPage'))
 const CommerceSettingsPage = lazy(() => import('./pages/CommerceSettingsPage'))
 const TicketSlaPage = lazy(() => import('./pages/TicketSlaPage'))
+const TicketQueuePage = lazy(() => import('./pages/TicketQueuePage'))
+const TicketDetailPage = lazy(() => import('./pages/TicketDetailPage'))
+const TicketDashboardPage = lazy(() => import('./pages/TicketDashboardPage'))
 const TicketTriagePage = lazy(() => import('./pages/TicketTriagePage'))
 const TicketClassifierPage = lazy(() => import('./pages/TicketClassifierPage'))
 const TicketClassifyRulesPage = lazy(() => import('./pages/TicketClassifyRulesPage'))
@@ -86,7 +89,10 @@ export const router = createBrowserRouter([
       { path: 'commerce/orders/:id', element: page(<OrderDetailPage />, PERM.ordersView) },
       { path: 'commerce/reports/cross-platform', element: page(<CrossPlatformReportPage />, PERM.ordersView) },
       { path: 'commerce/settings', element: page(<CommerceSettingsPage />, PERM.ordersView) },
+      { path: 'tickets', element: page(<TicketQueuePage />, PERM.ticketsView) },
+      { path: 'tickets/dashboard', element: page(<TicketDashboardPage />, PERM.ticketsView) },
       { path: 'tickets/sla', element: page(<TicketSlaPage />, PERM.ticketsView) },
+      { path: 'tickets/:id', element: page(<TicketDetailPage />, PERM.ticketsView) },
       { path: 'tickets/triage', element: page(<TicketTriagePage />, PERM.ticketsView) },
       { path: 'tickets/classifier', element: page(<TicketClassifierPage />, PERM.ticketsView) },
       { path: 'tickets/classification-rules', element: page(<TicketClassifyRulesPage />, PERM.ticketsView) },

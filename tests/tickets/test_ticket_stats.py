@@ -6,7 +6,6 @@ tickets left out; bad parameters refused."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,22 +13,20 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from scrm.tickets import service as ticket_service
 from scrm.tickets import stats
 from scrm.tickets.models import Ticket
-from scrm.tickets.sla import clocks
 from tests.conftest import Persona
-from tests.tickets.test_tickets import MONDAY_10, Now, act, new_ticket, setup_sla
+from tests.tickets.conftest import MONDAY_10, Now
+from tests.tickets.test_tickets import act, new_ticket, setup_sla
 
 SHANGHAI_OFFSET = timedelta(hours=8)
 
 
 @pytest.fixture
-def now(monkeypatch: pytest.MonkeyPatch) -> Iterator[Now]:
-    clock = Now(MONDAY_10)
-    for module in (ticket_service, clocks, stats):
-        monkeypatch.setattr(module, "utcnow", clock)
-    yield clock
+def now(now: Now, monkeypatch: pytest.MonkeyPatch) -> Now:
+    """The tickets tests' clock, read by the statistics too."""
+    monkeypatch.setattr(stats, "utcnow", now)
+    return now
 
 
 def at(local_hour: float) -> datetime:
@@ -206,3 +203,32 @@ def test_days_follow_a_daylight_saving_change(
         "2026-11-02": 0,
         "2026-11-03": 0,
     }
+
+
+def test_the_queue_filters_by_priority(client: Any, owner: Persona, desk: dict[str, int]) -> None:
+    answer = client.get("/api/v1/tickets", params={"priority": "urgent"}, headers=owner.headers)
+    assert answer.status_code == 200, answer.text
+    assert [ticket["id"] for ticket in answer.json()["items"]] == [desk["no_target"]]
+    both = client.get(
+        "/api/v1/tickets", params={"priority": "normal", "status": "new"}, headers=owner.headers
+    ).json()["items"]
+    assert sorted(ticket["id"] for ticket in both) == sorted([desk["late_reply"], desk["silent"]])
+    refused = client.get("/api/v1/tickets", params={"priority": "asap"}, headers=owner.headers)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "priority"
+
+
+def test_a_duplicate_closed_by_a_merge_leaves_the_attainment(
+    client: Any, owner: Persona, desk: dict[str, int]
+) -> None:
+    merged = client.post(
+        f"/api/v1/tickets/{desk['silent']}/merge",
+        json={"into_ticket_id": desk["late_reply"]},
+        headers=owner.headers,
+    )
+    assert merged.status_code == 200, merged.text
+    figures = get_stats(client, owner)
+    # The silent ticket's breached first response is no longer counted; it is closed now.
+    assert figures["sla"]["first_response"] == {"met": 1, "breached": 1, "running": 1, "attainment": 0.5}
+    assert figures["sla"]["resolution"] == {"met": 1, "breached": 0, "running": 2, "attainment": 1.0}
+    assert (figures["by_status"]["new"], figures["by_status"]["closed"]) == (3, 1)
+    assert (figures["breaching_soon"], figures["overdue"]) == (1, 0)

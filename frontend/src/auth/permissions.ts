@@ -21,6 +21,7 @@ export const PERM = {
   ordersView: 'commerce.orders.view',
   shopsManage: 'commerce.shops.manage',
   ticketsView: 'tickets.view',
+  ticketsEdit: 'tickets.edit',
   ticketsSettingsManage: 'tickets.settings.manage',
 } as const
 

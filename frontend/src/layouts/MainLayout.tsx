@@ -13,6 +13,7 @@ import {
   ExperimentOutlined,
   FieldTimeOutlined,
   FileTextOutlined,
+  FundOutlined,
   HomeOutlined,
   InboxOutlined,
   PieChartOutlined,
@@ -25,6 +26,7 @@ import {
   ShoppingOutlined,
   TagsOutlined,
   TeamOutlined,
+  UnorderedListOutlined,
   UserOutlined,
   WechatWorkOutlined,
 } from '@ant-design/icons'
@@ -52,12 +54,14 @@ function group(key: string, icon: ReactNode, text: string, testId: string, child
 }
 
 /** Route keys of the menu, longest first, so /customers/12 selects /customers and /customers/tags itself. */
-const MENU_ROUTES = ['/commerce/shops', '/commerce/orders', '/commerce/reports/cross-platform', '/commerce/settings', '/tickets/sla', '/tickets/triage', '/tickets/classifier', '/tickets/classification-rules', '/customers/tags', '/customers/segments', '/customers', '/channels/dashboard', '/channels', '/org/users', '/org/wecom-members', '/org/roles', '/org/api-keys', '/settings/connections', '/audit', '/system']
+const MENU_ROUTES = ['/commerce/shops', '/commerce/orders', '/commerce/reports/cross-platform', '/commerce/settings', '/tickets/sla', '/tickets/dashboard', '/tickets', '/tickets/triage', '/tickets/classifier', '/tickets/classification-rules', '/customers/tags', '/customers/segments', '/customers', '/channels/dashboard', '/channels', '/org/users', '/org/wecom-members', '/org/roles', '/org/api-keys', '/settings/connections', '/audit', '/system']
 
 function selectedKey(pathname: string): string {
   if (pathname === '/') return '/'
   const path = pathname.replace(/\/$/, '')
-  return MENU_ROUTES.find((k) => path === k || path.startsWith(`${k}/`)) ?? path
+  // the longest key that matches, whatever the list's order
+  const keys = MENU_ROUTES.filter((k) => path === k || path.startsWith(`${k}/`))
+  return keys.sort((a, b) => b.length - a.length)[0] ?? path
 }
 
 export default function MainLayout() {
@@ -121,6 +125,8 @@ export default function MainLayout() {
       can(PERM.ordersView) && { key: '/commerce/settings', icon: <AlertOutlined />, label: label(t('layout.orderRules'), 'menu-order-rules') },
     ]),
     group('tickets', <CustomerServiceOutlined />, t('layout.ticketsGroup'), 'menu-tickets-group', [
+      can(PERM.ticketsView) && { key: '/tickets', icon: <UnorderedListOutlined />, label: label(t('tickets.desk.menuQueue'), 'menu-ticket-queue') },
+      can(PERM.ticketsView) && { key: '/tickets/dashboard', icon: <FundOutlined />, label: label(t('tickets.desk.menuDashboard'), 'menu-ticket-dashboard') },
       can(PERM.ticketsView) && { key: '/tickets/sla', icon: <FieldTimeOutlined />, label: label(t('layout.ticketSla'), 'menu-ticket-sla') },
       can(PERM.ticketsView) && { key: '/tickets/triage', icon: <InboxOutlined />, label: label(t('ticketClassify.menuTriage'), 'menu-ticket-triage') },
       can(PERM.ticketsView) && { key: '/tickets/classifier', icon: <ExperimentOutlined />, label: label(t('ticketClassify.menuClassifier'), 'menu-ticket-classifier') },

@@ -11,6 +11,8 @@ timer already recorded):
 - met: ended on or before its due time (and never marked as breached);
 - running: neither yet.
 
+Duplicates closed by a merge are left out of the attainment (the ticket they joined carries on).
+
 Days are local calendar days in the requested time zone. PostgreSQL converts with its own zone
 database; SQLite has none, so its expression adds the zone's UTC offset, switching offsets at the
 zone's transitions inside the window (found here in Python), which gives the same days.
@@ -49,6 +51,7 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 SOON = timedelta(hours=1)
 CLOCKS = ("first_response", "resolution")
 _DONE = [status.value for status in DONE]
+MERGED = "merged"  # the outcome of a ticket closed as another's duplicate
 # Offsets are looked for at this step; every zone's transitions fall on a quarter hour.
 _OFFSET_STEP = timedelta(minutes=15)
 
@@ -152,10 +155,11 @@ def _per_day(session: Session, day: Any, where: list[ColumnElement[bool]]) -> di
 
 
 def _ended_at(clock: str) -> ColumnElement[Any]:
-    """When the clock stopped for good: the first reply (first response only) or resolution."""
+    """When the clock stopped for good: the first reply (first response only), resolution, or a
+    close without resolution (a merge)."""
     if clock == "first_response":
-        return func.coalesce(Ticket.first_responded_at, Ticket.resolved_at)
-    return Ticket.resolved_at  # type: ignore[return-value]
+        return func.coalesce(Ticket.first_responded_at, Ticket.resolved_at, Ticket.closed_at)
+    return func.coalesce(Ticket.resolved_at, Ticket.closed_at)
 
 
 def _due(clock: str) -> InstrumentedAttribute[datetime | None]:
@@ -185,7 +189,7 @@ def _attainment(
             total(and_(not_(breached), ended.is_not(None))),
             total(breached),
             total(and_(not_(breached), ended.is_(None))),
-        ).where(*in_window, _due(clock).is_not(None))
+        ).where(*in_window, _due(clock).is_not(None), _not_merged())
     ).one()
     judged = int(met) + int(missed)
     return ClockAttainmentOut(
@@ -194,6 +198,11 @@ def _attainment(
         running=int(running),
         attainment=round(int(met) / judged, 4) if judged else None,
     )
+
+
+def _not_merged() -> ColumnElement[bool]:
+    # A duplicate closed into another ticket is served by that ticket's clocks.
+    return or_(Ticket.outcome.is_(None), Ticket.outcome != MERGED)
 
 
 def _open_and_running() -> ColumnElement[bool]:
