@@ -63,6 +63,7 @@ def test_a_refund_request_becomes_one_ticket_that_a_successful_refund_resolves(
         9,
     )
     assert ticket.status == "new" and "59.00" in ticket.title
+    assert (ticket.category, ticket.classified_by) == ("退换货", "agent")
     on_refund_changed(db, refund(tenant_id, "succeeded"))
     db.refresh(ticket)
     assert (ticket.status, ticket.outcome) == ("resolved", "refund")

@@ -47,6 +47,8 @@ def on_refund_changed(session: Session, delivery: Delivery) -> None:
                 order_id=event.order_id,
                 source=TicketSource.REFUND,
                 ticket_type="after_sales",
+                # What raised it is known: no classifier needs to guess (it would read the amount).
+                category="退换货",
                 custom={"refund_id": event.refund_id, "amount_fen": event.amount_fen},
             ),
             source_ref=source_ref,
@@ -72,6 +74,7 @@ def on_alert_raised(session: Session, delivery: Delivery) -> None:
             order_id=event.order_id,
             source=TicketSource.ORDER_ANOMALY,
             ticket_type="risk_review",
+            category="风控核查",
             priority=Priority.HIGH,
             custom={"alert_id": event.alert_id},
         ),
