@@ -234,3 +234,56 @@ def test_the_sla_dashboard_draws_the_complaint_heat_map(page: Page, live_server:
     expect(page.get_by_test_id("heatmap-province-广东")).to_contain_text("Guangdong")
     page.get_by_test_id("lang-switch").click()
     assert errors == []
+
+
+def test_custom_fields_are_labelled_from_the_ticket_types_form(page: Page, live_server: LiveServer) -> None:
+    errors = watch_console(page, live_server)
+    ticket_type = f"breakage_{uuid.uuid4().hex[:6]}"
+    _api(
+        live_server,
+        "POST",
+        "/api/v1/forms",
+        json={
+            "name": f"破损登记 {ticket_type}",
+            "kind": "ticket",
+            "ticket_type": ticket_type,
+            "fields": [
+                {"key": "sku", "type": "text", "label": {"zh-CN": "商品编码", "en": "SKU"}, "required": True},
+                {
+                    "key": "damage",
+                    "type": "choice",
+                    "label": {"zh-CN": "破损情况", "en": "Damage"},
+                    "options": [
+                        {"value": "broken", "label": {"zh-CN": "断裂", "en": "Broken"}},
+                        {"value": "leaking", "label": {"zh-CN": "漏液", "en": "Leaking"}},
+                    ],
+                },
+            ],
+        },
+    )
+    ticket = _api(
+        live_server,
+        "POST",
+        "/api/v1/tickets",
+        json={
+            "title": "口红断裂",
+            "ticket_type": ticket_type,
+            "custom": {"damage": "broken", "sku": "LP-01"},
+        },
+    )
+    log_in(page)
+    page.goto(f"/tickets/{ticket['id']}")
+    fields = page.get_by_test_id("custom-fields")
+    expect(fields).to_have_attribute("data-from-form", "true")
+    expect(page.get_by_test_id("custom-field-label-sku")).to_have_text("商品编码")
+    expect(page.get_by_test_id("custom-field-sku")).to_have_text("LP-01")
+    expect(page.get_by_test_id("custom-field-label-damage")).to_have_text("破损情况")
+    expect(page.get_by_test_id("custom-field-damage")).to_have_text("断裂")
+    # in the form's order, not the submission's
+    labels = fields.locator("[data-testid^='custom-field-label-']")
+    expect(labels).to_have_text(["商品编码", "破损情况"])
+    page.get_by_test_id("lang-switch").click()
+    expect(page.get_by_test_id("custom-field-label-damage")).to_have_text("Damage")
+    expect(page.get_by_test_id("custom-field-damage")).to_have_text("Broken")
+    page.get_by_test_id("lang-switch").click()
+    assert errors == []

@@ -263,7 +263,7 @@ function formatValue(value: unknown, hints: FieldHints | undefined, lang: string
   if (typeof value === 'object') {
     return Object.values(value as Record<string, unknown>)
       .filter((v) => v !== null && v !== undefined && v !== '')
-      .map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v)))
+      .map((v) => (typeof v === 'object' ? JSON.stringify(v) : option(v)))
       .join(' ')
   }
   return option(value)
