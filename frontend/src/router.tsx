@@ -32,6 +32,10 @@ const OrderDetailPage = lazy(() => import('./pages/OrderDetailPage'))
 const CrossPlatformReportPage = lazy(() => import('./pages/CrossPlatformReportPage'))
 const CommerceSettingsPage = lazy(() => import('./pages/CommerceSettingsPage'))
 const TicketSlaPage = lazy(() => import('./pages/TicketSlaPage'))
+const FormsPage = lazy(() => import('./pages/FormsPage'))
+const FormBuilderPage = lazy(() => import('./pages/FormBuilderPage'))
+const FormSubmissionsPage = lazy(() => import('./pages/FormSubmissionsPage'))
+const PublicFormPage = lazy(() => import('./pages/PublicFormPage'))
 const TicketQueuePage = lazy(() => import('./pages/TicketQueuePage'))
 const TicketDetailPage = lazy(() => import('./pages/TicketDetailPage'))
 const TicketDashboardPage = lazy(() => import('./pages/TicketDashboardPage'))
@@ -57,6 +61,8 @@ function page(node: ReactNode, perm?: string) {
 export const router = createBrowserRouter([
   { path: '/login', element: <LoginPage />, errorElement: <RouteError /> },
   { path: '/login/wecom', element: page(<WecomLoginPage />), errorElement: <RouteError /> },
+  // a public form: no login
+  { path: '/f/:publicKey', element: page(<PublicFormPage />), errorElement: <RouteError /> },
   {
     path: '/',
     errorElement: <RouteError />,
@@ -96,6 +102,10 @@ export const router = createBrowserRouter([
       { path: 'tickets/triage', element: page(<TicketTriagePage />, PERM.ticketsView) },
       { path: 'tickets/classifier', element: page(<TicketClassifierPage />, PERM.ticketsView) },
       { path: 'tickets/classification-rules', element: page(<TicketClassifyRulesPage />, PERM.ticketsView) },
+      { path: 'forms', element: page(<FormsPage />, PERM.formsView) },
+      { path: 'forms/new', element: page(<FormBuilderPage />, PERM.formsManage) },
+      { path: 'forms/:id', element: page(<FormBuilderPage />, PERM.formsView) },
+      { path: 'forms/:id/submissions', element: page(<FormSubmissionsPage />, PERM.formsView) },
       { path: 'settings', element: <Navigate to="/settings/connections" replace /> },
       { path: 'settings/connections', element: page(<ConnectionsPage />, PERM.connectionsView) },
       { path: 'settings/connections/:id', element: page(<ConnectionDetailPage />, PERM.connectionsView) },

@@ -23,6 +23,8 @@ export const PERM = {
   ticketsView: 'tickets.view',
   ticketsEdit: 'tickets.edit',
   ticketsSettingsManage: 'tickets.settings.manage',
+  formsView: 'forms.view',
+  formsManage: 'forms.manage',
 } as const
 
 /** `*` grants everything; `domain.*` grants every code under that prefix. */

@@ -1,5 +1,6 @@
 import { channelsEn } from './channels'
 import { commerceEn } from './commerce'
+import { formsEn } from './forms'
 import { segmentsEn } from './segments'
 import { ticketClassifyEn } from './ticketClassify'
 import { ticketsEn } from './tickets'
@@ -752,6 +753,7 @@ const en: Messages = {
   channels: channelsEn,
   commerce: commerceEn,
   tickets: ticketsEn,
+  forms: formsEn,
   ticketClassify: ticketClassifyEn,
   tags: {
     title: 'Customer tags',

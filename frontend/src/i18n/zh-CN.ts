@@ -1,5 +1,6 @@
 import { channelsZh } from './channels'
 import { commerceZh } from './commerce'
+import { formsZh } from './forms'
 import { segmentsZh } from './segments'
 import { ticketClassifyZh } from './ticketClassify'
 import { ticketsZh } from './tickets'
@@ -751,6 +752,7 @@ const zhCN = {
   channels: channelsZh,
   commerce: commerceZh,
   tickets: ticketsZh,
+  forms: formsZh,
   ticketClassify: ticketClassifyZh,
   tags: {
     title: '客户标签',

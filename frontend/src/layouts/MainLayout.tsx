@@ -13,6 +13,7 @@ import {
   ExperimentOutlined,
   FieldTimeOutlined,
   FileTextOutlined,
+  FormOutlined,
   FundOutlined,
   HomeOutlined,
   InboxOutlined,
@@ -54,7 +55,7 @@ function group(key: string, icon: ReactNode, text: string, testId: string, child
 }
 
 /** Route keys of the menu, longest first, so /customers/12 selects /customers and /customers/tags itself. */
-const MENU_ROUTES = ['/commerce/shops', '/commerce/orders', '/commerce/reports/cross-platform', '/commerce/settings', '/tickets/sla', '/tickets/dashboard', '/tickets', '/tickets/triage', '/tickets/classifier', '/tickets/classification-rules', '/customers/tags', '/customers/segments', '/customers', '/channels/dashboard', '/channels', '/org/users', '/org/wecom-members', '/org/roles', '/org/api-keys', '/settings/connections', '/audit', '/system']
+const MENU_ROUTES = ['/commerce/shops', '/commerce/orders', '/commerce/reports/cross-platform', '/commerce/settings', '/tickets/sla', '/tickets/dashboard', '/tickets', '/tickets/triage', '/tickets/classifier', '/tickets/classification-rules', '/forms', '/customers/tags', '/customers/segments', '/customers', '/channels/dashboard', '/channels', '/org/users', '/org/wecom-members', '/org/roles', '/org/api-keys', '/settings/connections', '/audit', '/system']
 
 function selectedKey(pathname: string): string {
   if (pathname === '/') return '/'
@@ -132,6 +133,7 @@ export default function MainLayout() {
       can(PERM.ticketsView) && { key: '/tickets/classifier', icon: <ExperimentOutlined />, label: label(t('ticketClassify.menuClassifier'), 'menu-ticket-classifier') },
       can(PERM.ticketsView) && { key: '/tickets/classification-rules', icon: <BranchesOutlined />, label: label(t('ticketClassify.menuRules'), 'menu-ticket-rules') },
     ]),
+    can(PERM.formsView) ? { key: '/forms', icon: <FormOutlined />, label: label(t('forms.menu'), 'menu-forms') } : null,
     group('org', <ApartmentOutlined />, t('layout.org'), 'menu-org', [
       can(PERM.usersView) && { key: '/org/users', icon: <UserOutlined />, label: label(t('layout.users'), 'menu-users') },
       can(PERM.usersView) && {
