@@ -208,3 +208,21 @@ def test_a_visitor_who_submits_too_often_gets_429(
     limited = submit(client, form["public_key"], answers(phone="13900139000"))
     assert limited.status_code == 429 and limited.headers["retry-after"] == "600"
     assert count(committing_factory, FormSubmission) == 2
+
+
+def test_a_failing_tag_action_is_recorded_and_the_rest_stands(
+    client: Any, owner: Persona, committing_factory: sessionmaker[Session]
+) -> None:
+    tag_id = make_tag(client, owner)
+    customer_id = make_customer(client, owner, "13800138000")
+    form = registration_form(client, owner, tag_id)
+    # The tag goes away after the form was saved: tagging fails inside its savepoint.
+    assert client.delete(f"/api/v1/tags/{tag_id}", headers=owner.headers).status_code == 204
+    assert submit(client, form["public_key"], answers()).status_code == 201
+    item = client.get(f"/api/v1/forms/{form['id']}/submissions", headers=owner.headers).json()["items"][0]
+    assert item["customer_id"] == customer_id
+    assert [entry["status"] for entry in item["outcome"]] == ["failed", "created"]
+    assert item["outcome"][0]["detail"]
+    assert count(committing_factory, Ticket) == 1 and count(committing_factory, FormSubmission) == 1
+    customer = client.get(f"/api/v1/customers/{customer_id}", headers=owner.headers).json()
+    assert customer["tags"] == []
