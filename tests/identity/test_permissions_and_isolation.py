@@ -223,8 +223,15 @@ def test_every_api_route_requires_authentication(app, client) -> None:
         ("get", "/api/v1/auth/wecom/providers"),
         ("get", "/api/v1/auth/wecom/{connection_id}/authorize"),
         ("get", "/api/v1/auth/wecom/{connection_id}/callback"),
+        # Customers fill in public forms and rate tickets through signed links, without an account.
+        ("get", "/api/v1/public/forms/{public_key}"),
+        ("post", "/api/v1/public/forms/{public_key}/submissions"),
+        ("get", "/api/v1/public/ticket-ratings/{token}"),
+        ("post", "/api/v1/public/ticket-ratings/{token}"),
     }
     spec = client.get("/api/openapi.json").json()
+    assert {path for _, path in public if "/public/" in path} <= set(spec["paths"])
+    assert all(path.startswith("/api/v1/public/") for path in spec["paths"] if "/public/" in path)
     checked = 0
     for path, operations in spec["paths"].items():
         for method in operations:
