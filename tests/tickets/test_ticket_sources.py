@@ -98,3 +98,35 @@ def test_a_big_order_alert_opens_a_risk_review(db: Session, tenant_id: int) -> N
     assert [(t.source, t.ticket_type, t.priority, t.order_id) for t in tickets] == [
         ("order_anomaly", "risk_review", "high", 42)
     ]
+
+
+def test_a_ticket_form_never_stops_an_event_from_raising_its_ticket(db: Session, tenant_id: int) -> None:
+    """An administrator's after-sales form may require fields a refund does not carry: the refund's
+    ticket is raised anyway, its fields kept as given without a form version; the demo's own
+    after-sales form takes a refund's fields as they are."""
+    from scrm.core.actors import Actor
+    from scrm.demo.forms import seed_demo_forms
+    from scrm.forms import service as forms
+    from scrm.forms.schemas import FormIn, FormKind
+
+    seed_demo_forms(db, tenant_id=tenant_id)
+    on_refund_changed(db, refund(tenant_id, "requested", refund_id=21))
+    fitting = db.scalars(select(Ticket).where(Ticket.source_ref == "refund:21")).one()
+    assert fitting.form_version_id is not None and fitting.custom == {"refund_id": 21, "amount_fen": 5900}
+    strict = next(
+        form for form in forms.list_forms(db, actor=Actor.system(tenant_id)) if form.kind == "ticket"
+    )
+    forms.update_form(
+        db,
+        actor=Actor.system(tenant_id),
+        form_id=strict.id,
+        data=FormIn(
+            name="售后工单字段",
+            kind=FormKind.TICKET,
+            ticket_type="after_sales",
+            fields=[{"key": "phone", "type": "phone", "label": {"zh-CN": "手机"}, "required": True}],
+        ),
+    )
+    on_refund_changed(db, refund(tenant_id, "requested", refund_id=22))
+    kept = db.scalars(select(Ticket).where(Ticket.source_ref == "refund:22")).one()
+    assert kept.form_version_id is None and kept.custom == {"refund_id": 22, "amount_fen": 5900}

@@ -15,6 +15,7 @@ def run_demo(*, host: str, port: int, console: Console, traffic: bool = True) ->
     from sqlalchemy import select
 
     from scrm.demo.desk import seed_desk_teams
+    from scrm.demo.forms import seed_demo_forms
     from scrm.demo.handlers import TICK_INTERVAL, schedule_tick, tick_chain_alive
     from scrm.demo.seed import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
     from scrm.demo.shops import ShopTraffic, start_demo_shops
@@ -43,6 +44,7 @@ def run_demo(*, host: str, port: int, console: Console, traffic: bool = True) ->
         seed_service_desk(session, tenant_id=seed.tenant_id)
         seed_ticket_classification(session, tenant_id=seed.tenant_id)
         seed_desk_teams(session, tenant_id=seed.tenant_id)
+        seed_demo_forms(session, tenant_id=seed.tenant_id)
         if not tick_chain_alive(session, tenant_id=seed.tenant_id):
             schedule_tick(session, tenant_id=seed.tenant_id, sequence=1, due_at=utcnow() + TICK_INTERVAL)
         owner_id = session.scalars(select(User.id).where(User.email == DEMO_EMAIL)).one()

@@ -335,7 +335,10 @@ def check_ticket_fields(
 
     Raises ValidationFailed with one error per problem (`custom.<key>`). Without such a form the
     fields are kept as given. A ticket raised by a public form's submission (`source_ref`
-    "form:<submission id>") carries that form's answers, already validated, under that version."""
+    "form:<submission id>") carries that form's answers, already validated, under that version.
+    A ticket raised by another domain's event (any other `source_ref`: a refund, an order alert) is
+    never refused for its fields: an administrator's later form must not make the system lose the
+    ticket; fields that do not fit the form are kept as given, without a form version."""
     if source_ref is not None and source_ref.startswith("form:") and source_ref[5:].isdigit():
         submission = get_in_tenant(session, FormSubmission, tenant_id, int(source_ref[5:]))
         if submission is not None:
@@ -349,6 +352,8 @@ def check_ticket_fields(
         return TicketFields(None, custom)
     version = _current(session, form)
     cleaned, errors = validate_data(version.schema, custom, prefix="custom.")
+    if errors and source_ref is not None:
+        return TicketFields(None, custom)
     if errors:
         raise ValidationFailed("the ticket's custom fields are not valid", field_errors=errors)
     return TicketFields(version.id, cleaned)
