@@ -224,10 +224,10 @@ def test_assignment_by_hand_respects_membership_and_capacity(
     )
     assert forced.status_code == 200 and forced.json()["assignee_id"] == target
     # The place `one` left is taken by nobody (no ticket waits); loads still equal open tickets.
-    assert_loads_match_open_tickets_forced = client.get(
+    agents_now = client.get(
         "/api/v1/tickets/agents", headers=owner.headers
     ).json()
-    loads = {item["user_id"]: item["load"] for item in assert_loads_match_open_tickets_forced}
+    loads = {item["user_id"]: item["load"] for item in agents_now}
     assert loads[target] == 2 and loads[one["assignee_id"]] == 0
     # Another tenant sees none of it and cannot touch it.
     assert client.post(url, json={"assignee_id": None}, headers=other_tenant.headers).status_code == 404
@@ -296,3 +296,55 @@ def test_a_ticket_naming_another_tenants_team_is_refused(
             )
             == 0
         )
+
+
+def test_sticky_teams_send_a_new_customer_to_their_wecom_guide(
+    client: Any, owner: Persona, agents: list[Persona], committing_factory: sessionmaker[Session]
+) -> None:
+    """No earlier ticket: the customer's guide (the staff member following them on WeCom, linked to
+    a user) takes the ticket, though another agent has less load."""
+    from scrm.customers.models import Customer, FollowRelation
+    from scrm.staff.models import StaffMember
+
+    guide, other, _ = agents
+    set_agent(client, owner, guide.user_id, capacity=5)
+    set_agent(client, owner, other.user_id, capacity=5)
+    team(
+        client,
+        owner,
+        name="VIP",
+        is_default=True,
+        strategy="sticky",
+        member_user_ids=[guide.user_id, other.user_id],
+    )
+    first = ticket(client, owner)  # someone else's, given to the guide: least load would pick the other
+    if first["assignee_id"] != guide.user_id:
+        url = f"/api/v1/tickets/{first['id']}/assign"
+        assert client.post(url, json={"assignee_id": guide.user_id}, headers=owner.headers).status_code == 200
+    with committing_factory.begin() as session:
+        customer = Customer(tenant_id=owner.tenant_id, name="王女士")
+        session.add(customer)
+        session.add(
+            StaffMember(
+                tenant_id=owner.tenant_id,
+                connection_id=1,
+                userid="guide01",
+                name="导购",
+                user_id=guide.user_id,
+            )
+        )
+        session.flush()
+        session.add(
+            FollowRelation(
+                tenant_id=owner.tenant_id,
+                customer_id=customer.id,
+                connection_id=1,
+                staff_userid="guide01",
+                external_userid="wm-1",
+            )
+        )
+        customer_id = customer.id
+    theirs = ticket(client, owner, customer_id=customer_id)
+    assert theirs["assignee_id"] == guide.user_id
+    decisions = client.get(f"/api/v1/tickets/{theirs['id']}/routing", headers=owner.headers).json()
+    assert decisions[-1]["reason"] == "sticky"
