@@ -32,6 +32,7 @@ const OrderDetailPage = lazy(() => import('./pages/OrderDetailPage'))
 const CrossPlatformReportPage = lazy(() => import('./pages/CrossPlatformReportPage'))
 const CommerceSettingsPage = lazy(() => import('./pages/CommerceSettingsPage'))
 const TicketSlaPage = lazy(() => import('./pages/TicketSlaPage'))
+const TicketTeamsPage = lazy(() => import('./pages/TicketTeamsPage'))
 const FormsPage = lazy(() => import('./pages/FormsPage'))
 const FormBuilderPage = lazy(() => import('./pages/FormBuilderPage'))
 const FormSubmissionsPage = lazy(() => import('./pages/FormSubmissionsPage'))
@@ -98,6 +99,7 @@ export const router = createBrowserRouter([
       { path: 'tickets', element: page(<TicketQueuePage />, PERM.ticketsView) },
       { path: 'tickets/dashboard', element: page(<TicketDashboardPage />, PERM.ticketsView) },
       { path: 'tickets/sla', element: page(<TicketSlaPage />, PERM.ticketsView) },
+      { path: 'tickets/teams', element: page(<TicketTeamsPage />, PERM.ticketsView) },
       { path: 'tickets/:id', element: page(<TicketDetailPage />, PERM.ticketsView) },
       { path: 'tickets/triage', element: page(<TicketTriagePage />, PERM.ticketsView) },
       { path: 'tickets/classifier', element: page(<TicketClassifierPage />, PERM.ticketsView) },

@@ -3,6 +3,7 @@ import { commerceEn } from './commerce'
 import { formsEn } from './forms'
 import { segmentsEn } from './segments'
 import { ticketClassifyEn } from './ticketClassify'
+import { ticketRoutingEn } from './ticketRouting'
 import { ticketsEn } from './tickets'
 import type { Messages } from './zh-CN'
 
@@ -755,6 +756,7 @@ const en: Messages = {
   tickets: ticketsEn,
   forms: formsEn,
   ticketClassify: ticketClassifyEn,
+  ticketRouting: ticketRoutingEn,
   tags: {
     title: 'Customer tags',
     subtitle: 'Corp customer tags; changes reach WeCom within seconds',

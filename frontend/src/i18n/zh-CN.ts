@@ -3,6 +3,7 @@ import { commerceZh } from './commerce'
 import { formsZh } from './forms'
 import { segmentsZh } from './segments'
 import { ticketClassifyZh } from './ticketClassify'
+import { ticketRoutingZh } from './ticketRouting'
 import { ticketsZh } from './tickets'
 
 const zhCN = {
@@ -754,6 +755,7 @@ const zhCN = {
   tickets: ticketsZh,
   forms: formsZh,
   ticketClassify: ticketClassifyZh,
+  ticketRouting: ticketRoutingZh,
   tags: {
     title: '客户标签',
     subtitle: '企业客户标签，在此修改后几秒内同步到企业微信',

@@ -25,6 +25,7 @@ import {
   SettingOutlined,
   ShopOutlined,
   ShoppingOutlined,
+  SolutionOutlined,
   TagsOutlined,
   TeamOutlined,
   UnorderedListOutlined,
@@ -55,7 +56,7 @@ function group(key: string, icon: ReactNode, text: string, testId: string, child
 }
 
 /** Route keys of the menu, longest first, so /customers/12 selects /customers and /customers/tags itself. */
-const MENU_ROUTES = ['/commerce/shops', '/commerce/orders', '/commerce/reports/cross-platform', '/commerce/settings', '/tickets/sla', '/tickets/dashboard', '/tickets', '/tickets/triage', '/tickets/classifier', '/tickets/classification-rules', '/forms', '/customers/tags', '/customers/segments', '/customers', '/channels/dashboard', '/channels', '/org/users', '/org/wecom-members', '/org/roles', '/org/api-keys', '/settings/connections', '/audit', '/system']
+const MENU_ROUTES = ['/commerce/shops', '/commerce/orders', '/commerce/reports/cross-platform', '/commerce/settings', '/tickets/sla', '/tickets/teams', '/tickets/dashboard', '/tickets', '/tickets/triage', '/tickets/classifier', '/tickets/classification-rules', '/forms', '/customers/tags', '/customers/segments', '/customers', '/channels/dashboard', '/channels', '/org/users', '/org/wecom-members', '/org/roles', '/org/api-keys', '/settings/connections', '/audit', '/system']
 
 function selectedKey(pathname: string): string {
   if (pathname === '/') return '/'
@@ -129,6 +130,7 @@ export default function MainLayout() {
       can(PERM.ticketsView) && { key: '/tickets', icon: <UnorderedListOutlined />, label: label(t('tickets.desk.menuQueue'), 'menu-ticket-queue') },
       can(PERM.ticketsView) && { key: '/tickets/dashboard', icon: <FundOutlined />, label: label(t('tickets.desk.menuDashboard'), 'menu-ticket-dashboard') },
       can(PERM.ticketsView) && { key: '/tickets/sla', icon: <FieldTimeOutlined />, label: label(t('layout.ticketSla'), 'menu-ticket-sla') },
+      can(PERM.ticketsView) && { key: '/tickets/teams', icon: <SolutionOutlined />, label: label(t('ticketRouting.menu'), 'menu-ticket-teams') },
       can(PERM.ticketsView) && { key: '/tickets/triage', icon: <InboxOutlined />, label: label(t('ticketClassify.menuTriage'), 'menu-ticket-triage') },
       can(PERM.ticketsView) && { key: '/tickets/classifier', icon: <ExperimentOutlined />, label: label(t('ticketClassify.menuClassifier'), 'menu-ticket-classifier') },
       can(PERM.ticketsView) && { key: '/tickets/classification-rules', icon: <BranchesOutlined />, label: label(t('ticketClassify.menuRules'), 'menu-ticket-rules') },

@@ -7,6 +7,7 @@ import { Link, useNavigate, useSearchParams } from 'react-router-dom'
 import { listTickets, type Ticket, type TicketPriority, type TicketStatus, type TicketView } from '../api'
 import { useAuth } from '../auth/AuthContext'
 import { PERM } from '../auth/permissions'
+import { AgentPresence } from '../components/AgentPresence'
 import { LoadMore } from '../components/LoadMore'
 import { PageHeader } from '../components/PageHeader'
 import { ErrorState } from '../components/states'
@@ -108,6 +109,7 @@ export default function TicketQueuePage() {
         description={t('tickets.desk.queue.subtitle')}
         extra={
           <>
+            <AgentPresence />
             <Button icon={<ReloadOutlined spin={tickets.isFetching} />} onClick={() => void tickets.refetch()} data-testid="tickets-refresh">
               {t('common.refresh')}
             </Button>

@@ -21,6 +21,7 @@ import {
   type TicketCalendar,
   type TicketCalendarIn,
   type TicketPriority,
+  type EscalationLevel,
 } from '../api'
 import { useAuth } from '../auth/AuthContext'
 import { PERM } from '../auth/permissions'
@@ -53,6 +54,7 @@ import {
   type TargetKey,
   type Weekday,
 } from '../components/tickets'
+import { defaultEscalation, EscalationLevelsList, EscalationTimeline, escalationBody, placeEscalationError } from '../components/ticketEscalation'
 import { errorText, useApiError } from '../components/useApiError'
 import { formatDateTime } from '../utils/format'
 import { TIME_ZONES } from '../utils/schedule'
@@ -592,6 +594,12 @@ function PoliciesSection({ policies, calendars, loading, canManage }: { policies
         </Tooltip>
       ),
     },
+    {
+      title: t('ticketRouting.escalation.column'),
+      key: 'escalation',
+      width: 220,
+      render: (_, p) => <EscalationTimeline levels={p.escalation ?? []} testId={`policy-escalation-${p.id}`} />,
+    },
   ]
   if (canManage)
     columns.push({
@@ -625,7 +633,7 @@ function PoliciesSection({ policies, calendars, loading, canManage }: { policies
         dataSource={policies}
         loading={loading}
         pagination={false}
-        scroll={{ x: 1000 }}
+        scroll={{ x: 1250 }}
         data-testid="policies-table"
         onRow={(p) => dataAttrs({ testid: `policy-row-${p.id}`, name: p.name }) as object}
         locale={{ emptyText: <Empty description={t('tickets.policies.empty')} data-testid="policies-empty" /> }}
@@ -642,6 +650,7 @@ interface PolicyForm {
   ticket_type: string
   targets: Record<TicketPriority, Record<TargetKey, number | null>>
   warning_percent: number | null
+  escalation: EscalationLevel[]
 }
 
 function toPolicyForm(p: SlaPolicy | null, calendars: TicketCalendar[]): PolicyForm {
@@ -653,6 +662,7 @@ function toPolicyForm(p: SlaPolicy | null, calendars: TicketCalendar[]): PolicyF
       PRIORITIES.map((pr) => [pr, Object.fromEntries(TARGET_KEYS.map((k) => [k, p?.targets[pr]?.[k] ?? null]))]),
     ) as PolicyForm['targets'],
     warning_percent: p?.warning_percent ?? 80,
+    escalation: p?.escalation?.length ? p.escalation.map((l) => ({ ...l, notify: [...(l.notify ?? [])] })) : defaultEscalation(),
   }
 }
 
@@ -668,10 +678,13 @@ function toPolicyBody(v: PolicyForm): SlaPolicyIn {
     ticket_type: (v.ticket_type ?? '').trim() || null,
     targets,
     warning_percent: v.warning_percent ?? 80,
+    escalation: escalationBody(v.escalation),
   }
 }
 
 function placePolicyError(e: FieldError, t: T): { name: NamePath; text: string } | null {
+  const escalation = placeEscalationError(e, t)
+  if (escalation) return escalation
   const text = problemText(e, t)
   const path = e.field.split('.')
   if (path.length === 1 && ['name', 'calendar_id', 'ticket_type', 'warning_percent'].includes(path[0])) return { name: path, text }
@@ -830,6 +843,13 @@ function PolicyDrawer({ policy, calendars, onClose }: { policy: SlaPolicy | null
             </Typography.Text>
           ) : null}
         </div>
+
+        <Divider style={{ margin: '16px 0 12px' }} />
+        <Typography.Text strong>{t('ticketRouting.escalation.title')}</Typography.Text>
+        <Typography.Paragraph type="secondary" style={{ fontSize: 12, marginBottom: 4 }}>
+          {t('ticketRouting.escalation.help')}
+        </Typography.Paragraph>
+        <EscalationLevelsList />
       </Form>
     </Drawer>
   )
