@@ -40,6 +40,7 @@ const PublicFormPage = lazy(() => import('./pages/PublicFormPage'))
 const TicketQueuePage = lazy(() => import('./pages/TicketQueuePage'))
 const TicketDetailPage = lazy(() => import('./pages/TicketDetailPage'))
 const TicketDashboardPage = lazy(() => import('./pages/TicketDashboardPage'))
+const PublicRatingPage = lazy(() => import('./pages/PublicRatingPage'))
 const TicketTriagePage = lazy(() => import('./pages/TicketTriagePage'))
 const TicketClassifierPage = lazy(() => import('./pages/TicketClassifierPage'))
 const TicketClassifyRulesPage = lazy(() => import('./pages/TicketClassifyRulesPage'))
@@ -62,6 +63,8 @@ function page(node: ReactNode, perm?: string) {
 export const router = createBrowserRouter([
   { path: '/login', element: <LoginPage />, errorElement: <RouteError /> },
   { path: '/login/wecom', element: page(<WecomLoginPage />), errorElement: <RouteError /> },
+  // a customer's satisfaction rating link: no login (the token is the credential)
+  { path: '/ticket-rating/:token', element: page(<PublicRatingPage />), errorElement: <RouteError /> },
   // a public form: no login
   { path: '/f/:publicKey', element: page(<PublicFormPage />), errorElement: <RouteError /> },
   {

@@ -1,5 +1,5 @@
 // The sections of 工单详情: the transition buttons (note and outcome; a 409 explains what is allowed
-// now), the reply box (回复客户 / 内部备注), the conversation, the timeline and the custom fields.
+// now), the reply box (回复客户 / 内部备注 / 客户消息), the conversation, the timeline and the custom fields.
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { Alert, App, Button, Descriptions, Empty, Flex, Form, Input, Modal, Segmented, Select, Space, Tag, Timeline, Typography } from 'antd'
 import { useState } from 'react'
@@ -7,6 +7,7 @@ import { useTranslation } from 'react-i18next'
 import { addTicketComment, ApiError, transitionTicket, type TicketAction, type TicketComment, type TicketDetail, type TicketOutcome, type TicketTimelineEntry } from '../api'
 import { formatDateTime } from '../utils/format'
 import { tid } from '../utils/testid'
+import { CUSTOMER_STYLE, EscalationDetail, isEscalation } from './ticketDetailExtras'
 import { OUTCOMES, TICKETS_KEY } from './ticketParts'
 import type { T } from './tickets'
 import { useApiError } from './useApiError'
@@ -111,32 +112,40 @@ export function ActionBar({ ticket }: { ticket: TicketDetail }) {
   )
 }
 
-/** 回复客户 (stops the first-response clock) or 内部备注. */
+type ReplyMode = 'reply' | 'internal' | 'customer'
+
+/**
+ * 回复客户 (stops the response clocks), 内部备注, or 客户消息: a message the customer sent elsewhere
+ * (phone, chat), recorded by staff; it starts a round of the next-response clock.
+ */
 export function ReplyBox({ ticket }: { ticket: TicketDetail }) {
   const { t } = useTranslation()
   const { message } = App.useApp()
   const showError = useApiError()
   const queryClient = useQueryClient()
-  const [internal, setInternal] = useState(false)
+  const [mode, setMode] = useState<ReplyMode>('reply')
+  const internal = mode === 'internal'
+  const customer = mode === 'customer'
   const [body, setBody] = useState('')
   const send = useMutation({
-    mutationFn: () => addTicketComment(ticket.id, { body: body.trim(), internal }),
+    mutationFn: () => addTicketComment(ticket.id, { body: body.trim(), internal, from_customer: customer }),
     onSuccess: () => {
       setBody('')
-      void message.success(internal ? t('tickets.desk.detail.noted') : t('tickets.desk.detail.sent'))
+      void message.success(customer ? t('ticketExtras.customer.recorded') : internal ? t('tickets.desk.detail.noted') : t('tickets.desk.detail.sent'))
       void queryClient.invalidateQueries({ queryKey: TICKETS_KEY })
     },
     onError: (err) => showError(err),
   })
   if (ticket.status === 'closed') return <Typography.Text type="secondary">{t('tickets.desk.detail.closedNoComments')}</Typography.Text>
   return (
-    <Space direction="vertical" style={{ width: '100%' }} data-testid="reply-box" data-mode={internal ? 'internal' : 'reply'}>
+    <Space direction="vertical" style={{ width: '100%' }} data-testid="reply-box" data-mode={mode}>
       <Segmented
-        value={internal ? 'internal' : 'reply'}
-        onChange={(v) => setInternal(v === 'internal')}
+        value={mode}
+        onChange={(v) => setMode(v as ReplyMode)}
         options={[
           { value: 'reply', label: <span data-testid="reply-mode-reply">{t('tickets.desk.detail.reply')}</span> },
           { value: 'internal', label: <span data-testid="reply-mode-internal">{t('tickets.desk.detail.internal')}</span> },
+          { value: 'customer', label: <span data-testid="reply-mode-customer">{t('ticketExtras.customer.mode')}</span> },
         ]}
       />
       <Input.TextArea
@@ -144,13 +153,15 @@ export function ReplyBox({ ticket }: { ticket: TicketDetail }) {
         value={body}
         maxLength={20000}
         onChange={(e) => setBody(e.target.value)}
-        placeholder={internal ? t('tickets.desk.detail.notePlaceholderInternal') : t('tickets.desk.detail.replyPlaceholder')}
-        style={internal ? { background: '#fffbe6' } : undefined}
+        placeholder={
+          customer ? t('ticketExtras.customer.placeholder') : internal ? t('tickets.desk.detail.notePlaceholderInternal') : t('tickets.desk.detail.replyPlaceholder')
+        }
+        style={internal ? { background: '#fffbe6' } : customer ? { background: CUSTOMER_STYLE.background } : undefined}
         data-testid="reply-body"
       />
       <Flex justify="flex-end">
         <Button type="primary" disabled={!body.trim()} loading={send.isPending} onClick={() => send.mutate()} data-testid="reply-send">
-          {internal ? t('tickets.desk.detail.sendNote') : t('tickets.desk.detail.send')}
+          {customer ? t('ticketExtras.customer.send') : internal ? t('tickets.desk.detail.sendNote') : t('tickets.desk.detail.send')}
         </Button>
       </Flex>
     </Space>
@@ -167,18 +178,28 @@ export function CommentThread({ comments }: { comments: TicketComment[] }) {
           key={c.id}
           data-testid={`comment-${c.id}`}
           data-internal={c.internal}
+          data-from-customer={c.from_customer}
           className="ticket-comment"
           style={{
             padding: '8px 12px',
             borderRadius: 6,
-            border: `1px solid ${c.internal ? '#ffe58f' : '#f0f0f0'}`,
-            background: c.internal ? '#fffbe6' : '#fafafa',
+            border: `1px solid ${c.internal ? '#ffe58f' : c.from_customer ? CUSTOMER_STYLE.border : '#f0f0f0'}`,
+            background: c.internal ? '#fffbe6' : c.from_customer ? CUSTOMER_STYLE.background : '#fafafa',
+            // the customer's side of the conversation sits apart from the staff's
+            marginRight: c.from_customer ? 48 : 0,
+            marginLeft: c.from_customer ? 0 : 48,
           }}
         >
           <Flex justify="space-between" gap={8}>
             <Space size={6}>
               <Typography.Text strong>{c.author}</Typography.Text>
-              {c.internal ? <Tag color="gold">{t('tickets.desk.detail.internal')}</Tag> : <Tag color="blue">{t('tickets.desk.detail.reply')}</Tag>}
+              {c.internal ? (
+                <Tag color="gold">{t('tickets.desk.detail.internal')}</Tag>
+              ) : c.from_customer ? (
+                <Tag color="cyan">{t('ticketExtras.customer.tag')}</Tag>
+              ) : (
+                <Tag color="blue">{t('tickets.desk.detail.reply')}</Tag>
+              )}
             </Space>
             <Typography.Text type="secondary">{formatDateTime(c.created_at)}</Typography.Text>
           </Flex>
@@ -196,13 +217,14 @@ function kindLabel(kind: string, t: T): string {
   if (head === 'comment') return t(`tickets.desk.timelineKind.${rest}`, { defaultValue: kind })
   if (head === 'sla') {
     const [clock] = rest.split('.')
-    return `SLA · ${t(`tickets.desk.clock.${clock}`, { defaultValue: clock })}`
+    const label = `SLA · ${t(`tickets.desk.clock.${clock}`, { defaultValue: clock })}`
+    return isEscalation(kind) ? `${label} · ${t('ticketExtras.escalation.kind')}` : label
   }
   return t(`tickets.desk.timelineKind.${head}`, { defaultValue: kind })
 }
 
 function kindColor(kind: string): string {
-  if (kind.endsWith('.breach')) return 'red'
+  if (kind.endsWith('.breach') || kind.endsWith('.escalation')) return 'red'
   if (kind.endsWith('.warning')) return 'orange'
   if (kind.startsWith('status.')) return 'blue'
   if (kind === 'comment.internal') return 'gold'
@@ -223,6 +245,7 @@ export function TicketTimeline({ entries }: { entries: TicketTimelineEntry[] }) 
             <div data-testid="timeline-entry" data-kind={e.kind}>
               <Typography.Text strong>{kindLabel(e.kind, t)}</Typography.Text>
               <div style={{ whiteSpace: 'pre-wrap' }}>{e.summary}</div>
+              {isEscalation(e.kind) ? <EscalationDetail entry={e} /> : null}
               <Typography.Text type="secondary" style={{ fontSize: 12 }}>
                 {e.actor} · {formatDateTime(e.occurred_at)}
               </Typography.Text>

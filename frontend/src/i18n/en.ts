@@ -3,6 +3,7 @@ import { commerceEn } from './commerce'
 import { formsEn } from './forms'
 import { segmentsEn } from './segments'
 import { ticketClassifyEn } from './ticketClassify'
+import { ticketExtrasEn } from './ticketExtras'
 import { ticketRoutingEn } from './ticketRouting'
 import { ticketsEn } from './tickets'
 import type { Messages } from './zh-CN'
@@ -756,6 +757,7 @@ const en: Messages = {
   tickets: ticketsEn,
   forms: formsEn,
   ticketClassify: ticketClassifyEn,
+  ticketExtras: ticketExtrasEn,
   ticketRouting: ticketRoutingEn,
   tags: {
     title: 'Customer tags',

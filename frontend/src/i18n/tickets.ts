@@ -298,6 +298,10 @@ export const ticketsZh = {
       merged: '合并',
       attachment: '附件',
       rating: '评价',
+      customer: '客户消息',
+      routing: '分配',
+      merge: '合并',
+      rated: '满意度评价',
     },
     dashboard: {
       title: 'SLA 看板',
@@ -644,6 +648,10 @@ export const ticketsEn: TicketsMessages = {
       merged: 'Merged',
       attachment: 'Attachment',
       rating: 'Rating',
+      customer: 'Customer message',
+      routing: 'Routing',
+      merge: 'Merge',
+      rated: 'Satisfaction rating',
     },
     dashboard: {
       title: 'SLA dashboard',

@@ -3,6 +3,7 @@ import { commerceZh } from './commerce'
 import { formsZh } from './forms'
 import { segmentsZh } from './segments'
 import { ticketClassifyZh } from './ticketClassify'
+import { ticketExtrasZh } from './ticketExtras'
 import { ticketRoutingZh } from './ticketRouting'
 import { ticketsZh } from './tickets'
 
@@ -755,6 +756,7 @@ const zhCN = {
   tickets: ticketsZh,
   forms: formsZh,
   ticketClassify: ticketClassifyZh,
+  ticketExtras: ticketExtrasZh,
   ticketRouting: ticketRoutingZh,
   tags: {
     title: '客户标签',

@@ -8,12 +8,18 @@ import { useAuth } from '../auth/AuthContext'
 import { PERM } from '../auth/permissions'
 import { PageHeader } from '../components/PageHeader'
 import { ErrorState, NotFound, PageLoading } from '../components/states'
+import { RoutingCard, useTeamName } from '../components/ticketAssign'
+import { AttachmentsCard } from '../components/ticketAttachments'
 import { ActionBar, CommentThread, CustomFields, ReplyBox, TicketTimeline } from '../components/ticketDetailParts'
+import { DuplicatesCard, MergedBanner } from '../components/ticketMerge'
+import { RatingCard } from '../components/ticketRating'
 import { ALL_CLOCKS, clockState, PriorityTag, SlaCountdown, StatusTag, TICKETS_KEY, useNow, useUserNames } from '../components/ticketParts'
 import { formatDateTime } from '../utils/format'
 
 // 工单详情: header with status, priority and the SLA clocks; the actions the ticket accepts; the
-// conversation with the reply box; properties, custom fields, links; and the timeline of every change.
+// conversation with the reply box; attachments; possible duplicates and merging; properties, the
+// assignment and its history, the satisfaction rating, custom fields, links; and the timeline of every
+// change.
 
 const REFRESH_MS = 30_000
 
@@ -25,6 +31,7 @@ export default function TicketDetailPage() {
   const valid = Number.isInteger(id) && id > 0
   const now = useNow(1000)
   const nameOf = useUserNames()
+  const teamName = useTeamName()
   const ticket = useQuery({ queryKey: [...TICKETS_KEY, 'detail', id], queryFn: () => getTicket(id), enabled: valid, refetchInterval: REFRESH_MS })
   const customerId = ticket.data?.customer_id ?? null
   const orderId = ticket.data?.order_id ?? null
@@ -77,6 +84,7 @@ export default function TicketDetailPage() {
       <Row gutter={[16, 16]}>
         <Col xs={24} lg={16}>
           <Flex vertical gap={16}>
+            <MergedBanner ticket={tk} />
             <Card size="small" title={t('tickets.desk.detail.sla')}>
               <Flex wrap gap={12} data-testid="ticket-sla">
                 {ALL_CLOCKS.filter((clock) => clock !== 'next_response' || clockState(tk, clock, now).kind !== 'none').map((clock) => (
@@ -104,6 +112,12 @@ export default function TicketDetailPage() {
                 {canEdit ? <ReplyBox ticket={tk} /> : null}
               </Flex>
             </Card>
+            <Card size="small" title={t('ticketExtras.cards.attachments')}>
+              <AttachmentsCard ticket={tk} canEdit={canEdit} />
+            </Card>
+            <Card size="small" title={t('ticketExtras.cards.duplicates')}>
+              <DuplicatesCard ticket={tk} canEdit={canEdit} />
+            </Card>
           </Flex>
         </Col>
         <Col xs={24} lg={8}>
@@ -118,7 +132,7 @@ export default function TicketDetailPage() {
                   { key: 'type', label: t('tickets.desk.detail.ticketType'), children: <span data-testid="ticket-type">{tk.ticket_type}</span> },
                   { key: 'category', label: t('tickets.desk.detail.category'), children: tk.category ?? '—' },
                   { key: 'region', label: t('tickets.desk.detail.region'), children: <span data-testid="ticket-region">{tk.region ?? '—'}</span> },
-                  { key: 'team', label: t('tickets.desk.detail.team'), children: extra.team_name ?? (tk.team_id != null ? `#${tk.team_id}` : '—') },
+                  { key: 'team', label: t('tickets.desk.detail.team'), children: extra.team_name ?? teamName(tk.team_id) ?? '—' },
                   {
                     key: 'assignee',
                     label: t('tickets.desk.detail.assignee'),
@@ -171,6 +185,12 @@ export default function TicketDetailPage() {
                   { key: 'updated', label: t('tickets.desk.detail.updated'), children: formatDateTime(tk.updated_at) },
                 ]}
               />
+            </Card>
+            <Card size="small" title={t('ticketExtras.cards.routing')}>
+              <RoutingCard ticket={tk} canEdit={canEdit} />
+            </Card>
+            <Card size="small" title={t('ticketExtras.cards.rating')}>
+              <RatingCard ticket={tk} canEdit={canEdit} />
             </Card>
             <Card size="small" title={t('tickets.desk.detail.customFields')}>
               <CustomFields ticket={tk} />
