@@ -18,6 +18,7 @@ from scrm.tickets.routing.models import Agent, RoutingDecision
 from scrm.tickets.routing.queue import load_audit
 from tests.conftest import Persona, _make_persona
 from tests.core.helpers import FakeClock
+from tests.tickets.conftest import Records
 
 
 @pytest.fixture
@@ -137,7 +138,7 @@ def test_skills_regions_and_presence_decide_who_is_eligible(
 
 
 def test_sticky_teams_keep_a_customer_with_their_last_agent(
-    client: Any, owner: Persona, agents: list[Persona]
+    client: Any, owner: Persona, agents: list[Persona], records: Records
 ) -> None:
     first, second, _ = agents
     set_agent(client, owner, first.user_id, capacity=5)
@@ -150,9 +151,9 @@ def test_sticky_teams_keep_a_customer_with_their_last_agent(
         strategy="sticky",
         member_user_ids=[first.user_id, second.user_id],
     )
-    earlier = ticket(client, owner, customer_id=4242)
+    earlier = ticket(client, owner, customer_id=records.customers[0])
     ticket(client, owner)  # someone else's, to make the two agents' loads differ
-    again = ticket(client, owner, customer_id=4242)
+    again = ticket(client, owner, customer_id=records.customers[0])
     assert again["assignee_id"] == earlier["assignee_id"]
     decisions = client.get(f"/api/v1/tickets/{again['id']}/routing", headers=owner.headers).json()
     assert decisions[-1]["reason"] == "sticky"
@@ -224,9 +225,7 @@ def test_assignment_by_hand_respects_membership_and_capacity(
     )
     assert forced.status_code == 200 and forced.json()["assignee_id"] == target
     # The place `one` left is taken by nobody (no ticket waits); loads still equal open tickets.
-    agents_now = client.get(
-        "/api/v1/tickets/agents", headers=owner.headers
-    ).json()
+    agents_now = client.get("/api/v1/tickets/agents", headers=owner.headers).json()
     loads = {item["user_id"]: item["load"] for item in agents_now}
     assert loads[target] == 2 and loads[one["assignee_id"]] == 0
     # Another tenant sees none of it and cannot touch it.

@@ -18,6 +18,7 @@ from scrm.tickets import service as ticket_service
 from scrm.tickets.models import Ticket, TicketComment, TicketTimelineEntry
 from scrm.tickets.sla import clocks
 from tests.conftest import Persona
+from tests.tickets.conftest import Records
 from tests.tickets.test_tickets import MONDAY_10, Now, act, new_ticket, setup_sla, unrouted
 
 
@@ -53,18 +54,33 @@ def detail(client: Any, persona: Persona, ticket_id: int) -> dict[str, Any]:
 
 
 def test_duplicates_are_open_tickets_of_the_customer_or_order_within_14_days_same_order_first(
-    client: Any, owner: Persona, other_tenant: Persona, committing_factory: sessionmaker[Session]
+    client: Any,
+    owner: Persona,
+    foreign_records: Records,
+    records: Records,
+    other_tenant: Persona,
+    committing_factory: sessionmaker[Session],
 ) -> None:
-    base = new_ticket(client, owner, customer_id=7, order_id=41, ticket_type="after_sales")
-    same_customer = new_ticket(client, owner, customer_id=7, order_id=42, ticket_type="general")
-    same_order = new_ticket(client, owner, customer_id=7, order_id=41, ticket_type="after_sales")
-    order_only = new_ticket(client, owner, order_id=41, ticket_type="risk_review")
-    new_ticket(client, owner, customer_id=8)  # another customer
-    new_ticket(client, owner, customer_id=9, order_id=41)  # the same order, another person: never merged
-    old = new_ticket(client, owner, customer_id=7)
-    done = new_ticket(client, owner, customer_id=7)
+    base = new_ticket(
+        client, owner, customer_id=records.customers[0], order_id=records.orders[0], ticket_type="after_sales"
+    )
+    same_customer = new_ticket(
+        client, owner, customer_id=records.customers[0], order_id=records.orders[1], ticket_type="general"
+    )
+    same_order = new_ticket(
+        client, owner, customer_id=records.customers[0], order_id=records.orders[0], ticket_type="after_sales"
+    )
+    order_only = new_ticket(client, owner, order_id=records.orders[0], ticket_type="risk_review")
+    new_ticket(client, owner, customer_id=records.customers[1])  # another customer
+    new_ticket(
+        client, owner, customer_id=records.customers[2], order_id=records.orders[0]
+    )  # the same order, another person: never merged
+    old = new_ticket(client, owner, customer_id=records.customers[0])
+    done = new_ticket(client, owner, customer_id=records.customers[0])
     act(client, owner, done["id"], "resolve")
-    new_ticket(client, other_tenant, customer_id=7, order_id=41)
+    new_ticket(
+        client, other_tenant, customer_id=foreign_records.customers[0], order_id=foreign_records.orders[0]
+    )
     with committing_factory.begin() as session:
         row = session.get(Ticket, old["id"])
         assert row is not None
@@ -79,7 +95,8 @@ def test_duplicates_are_open_tickets_of_the_customer_or_order_within_14_days_sam
         same_customer["id"],
     ]
     assert found[0]["reasons"] == ["same_customer", "same_order", "same_type", "created_within_14_days"]
-    assert found[1]["reasons"] == ["same_order", "created_within_14_days"]
+    # Opened with the order alone, it was given the order's buyer as its customer.
+    assert found[1]["reasons"] == ["same_customer", "same_order", "created_within_14_days"]
     assert found[2]["reasons"] == ["same_customer", "created_within_14_days"]
     assert all(0 <= item["hours_apart"] < 1 for item in found)
 
@@ -92,12 +109,12 @@ def test_duplicates_are_open_tickets_of_the_customer_or_order_within_14_days_sam
 
 
 def test_a_merge_closes_the_duplicate_stops_its_clocks_and_links_both_timelines(
-    client: Any, owner: Persona, now: Now, committing_factory: sessionmaker[Session]
+    client: Any, owner: Persona, records: Records, now: Now, committing_factory: sessionmaker[Session]
 ) -> None:
     setup_sla(client, owner)
-    source = new_ticket(client, owner, customer_id=7, order_id=41)
-    target = new_ticket(client, owner, customer_id=7, order_id=41)
-    waiting = new_ticket(client, owner, customer_id=7)
+    source = new_ticket(client, owner, customer_id=records.customers[0], order_id=records.orders[0])
+    target = new_ticket(client, owner, customer_id=records.customers[0], order_id=records.orders[0])
+    waiting = new_ticket(client, owner, customer_id=records.customers[0])
     client.post(f"/api/v1/tickets/{source['id']}/comments", json={"body": "照片已发"}, headers=owner.headers)
     completed_before = published(committing_factory, "ticket.completed")
 
@@ -152,9 +169,9 @@ def test_a_merge_closes_the_duplicate_stops_its_clocks_and_links_both_timelines(
 
 
 def test_earlier_duplicates_follow_the_source_to_the_target_so_merges_never_chain(
-    client: Any, owner: Persona
+    client: Any, owner: Persona, records: Records
 ) -> None:
-    first, second, third = (new_ticket(client, owner, customer_id=7) for _ in range(3))
+    first, second, third = (new_ticket(client, owner, customer_id=records.customers[0]) for _ in range(3))
     assert merge(client, owner, first["id"], second["id"]).status_code == 200
     assert merge(client, owner, second["id"], third["id"]).status_code == 200
     assert detail(client, owner, first["id"])["merged_into_id"] == third["id"]
@@ -166,21 +183,23 @@ def test_earlier_duplicates_follow_the_source_to_the_target_so_merges_never_chai
 def test_refused_merges_say_why_and_change_nothing(
     client: Any,
     owner: Persona,
+    foreign_records: Records,
+    records: Records,
     other_tenant: Persona,
     finance: Persona,
     committing_factory: sessionmaker[Session],
 ) -> None:
-    open_one = new_ticket(client, owner, customer_id=7)
-    target = new_ticket(client, owner, customer_id=7)
-    merged = new_ticket(client, owner, customer_id=7)
+    open_one = new_ticket(client, owner, customer_id=records.customers[0])
+    target = new_ticket(client, owner, customer_id=records.customers[0])
+    merged = new_ticket(client, owner, customer_id=records.customers[0])
     assert merge(client, owner, merged["id"], target["id"]).status_code == 200
-    closed = new_ticket(client, owner, customer_id=7)
+    closed = new_ticket(client, owner, customer_id=records.customers[0])
     act(client, owner, closed["id"], "resolve")
     act(client, owner, closed["id"], "close")
-    resolved = new_ticket(client, owner, customer_id=7)
+    resolved = new_ticket(client, owner, customer_id=records.customers[0])
     act(client, owner, resolved["id"], "resolve")
-    someone_else = new_ticket(client, owner, customer_id=8)
-    foreign = new_ticket(client, other_tenant, customer_id=7)
+    someone_else = new_ticket(client, owner, customer_id=records.customers[1])
+    foreign = new_ticket(client, other_tenant, customer_id=foreign_records.customers[0])
 
     def snapshot() -> tuple[Any, ...]:
         with committing_factory() as session:

@@ -17,6 +17,7 @@ from scrm.tickets import service as ticket_service
 from scrm.tickets.models import Ticket, TicketTimelineEntry
 from scrm.tickets.rating import sign_rating_token
 from tests.conftest import TEST_SECRET_KEY, Persona
+from tests.tickets.conftest import Records
 from tests.tickets.test_tickets import MONDAY_10, Now, act, new_ticket, unrouted
 
 PUBLIC = "/api/v1/public/ticket-ratings"
@@ -57,9 +58,9 @@ def stored(factory: sessionmaker[Session], ticket_id: int) -> tuple[Any, ...]:
 
 
 def test_staff_rate_a_resolved_ticket_once(
-    client: Any, owner: Persona, now: Now, committing_factory: sessionmaker[Session]
+    client: Any, owner: Persona, records: Records, now: Now, committing_factory: sessionmaker[Session]
 ) -> None:
-    ticket = new_ticket(client, owner, customer_id=7)
+    ticket = new_ticket(client, owner, customer_id=records.customers[0])
     rated_before = unrouted("ticket.rated")
     early = rate(client, owner, ticket["id"], score=5)
     assert early.status_code == 409 and "resolved or closed" in early.json()["detail"]
@@ -101,9 +102,9 @@ def test_bad_ratings_and_other_tenants_write_nothing(
     assert stored(committing_factory, ticket["id"]) == (None, None, None, 0)
 
 
-def test_a_merged_ticket_is_not_rated(client: Any, owner: Persona) -> None:
-    duplicate = new_ticket(client, owner, customer_id=7)
-    survivor = new_ticket(client, owner, customer_id=7)
+def test_a_merged_ticket_is_not_rated(client: Any, owner: Persona, records: Records) -> None:
+    duplicate = new_ticket(client, owner, customer_id=records.customers[0])
+    survivor = new_ticket(client, owner, customer_id=records.customers[0])
     merged = client.post(
         f"/api/v1/tickets/{duplicate['id']}/merge",
         json={"into_ticket_id": survivor["id"]},
@@ -115,11 +116,13 @@ def test_a_merged_ticket_is_not_rated(client: Any, owner: Persona) -> None:
 
 
 def test_the_customer_rates_once_through_a_signed_link(
-    client: Any, owner: Persona, now: Now, committing_factory: sessionmaker[Session]
+    client: Any, owner: Persona, records: Records, now: Now, committing_factory: sessionmaker[Session]
 ) -> None:
-    pending = new_ticket(client, owner, customer_id=7)
+    pending = new_ticket(client, owner, customer_id=records.customers[0])
     assert link(client, owner, pending["id"]).status_code == 409
-    ticket = resolved_ticket(client, owner, customer_id=7, description="客户手机 13800000000")
+    ticket = resolved_ticket(
+        client, owner, customer_id=records.customers[0], description="客户手机 13800000000"
+    )
     made = link(client, owner, ticket["id"])
     assert made.status_code == 201, made.text
     token = made.json()["token"]

@@ -16,7 +16,7 @@ from scrm.registry import build_registry
 from scrm.tickets.models import Ticket, TicketTimelineEntry
 from tests.conftest import Persona
 from tests.core.helpers import FakeClock
-from tests.tickets.conftest import MONDAY_10, Now
+from tests.tickets.conftest import MONDAY_10, Now, Records
 
 WORKDAY = [["09:00", "12:00"], ["13:30", "18:00"]]
 
@@ -208,3 +208,34 @@ def test_a_paused_ticket_does_not_breach_and_resolving_stops_the_clocks(
         for ticket_id in (waiting["id"], done["id"]):
             row = session.get(Ticket, ticket_id)
             assert row is not None and row.sla_marks == {}
+
+
+def test_a_ticket_points_only_at_the_tenants_customers_orders_and_lines(
+    client: Any,
+    owner: Persona,
+    records: Records,
+    foreign_records: Records,
+    committing_factory: sessionmaker[Session],
+) -> None:
+    from scrm.commerce.models import OrderLine
+
+    with committing_factory.begin() as session:
+        line = OrderLine(
+            tenant_id=owner.tenant_id, order_id=records.orders[0], external_id="L1", title="口红 #02"
+        )
+        session.add(line)
+        session.flush()
+        line_id = line.id
+    bad = [
+        ({"customer_id": foreign_records.customers[0]}, "customer_id"),
+        ({"order_id": foreign_records.orders[0]}, "order_id"),
+        ({"order_id": records.orders[1], "order_line_id": line_id}, "order_line_id"),
+        ({"order_line_id": line_id}, "order_id"),
+    ]
+    for body, field in bad:
+        answer = client.post("/api/v1/tickets", json={"title": "x", **body}, headers=owner.headers)
+        assert answer.status_code == 422 and field in [error["field"] for error in answer.json()["errors"]]
+    assert client.get("/api/v1/tickets", headers=owner.headers).json()["items"] == []
+    made = new_ticket(client, owner, order_id=records.orders[0], order_line_id=line_id)
+    # The order's buyer is the customer when none is given.
+    assert (made["customer_id"], made["order_line_id"]) == (records.customers[0], line_id)

@@ -5279,6 +5279,10 @@ export type TicketDetailOut = {
      */
     order_id: number | null;
     /**
+     * Order Line Id
+     */
+    order_line_id: number | null;
+    /**
      * Source
      */
     source: string;
@@ -5473,6 +5477,10 @@ export type TicketIn = {
      * Order Id
      */
     order_id?: number | null;
+    /**
+     * Order Line Id
+     */
+    order_line_id?: number | null;
     source?: TicketSource;
     /**
      * Ticket Type
@@ -5547,6 +5555,10 @@ export type TicketOut = {
      * Order Id
      */
     order_id: number | null;
+    /**
+     * Order Line Id
+     */
+    order_line_id: number | null;
     /**
      * Source
      */

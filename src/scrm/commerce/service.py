@@ -351,3 +351,32 @@ def acknowledge_alert(session: Session, *, actor: Actor, alert_id: int) -> Alert
         alert.acknowledged_by = actor.label
         session.flush()
     return AlertOut.model_validate(alert, from_attributes=True)
+
+
+@dataclass(frozen=True)
+class OrderReference:
+    """An order (and line) another domain points at: its buyer, when known."""
+
+    order_id: int
+    customer_id: int | None
+
+
+def order_reference(
+    session: Session, *, tenant_id: int, order_id: int, order_line_id: int | None = None
+) -> OrderReference | None:
+    """The tenant's order `order_id` (and its line `order_line_id`), or None when either is not
+    there (another tenant's ids included)."""
+    customer_id = session.execute(
+        select(Order.customer_id).where(Order.tenant_id == tenant_id, Order.id == order_id)
+    ).first()
+    if customer_id is None:
+        return None
+    if order_line_id is not None:
+        line = session.scalar(
+            select(OrderLine.id).where(
+                OrderLine.tenant_id == tenant_id, OrderLine.id == order_line_id, OrderLine.order_id == order_id
+            )
+        )
+        if line is None:
+            return None
+    return OrderReference(order_id=order_id, customer_id=customer_id[0])

@@ -69,6 +69,7 @@ class Ticket(IdMixin, TenantMixin, TimestampMixin, Base):
     # Other domains' ids, kept as plain ids (no cross-domain foreign keys).
     customer_id: Mapped[int | None] = mapped_column(BigId)
     order_id: Mapped[int | None] = mapped_column(BigId)
+    order_line_id: Mapped[int | None] = mapped_column(BigId)
     source: Mapped[str] = mapped_column(String(20), nullable=False)
     source_ref: Mapped[str | None] = mapped_column(String(100))
     ticket_type: Mapped[str] = mapped_column(String(64), default="general", nullable=False)

@@ -196,7 +196,10 @@ class TicketIn(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=20_000)
     customer_id: int | None = None
+    # The order (and one of its lines) the ticket is about; the order's buyer is the customer when
+    # none is given.
     order_id: int | None = None
+    order_line_id: int | None = None
     source: TicketSource = TicketSource.MANUAL
     ticket_type: str = Field(default="general", min_length=1, max_length=64)
     category: str | None = Field(default=None, max_length=64)
@@ -277,6 +280,7 @@ class TicketOut(BaseModel):
     description: str
     customer_id: int | None
     order_id: int | None
+    order_line_id: int | None
     source: str
     ticket_type: str
     category: str | None

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scrm.commerce.service import order_reference
 from scrm.core.actors import Actor
 from scrm.core.clock import utcnow
 from scrm.core.errors import Conflict, ValidationFailed
@@ -21,6 +22,7 @@ from scrm.core.events import TimerDelivery, TimerHandler, publish
 from scrm.core.pagination import PageRequest, paginate
 from scrm.core.tenancy import get_in_tenant, require_in_tenant, tenant_select
 from scrm.core.timers import cancel, reschedule, schedule
+from scrm.customers.service import customer_names
 from scrm.forms import service as forms_service
 from scrm.tickets.attachments import attachments_of
 from scrm.tickets.classify.on_create import classify_new_ticket
@@ -74,6 +76,8 @@ def create_ticket(
         and (existing := find_by_source(session, actor.tenant_id, source_ref)) is not None
     ):
         return render(existing)
+    if source_ref is None:
+        data = _checked_references(session, actor.tenant_id, data)
     # The custom fields follow the form of the ticket's type, if it has one (422 otherwise).
     fields = forms_service.check_ticket_fields(
         session,
@@ -113,6 +117,31 @@ def create_ticket(
     )
     session.flush()
     return render(ticket)
+
+
+def _checked_references(session: Session, tenant_id: int, data: TicketIn) -> TicketIn:
+    """The caller's customer, order and order line must be the tenant's (422 naming the field
+    otherwise; another tenant's ids are unknown ids); an order's buyer becomes the customer when none
+    is given. Tickets raised by other domains' events carry ids those domains vouch for."""
+    errors = []
+    known = customer_names(session, tenant_id=tenant_id, ids=[data.customer_id] if data.customer_id else [])
+    if data.customer_id is not None and not known:
+        errors.append({"field": "customer_id", "message": f"no customer {data.customer_id} here"})
+    if data.order_line_id is not None and data.order_id is None:
+        errors.append({"field": "order_id", "message": "an order line needs its order"})
+    reference = None
+    if data.order_id is not None:
+        reference = order_reference(
+            session, tenant_id=tenant_id, order_id=data.order_id, order_line_id=data.order_line_id
+        )
+        if reference is None:
+            field = "order_line_id" if data.order_line_id is not None else "order_id"
+            errors.append({"field": field, "message": "no such order (or order line) here"})
+    if errors:
+        raise ValidationFailed("the ticket refers to unknown records", field_errors=errors)
+    if reference is not None and data.customer_id is None and reference.customer_id is not None:
+        return data.model_copy(update={"customer_id": reference.customer_id})
+    return data
 
 
 def find_by_source(session: Session, tenant_id: int, source_ref: str) -> Ticket | None:

@@ -107,6 +107,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('required_skills', sa.JSON(), nullable=False, server_default='[]'))
         batch_op.create_index(batch_op.f('ix_tickets_tenant_id_team_id_queued_at'), ['tenant_id', 'team_id', 'queued_at'], unique=False)
         batch_op.add_column(sa.Column('due_next_response_at', scrm.core.db.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('order_line_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True))
         batch_op.add_column(sa.Column('warn_next_response_at', scrm.core.db.UtcDateTime(timezone=True), nullable=True))
     with op.batch_alter_table('ticket_sla_policies', schema=None) as batch_op:
         batch_op.add_column(sa.Column('escalation', sa.JSON(), nullable=False, server_default='[]'))
@@ -121,6 +122,7 @@ def downgrade() -> None:
         batch_op.drop_column('escalation')
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_column('warn_next_response_at')
+        batch_op.drop_column('order_line_id')
         batch_op.drop_column('due_next_response_at')
         batch_op.drop_index(batch_op.f('ix_tickets_tenant_id_team_id_queued_at'))
         batch_op.drop_column('required_skills')
