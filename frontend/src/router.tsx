@@ -33,6 +33,9 @@ const CrossPlatformReportPage = lazy(() => import('./pages/CrossPlatformReportPa
 const CommerceSettingsPage = lazy(() => import('./pages/CommerceSettingsPage'))
 const TicketSlaPage = lazy(() => import('./pages/TicketSlaPage'))
 const TicketTeamsPage = lazy(() => import('./pages/TicketTeamsPage'))
+const TicketTriagePage = lazy(() => import('./pages/TicketTriagePage'))
+const TicketClassifierPage = lazy(() => import('./pages/TicketClassifierPage'))
+const TicketClassifyRulesPage = lazy(() => import('./pages/TicketClassifyRulesPage'))
 const FormsPage = lazy(() => import('./pages/FormsPage'))
 const FormBuilderPage = lazy(() => import('./pages/FormBuilderPage'))
 const FormSubmissionsPage = lazy(() => import('./pages/FormSubmissionsPage'))
@@ -41,9 +44,6 @@ const TicketQueuePage = lazy(() => import('./pages/TicketQueuePage'))
 const TicketDetailPage = lazy(() => import('./pages/TicketDetailPage'))
 const TicketDashboardPage = lazy(() => import('./pages/TicketDashboardPage'))
 const PublicRatingPage = lazy(() => import('./pages/PublicRatingPage'))
-const TicketTriagePage = lazy(() => import('./pages/TicketTriagePage'))
-const TicketClassifierPage = lazy(() => import('./pages/TicketClassifierPage'))
-const TicketClassifyRulesPage = lazy(() => import('./pages/TicketClassifyRulesPage'))
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const { token } = useAuth()
@@ -103,10 +103,10 @@ export const router = createBrowserRouter([
       { path: 'tickets/dashboard', element: page(<TicketDashboardPage />, PERM.ticketsView) },
       { path: 'tickets/sla', element: page(<TicketSlaPage />, PERM.ticketsView) },
       { path: 'tickets/teams', element: page(<TicketTeamsPage />, PERM.ticketsView) },
-      { path: 'tickets/:id', element: page(<TicketDetailPage />, PERM.ticketsView) },
       { path: 'tickets/triage', element: page(<TicketTriagePage />, PERM.ticketsView) },
       { path: 'tickets/classifier', element: page(<TicketClassifierPage />, PERM.ticketsView) },
       { path: 'tickets/classification-rules', element: page(<TicketClassifyRulesPage />, PERM.ticketsView) },
+      { path: 'tickets/:id', element: page(<TicketDetailPage />, PERM.ticketsView) },
       { path: 'forms', element: page(<FormsPage />, PERM.formsView) },
       { path: 'forms/new', element: page(<FormBuilderPage />, PERM.formsManage) },
       { path: 'forms/:id', element: page(<FormBuilderPage />, PERM.formsView) },

@@ -755,10 +755,10 @@ const en: Messages = {
   channels: channelsEn,
   commerce: commerceEn,
   tickets: ticketsEn,
-  forms: formsEn,
   ticketClassify: ticketClassifyEn,
   ticketExtras: ticketExtrasEn,
   ticketRouting: ticketRoutingEn,
+  forms: formsEn,
   tags: {
     title: 'Customer tags',
     subtitle: 'Corp customer tags; changes reach WeCom within seconds',

@@ -754,10 +754,10 @@ const zhCN = {
   channels: channelsZh,
   commerce: commerceZh,
   tickets: ticketsZh,
-  forms: formsZh,
   ticketClassify: ticketClassifyZh,
   ticketExtras: ticketExtrasZh,
   ticketRouting: ticketRoutingZh,
+  forms: formsZh,
   tags: {
     title: '客户标签',
     subtitle: '企业客户标签，在此修改后几秒内同步到企业微信',
