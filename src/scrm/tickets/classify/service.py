@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scrm.core.actors import Actor
@@ -46,6 +45,7 @@ from scrm.tickets.classify.tokens import features
 from scrm.tickets.classify.training import JOB_KIND
 from scrm.tickets.lifecycle import DONE, TicketStatus
 from scrm.tickets.models import Ticket
+from scrm.tickets.named_rows import save_named_row
 from scrm.tickets.permissions import TicketPermission
 from scrm.tickets.schemas import TicketIn, TicketOut, TicketSource
 from scrm.tickets.sla import clocks
@@ -67,18 +67,9 @@ def list_rules(session: Session, *, actor: Actor) -> list[RuleOut]:
 
 
 def save_rule(session: Session, *, actor: Actor, data: RuleIn, rule_id: int | None = None) -> RuleOut:
-    """Create a rule, or replace the one with `rule_id` (404 when absent); names are unique (409)."""
+    """Create a rule, or replace the one with `rule_id` (404 when absent); names are unique (409); a
+    rule must do something (422)."""
     actor.require(TicketPermission.SETTINGS_MANAGE)
-    row = (
-        None if rule_id is None else require_in_tenant(session, ClassificationRule, actor.tenant_id, rule_id)
-    )
-    clash = session.scalar(
-        select(ClassificationRule.id).where(
-            ClassificationRule.tenant_id == actor.tenant_id, ClassificationRule.name == data.name
-        )
-    )
-    if clash is not None and clash != rule_id:
-        raise Conflict(f"the name {data.name!r} is taken")
     if not (data.category or data.priority or data.urgent or data.creates_ticket_from_chat):
         raise ValidationFailed(
             "the rule does nothing",
@@ -89,21 +80,13 @@ def save_rule(session: Session, *, actor: Actor, data: RuleIn, rule_id: int | No
                 }
             ],
         )
-    values = data.model_dump(mode="json")
-    if row is None:
-        row = ClassificationRule(tenant_id=actor.tenant_id, **values)
-        session.add(row)
-    else:
-        for key, value in values.items():
-            setattr(row, key, value)
-    session.flush()
-    record_audit(
+    row = save_named_row(
         session,
         actor=actor,
-        action=f"tickets.classification_rule_{'created' if rule_id is None else 'changed'}",
-        target_type="ticket_classification_rule",
-        target_id=row.id,
-        detail=values,
+        model=ClassificationRule,
+        row_id=rule_id,
+        values=data.model_dump(mode="json"),
+        audit="classification_rule",
     )
     return RuleOut.model_validate(row)
 

@@ -15,6 +15,7 @@ from scrm.identity.service import member_names
 from scrm.tickets.events import TicketAssigned
 from scrm.tickets.lifecycle import DONE, TicketStatus
 from scrm.tickets.models import Ticket
+from scrm.tickets.named_rows import save_named_row
 from scrm.tickets.permissions import TicketPermission
 from scrm.tickets.routing import queue
 from scrm.tickets.routing.assignment import AgentStatus
@@ -28,7 +29,6 @@ from scrm.tickets.routing.schemas import (
     TeamIn,
     TeamOut,
 )
-from scrm.tickets.sla.service import save_named_row
 
 
 def _members(session: Session, tenant_id: int, team_ids: list[int]) -> dict[int, list[int]]:

@@ -16,6 +16,7 @@ from scrm.core.errors import Conflict, ValidationFailed
 from scrm.core.tenancy import get_in_tenant, require_in_tenant, tenant_select
 from scrm.identity.audit import record_audit
 from scrm.tickets.models import CalendarRow, SlaPolicy
+from scrm.tickets.named_rows import save_named_row
 from scrm.tickets.permissions import TicketPermission
 from scrm.tickets.schemas import (
     CalendarIn,
@@ -55,36 +56,6 @@ def _checked(data: CalendarIn) -> dict[str, Any]:
     values["holidays"] = sorted(set(data.holidays))
     values["extra_workdays"] = sorted(set(data.extra_workdays))
     return values
-
-
-def save_named_row(
-    session: Session, *, actor: Actor, model: Any, row_id: int | None, values: dict[str, Any], audit: str
-) -> Any:
-    """Create a `model` row from `values`, or replace the tenant's row `row_id` (404 when absent); its
-    name must be free in the tenant (409). Audited as `tickets.<audit>_created|changed` on
-    `ticket_<audit>`."""
-    row = None if row_id is None else require_in_tenant(session, model, actor.tenant_id, row_id)
-    clash = session.scalar(
-        select(model.id).where(model.tenant_id == actor.tenant_id, model.name == values["name"])
-    )
-    if clash is not None and clash != row_id:
-        raise Conflict(f"the name {values['name']!r} is taken")
-    if row is None:
-        row = model(tenant_id=actor.tenant_id, **values)
-        session.add(row)
-    else:
-        for key, value in values.items():
-            setattr(row, key, value)
-    session.flush()
-    record_audit(
-        session,
-        actor=actor,
-        action=f"tickets.{audit}_{'created' if row_id is None else 'changed'}",
-        target_type=f"ticket_{audit}",
-        target_id=row.id,
-        detail=values,
-    )
-    return row
 
 
 def list_calendars(session: Session, *, actor: Actor) -> list[CalendarOut]:
