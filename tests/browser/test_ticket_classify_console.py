@@ -157,6 +157,7 @@ def test_rules_training_and_triage_in_the_console(
 
     corrected_to = "发票" if second["category"] != "发票" else "物流查询"
     page.get_by_test_id(f"triage-category-{second['id']}").locator("input").fill(corrected_to)
+    page.get_by_test_id("page-title").click()  # closes the suggestions, which may cover the next select
     page.get_by_test_id(f"triage-priority-{second['id']}").click()
     page.locator(".ant-select-dropdown:visible .ant-select-item-option").filter(has_text="高").click()
     page.get_by_test_id(f"triage-correct-{second['id']}").click()

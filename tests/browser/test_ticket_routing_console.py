@@ -80,6 +80,7 @@ def _add_agent(page: Page, user_id: int, name: str, capacity: int) -> None:
     _pick(page, modal.get_by_test_id("agent-form-user"), name, f"agent-form-user-option-{user_id}")
     modal.get_by_test_id("agent-form-status").click()
     page.get_by_test_id("agent-form-status-option-online").click()
+    expect(modal.get_by_test_id("agent-form-status")).to_contain_text("在线")
     modal.get_by_test_id("agent-form-capacity").fill(str(capacity))
     page.get_by_test_id("agent-form-submit").click()
     expect(page.locator(".ant-message")).to_contain_text("客服设置已保存")

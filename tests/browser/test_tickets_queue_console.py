@@ -166,6 +166,8 @@ def test_a_complaint_from_the_dialog_through_its_statuses(page: Page, live_serve
     page.get_by_test_id("ticket-action-resolve").click()
     page.get_by_test_id("ticket-action-outcome").click()
     page.get_by_test_id("ticket-action-outcome-option-resend").click()
+    # The choice must show before confirming (a loaded browser may still be closing the list).
+    expect(page.get_by_test_id("ticket-action-outcome")).to_contain_text("补发")
     page.get_by_test_id("ticket-action-confirm").click()
     expect(page.get_by_test_id("ticket-status")).to_have_text("已解决")
     expect(page.get_by_test_id("ticket-sla-resolution")).to_have_attribute("data-state", "met")
