@@ -222,8 +222,13 @@ def fill(session: Session, team: Team, *, now: datetime, arrival: Ticket | None 
     With `arrival` (a ticket that just joined the queue) only that ticket is considered. This is
     enough because every fill leaves no waiting ticket that an agent with room could take, and an
     arrival changes no agent; every change that frees room (a ticket finished or moved away, an agent
-    online, more capacity, a new member) fills the whole queue."""
-    session.execute(select(Team.id).where(Team.id == team.id).with_for_update())
+    online, more capacity, a new member) fills the whole queue. An arrival takes no team lock: no
+    other transaction can see its ticket, and agents' capacity is guarded by the conditional update,
+    so concurrent arrivals in one team do not wait on each other. The price: a place freed by another
+    transaction while an arrival is still uncommitted is not offered to that arrival, which then
+    waits for the team's next change (or its overflow timer) though the place may stand free."""
+    if arrival is None:
+        session.execute(select(Team.id).where(Team.id == team.id).with_for_update())
     agents = _agents(session, team)
     assigned = 0
     after: tuple[int, datetime, int] | None = None
