@@ -21,9 +21,13 @@ def tenant_select(model: type[ModelT], tenant_id: int) -> Select:
 
 
 def get_in_tenant(session: Session, model: type[ModelT], tenant_id: int, record_id: Any) -> ModelT | None:
-    return session.scalars(
-        tenant_select(model, tenant_id).where(model.id == record_id)  # type: ignore[attr-defined]
-    ).one_or_none()
+    """The record with primary key `record_id` if it belongs to the tenant, else None. Served from
+    the session's identity map when the record is loaded already (no query, no autoflush: a batch
+    that looks up the same policy or team per row stays cheap)."""
+    record = session.get(model, record_id)
+    if record is None or record.tenant_id != tenant_id:  # type: ignore[attr-defined]
+        return None
+    return record
 
 
 def require_in_tenant(session: Session, model: type[ModelT], tenant_id: int, record_id: Any) -> ModelT:

@@ -28,6 +28,7 @@ from scrm.core.timers import cancel_many, reschedule, schedule
 from scrm.tickets.events import TicketSlaBreached, TicketSlaWarned
 from scrm.tickets.lifecycle import DONE, TicketStatus
 from scrm.tickets.models import CalendarRow, SlaPolicy, Ticket
+from scrm.tickets.routing.models import Team
 from scrm.tickets.sla import escalation
 from scrm.tickets.sla.calendar import BusinessCalendar, add_business_seconds, business_seconds_between
 from scrm.tickets.sla.service import business_calendar
@@ -252,12 +253,23 @@ def fire(session: Session, timers: list[TimerDelivery]) -> None:
     events): each is marked, once, on the timeline, and published."""
     wanted = {int(timer.payload["ticket_id"]) for timer in timers}
     tickets = {ticket.id: ticket for ticket in session.scalars(select(Ticket).where(Ticket.id.in_(wanted)))}
+    # The batch's policies, calendars and teams, loaded once and held here: the session's identity map
+    # keeps only weak references, so without these every ticket would load them again.
+    policies = session.scalars(
+        select(SlaPolicy).where(SlaPolicy.id.in_({t.sla_policy_id for t in tickets.values()} - {None}))
+    ).all()
+    held = [
+        *policies,
+        *session.scalars(select(CalendarRow).where(CalendarRow.id.in_({p.calendar_id for p in policies}))),
+        *session.scalars(select(Team).where(Team.id.in_({t.team_id for t in tickets.values()} - {None}))),
+    ]
     events: list[Event] = []
     for timer in timers:
         ticket = tickets.get(int(timer.payload["ticket_id"]))
         if ticket is not None and ticket.tenant_id == timer.tenant_id:
             events.extend(_fire_one(session, ticket, timer))
     publish_many(session, events)
+    del held
 
 
 def _fire_one(session: Session, ticket: Ticket, timer: TimerDelivery) -> list[Event]:

@@ -6,6 +6,8 @@ actor's tenant: another tenant's ids are unknown ids (404, or a field error wher
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -30,13 +32,22 @@ from scrm.tickets.sla.calendar import BusinessCalendar, InvalidCalendar, NoWorki
 
 
 def business_calendar(row: CalendarRow) -> BusinessCalendar:
-    """The calendar a stored row describes (rows are validated when written)."""
+    """The calendar a stored row describes (rows are validated when written). Calendars are kept per
+    process by their content: a batch of SLA timers builds each calendar once, and a calendar's
+    per-day working intervals, computed on first use, serve every ticket on it."""
+    spec = [row.timezone, row.weekly, row.holidays, row.extra_workdays, row.makeup_intervals]
+    return _calendar_of(json.dumps(spec, sort_keys=True))
+
+
+@lru_cache(maxsize=256)
+def _calendar_of(spec: str) -> BusinessCalendar:
+    timezone, weekly, holidays, extra_workdays, makeup_intervals = json.loads(spec)
     return BusinessCalendar.from_spec(
-        timezone=row.timezone,
-        weekly=row.weekly,
-        holidays=row.holidays,
-        extra_workdays=row.extra_workdays,
-        makeup_intervals=row.makeup_intervals,
+        timezone=timezone,
+        weekly=weekly,
+        holidays=holidays,
+        extra_workdays=extra_workdays,
+        makeup_intervals=makeup_intervals,
     )
 
 
