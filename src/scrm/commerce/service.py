@@ -374,7 +374,9 @@ def order_reference(
     if order_line_id is not None:
         line = session.scalar(
             select(OrderLine.id).where(
-                OrderLine.tenant_id == tenant_id, OrderLine.id == order_line_id, OrderLine.order_id == order_id
+                OrderLine.tenant_id == tenant_id,
+                OrderLine.id == order_line_id,
+                OrderLine.order_id == order_id,
             )
         )
         if line is None:
