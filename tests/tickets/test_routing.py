@@ -347,3 +347,32 @@ def test_sticky_teams_send_a_new_customer_to_their_wecom_guide(
     assert theirs["assignee_id"] == guide.user_id
     decisions = client.get(f"/api/v1/tickets/{theirs['id']}/routing", headers=owner.headers).json()
     assert decisions[-1]["reason"] == "sticky"
+
+
+def test_an_arrival_that_loses_its_agent_to_a_concurrent_one_chooses_again(
+    client: Any,
+    owner: Persona,
+    agents: list[Persona],
+    committing_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another process fills the chosen agent's last place between the choice and the conditional
+    update: the ticket goes to the other agent with room, not to the queue."""
+    from scrm.tickets.routing import queue
+
+    first, second, _ = agents
+    set_agent(client, owner, first.user_id, capacity=1)
+    set_agent(client, owner, second.user_id, capacity=1)
+    team(client, owner, name="综合组", is_default=True, member_user_ids=[first.user_id, second.user_id])
+    real = queue._take_capacity
+    raced: list[int] = []
+
+    def racing(session: Session, tenant_id: int, user_id: int, stamp: datetime, *, count: int = 1) -> bool:
+        if not raced:  # the concurrent arrival fills this agent first
+            raced.append(user_id)
+            session.execute(Agent.__table__.update().where(Agent.user_id == user_id).values(load=1))
+        return real(session, tenant_id, user_id, stamp, count=count)
+
+    monkeypatch.setattr(queue, "_take_capacity", racing)
+    made = ticket(client, owner)
+    assert raced and made["assignee_id"] not in (None, raced[0])

@@ -42,6 +42,8 @@ from scrm.tickets.routing.sticky import sticky_user_ids
 OVERFLOW_KIND = "tickets.overflow"
 #: How many waiting tickets one round of a fill considers.
 QUEUE_PAGE = 500
+#: How often a new ticket chooses again after a concurrent arrival took its agent's last place.
+ARRIVAL_RETRIES = 3
 REASON_ZH = {
     "round_robin": "轮流分配",
     "least_load": "最少负载",
@@ -231,6 +233,7 @@ def fill(session: Session, team: Team, *, now: datetime, arrival: Ticket | None 
         session.execute(select(Team.id).where(Team.id == team.id).with_for_update())
     agents = _agents(session, team)
     assigned = 0
+    retries = ARRIVAL_RETRIES
     after: tuple[int, datetime, int] | None = None
     while any(agent.free for agent in agents if agent.status == AgentStatus.ONLINE):
         waiting = [arrival] if arrival is not None else _queue_page(session, team, after)
@@ -243,7 +246,16 @@ def fill(session: Session, team: Team, *, now: datetime, arrival: Ticket | None 
         results, agents = fill_queue(Strategy(team.strategy), views, agents, now=now)
         by_id = {ticket.id: ticket for ticket in waiting}
         assigned += _apply(session, team, [(by_id[view.id], choice) for view, choice in results], now=now)
-        if arrival is not None or len(waiting) < QUEUE_PAGE:
+        if arrival is not None:
+            lost_race = results[0][1].user_id is not None and arrival.assignee_id is None
+            if not lost_race or retries == 0:
+                break
+            # Another arrival took the chosen agent's last place first: choose again among the
+            # agents as they stand now, rather than leave the ticket waiting beside free places.
+            retries -= 1
+            agents = _agents(session, team)
+            continue
+        if len(waiting) < QUEUE_PAGE:
             break
     return assigned
 
