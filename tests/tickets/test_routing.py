@@ -269,14 +269,14 @@ def test_capacity_is_checked_again_where_the_load_grows(
 ) -> None:
     """Another process may have filled the agent since this fill read them: the conditional update
     refuses, whatever the fill believed."""
-    from scrm.tickets.routing.queue import _take_capacity
+    from scrm.tickets.routing.queue import take_capacity
 
     set_agent(client, owner, agents[0].user_id, capacity=2)
     with committing_factory() as session:
         session.execute(Agent.__table__.update().values(load=2))
-        assert not _take_capacity(session, owner.tenant_id, agents[0].user_id, datetime.now(UTC))
+        assert not take_capacity(session, owner.tenant_id, agents[0].user_id, datetime.now(UTC))
         session.execute(Agent.__table__.update().values(load=1))
-        assert _take_capacity(session, owner.tenant_id, agents[0].user_id, datetime.now(UTC))
+        assert take_capacity(session, owner.tenant_id, agents[0].user_id, datetime.now(UTC))
         assert session.scalar(select(Agent.load).where(Agent.user_id == agents[0].user_id)) == 2
 
 
@@ -364,7 +364,7 @@ def test_an_arrival_that_loses_its_agent_to_a_concurrent_one_chooses_again(
     set_agent(client, owner, first.user_id, capacity=1)
     set_agent(client, owner, second.user_id, capacity=1)
     team(client, owner, name="综合组", is_default=True, member_user_ids=[first.user_id, second.user_id])
-    real = queue._take_capacity
+    real = queue.take_capacity
     raced: list[int] = []
 
     def racing(session: Session, tenant_id: int, user_id: int, stamp: datetime, *, count: int = 1) -> bool:
@@ -373,6 +373,6 @@ def test_an_arrival_that_loses_its_agent_to_a_concurrent_one_chooses_again(
             session.execute(Agent.__table__.update().where(Agent.user_id == user_id).values(load=1))
         return real(session, tenant_id, user_id, stamp, count=count)
 
-    monkeypatch.setattr(queue, "_take_capacity", racing)
+    monkeypatch.setattr(queue, "take_capacity", racing)
     made = ticket(client, owner)
     assert raced and made["assignee_id"] not in (None, raced[0])

@@ -284,9 +284,9 @@ def _apply(session: Session, team: Team, choices: list[tuple[Ticket, Choice]], *
     for user_id in sorted(by_agent):
         pairs = by_agent[user_id]
         stamp = now + timedelta(microseconds=len(rows))
-        if not _take_capacity(session, team.tenant_id, user_id, stamp, count=len(pairs)):
+        if not take_capacity(session, team.tenant_id, user_id, stamp, count=len(pairs)):
             taken = 0
-            while taken < len(pairs) and _take_capacity(session, team.tenant_id, user_id, stamp):
+            while taken < len(pairs) and take_capacity(session, team.tenant_id, user_id, stamp):
                 taken += 1
             pairs = pairs[:taken]
         for ticket, choice in pairs:
@@ -313,19 +313,20 @@ def _apply(session: Session, team: Team, choices: list[tuple[Ticket, Choice]], *
     return len(rows)
 
 
-def _take_capacity(
-    session: Session, tenant_id: int, user_id: int, stamp: datetime, *, count: int = 1
+def take_capacity(
+    session: Session, tenant_id: int, user_id: int, stamp: datetime, *, count: int = 1, online: bool = True
 ) -> bool:
-    """Add `count` tickets to an online agent's load if they all fit under capacity."""
+    """Add `count` tickets to an agent's load if they all fit under capacity (and, with `online`,
+    only while the agent is online: routing's rule; a person assigning by hand may pick anyone)."""
+    conditions = [
+        Agent.tenant_id == tenant_id,
+        Agent.user_id == user_id,
+        Agent.load + count <= Agent.capacity,
+    ]
+    if online:
+        conditions.append(Agent.status == AgentStatus.ONLINE.value)
     result = session.execute(
-        update(Agent)
-        .where(
-            Agent.tenant_id == tenant_id,
-            Agent.user_id == user_id,
-            Agent.status == AgentStatus.ONLINE.value,
-            Agent.load + count <= Agent.capacity,
-        )
-        .values(load=Agent.load + count, last_assigned_at=stamp),
+        update(Agent).where(*conditions).values(load=Agent.load + count, last_assigned_at=stamp),
         execution_options={"synchronize_session": False},
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
@@ -345,14 +346,13 @@ def change_load(session: Session, tenant_id: int, user_id: int, delta: int) -> N
 
 def fill_for_agent(session: Session, tenant_id: int, user_id: int, *, now: datetime) -> int:
     """An agent's capacity may have freed up (a ticket finished, they came online, their capacity
-    grew): fill the queues of their teams, lowest team id first."""
+    grew): fill the queues of their teams."""
     teams = session.scalars(
         select(Team)
         .join(TeamMember, TeamMember.team_id == Team.id)
         .where(TeamMember.tenant_id == tenant_id, TeamMember.user_id == user_id)
-        .order_by(Team.id)
     ).all()
-    return sum(fill(session, team, now=now) for team in teams)
+    return fill_teams(session, teams, now=now)
 
 
 def on_status_change(session: Session, ticket: Ticket, previous: TicketStatus, *, now: datetime) -> None:
@@ -386,6 +386,27 @@ def unassign(session: Session, ticket: Ticket, *, now: datetime, reason: str, ac
     return former
 
 
+def give(
+    session: Session,
+    ticket: Ticket,
+    user_id: int,
+    kind: str,
+    reason: str,
+    *,
+    actor: str,
+    strategy: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Hand the ticket to an agent whose load already counts it: recorded, and published for the
+    agent's notification (a fill does the same for its batch in `_apply`)."""
+    ticket.assignee_id, ticket.queued_at = user_id, None
+    decide(session, ticket, kind, reason, actor=actor, strategy=strategy, detail=detail)
+    event = TicketAssigned(
+        tenant_id=ticket.tenant_id, ticket_id=ticket.id, assignee_id=user_id, team_id=ticket.team_id
+    )
+    publish_many(session, [event])
+
+
 def reassign(session: Session, ticket: Ticket, *, now: datetime, reason: str, actor: str = "system") -> None:
     """Give the ticket to another eligible agent of its team (escalation): the current agent is left
     out of this choice; without anyone eligible it waits at the front of the queue."""
@@ -396,10 +417,16 @@ def reassign(session: Session, ticket: Ticket, *, now: datetime, reason: str, ac
     agents = [agent for agent in _agents(session, team) if agent.user_id != former]
     results, _ = fill_queue(Strategy(team.strategy), [_ticket_view(session, team, ticket)], agents, now=now)
     choice = results[0][1]
-    if choice.user_id is not None and _take_capacity(session, ticket.tenant_id, choice.user_id, now):
-        ticket.assignee_id, ticket.queued_at = choice.user_id, None
-        decide(
-            session, ticket, "reassigned", reason, actor=actor, strategy=team.strategy, detail=choice.excluded
+    if choice.user_id is not None and take_capacity(session, ticket.tenant_id, choice.user_id, now):
+        give(
+            session,
+            ticket,
+            choice.user_id,
+            "reassigned",
+            reason,
+            actor=actor,
+            strategy=team.strategy,
+            detail=choice.excluded,
         )
     if former is not None:
         fill_for_agent(session, ticket.tenant_id, former, now=now)

@@ -9,10 +9,8 @@ from sqlalchemy.orm import Session
 from scrm.core.actors import Actor
 from scrm.core.clock import utcnow
 from scrm.core.errors import Conflict, NotFound, ValidationFailed
-from scrm.core.events import publish
 from scrm.core.tenancy import get_in_tenant, require_in_tenant, tenant_select
 from scrm.identity.service import member_names
-from scrm.tickets.events import TicketAssigned
 from scrm.tickets.lifecycle import DONE, TicketStatus
 from scrm.tickets.models import Ticket
 from scrm.tickets.named_rows import save_named_row
@@ -265,27 +263,20 @@ def assign(session: Session, *, actor: Actor, ticket_id: int, data: AssignIn) ->
             field_errors=[{"field": "assignee_id", "message": "not a member of the ticket's team"}],
         )
     agent = _ensure_agent(session, actor.tenant_id, data.assignee_id)
-    if agent.load >= agent.capacity and not data.force:
-        raise Conflict(f"the agent is at capacity ({agent.load}/{agent.capacity}); force to assign anyway")
     former = queue.unassign(session, ticket, now=now, reason="reassigned_by_hand", actor=actor.label)
-    queue.change_load(session, actor.tenant_id, data.assignee_id, +1)
-    ticket.assignee_id, ticket.queued_at = data.assignee_id, None
-    queue.decide(
+    if data.force:
+        queue.change_load(session, actor.tenant_id, data.assignee_id, +1)
+    elif not queue.take_capacity(session, actor.tenant_id, data.assignee_id, now, online=False):
+        session.refresh(agent)
+        raise Conflict(f"the agent is at capacity ({agent.load}/{agent.capacity}); force to assign anyway")
+    queue.give(
         session,
         ticket,
+        data.assignee_id,
         "assigned",
         "by_hand",
         actor=actor.label,
         detail={"note": data.note, "force": data.force},
-    )
-    publish(
-        session,
-        TicketAssigned(
-            tenant_id=ticket.tenant_id,
-            ticket_id=ticket.id,
-            assignee_id=data.assignee_id,
-            team_id=ticket.team_id,
-        ),
     )
     session.flush()
     if former is not None:
