@@ -19,6 +19,7 @@ from scrm.core.actors import Actor
 from scrm.core.errors import Conflict, NotFound, ValidationFailed
 from scrm.core.pagination import PageRequest, paginate
 from scrm.core.tenancy import get_in_tenant, require_in_tenant, tenant_select
+from scrm.customers.phones import mask_phone
 from scrm.customers.service import get_tag
 from scrm.forms.fields import FieldSpec, FieldType, check_fields, compile_fields, fields_of
 from scrm.forms.messages import field_error
@@ -275,10 +276,6 @@ def get_version(session: Session, *, actor: Actor, form_id: int, version: int) -
 # --- submissions ----------------------------------------------------------------------------------------
 
 
-def _mask(value: str) -> str:
-    return value[:3] + "****" + value[-4:] if len(value) == 11 else "****"
-
-
 def list_submissions(
     session: Session, *, actor: Actor, form_id: int, page: PageRequest
 ) -> tuple[list[SubmissionOut], str | None]:
@@ -299,7 +296,7 @@ def list_submissions(
         if not unmasked:
             for key, prop in version.schema["properties"].items():
                 if prop.get("x-field") == FieldType.PHONE and isinstance(data.get(key), str):
-                    data[key] = _mask(data[key])
+                    data[key] = mask_phone(data[key])
         items.append(
             SubmissionOut(
                 id=submission.id,
