@@ -4,9 +4,7 @@ import {
   ticketsAssign,
   ticketsCreateRatingLink,
   ticketsDownloadAttachment,
-  ticketsListAgents,
   ticketsListDuplicates,
-  ticketsListTeams,
   ticketsMergeTicket,
   ticketsRateTicket,
   ticketsRoutingDecisions,
@@ -30,8 +28,6 @@ export type {
 const t = { throwOnError: true } as const
 
 /** The tenant's teams and agents (names, members, presence and load), for the 分配 dialog. */
-export const listDeskTeams = () => unwrap(ticketsListTeams(t))
-export const listDeskAgents = () => unwrap(ticketsListAgents(t))
 
 /**
  * Assignment by hand. 409 when the agent is at capacity (send again with `force`) or the ticket is

@@ -7,7 +7,8 @@ import { useState } from 'react'
 import { useTranslation } from 'react-i18next'
 import { ApiError } from '../api'
 import type { DeskAgent, DeskTeam, RoutingDecision } from '../api/ticketExtras'
-import { assignTicket, listDeskAgents, listDeskTeams, routingDecisions } from '../api/ticketExtras'
+import { assignTicket, routingDecisions } from '../api/ticketExtras'
+import { listAgents, listTeams } from '../api/ticketRouting'
 import type { TicketDetail } from '../api'
 import { formatDateTime } from '../utils/format'
 import { tid } from '../utils/testid'
@@ -20,7 +21,7 @@ const TEAMS_KEY = [...TICKETS_KEY, 'routing-teams'] as const
 const AGENTS_KEY = [...TICKETS_KEY, 'routing-agents'] as const
 
 export function useDeskTeams() {
-  return useQuery({ queryKey: TEAMS_KEY, queryFn: listDeskTeams, staleTime: 30_000 })
+  return useQuery({ queryKey: TEAMS_KEY, queryFn: listTeams, staleTime: 30_000 })
 }
 
 /** A team's name from its id ("#7" until the teams are loaded or when it is gone). */
@@ -32,7 +33,7 @@ export function useTeamName() {
 
 /** Staff names: the agents' names first (any ticket viewer may list them), the users' otherwise. */
 export function usePeople() {
-  const agents = useQuery({ queryKey: AGENTS_KEY, queryFn: listDeskAgents, staleTime: 15_000 })
+  const agents = useQuery({ queryKey: AGENTS_KEY, queryFn: listAgents, staleTime: 15_000 })
   const nameOf = useUserNames()
   const byId = new Map((agents.data ?? []).map((a) => [a.user_id, a]))
   return {
